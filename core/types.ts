@@ -1,0 +1,233 @@
+/**
+ * The fleet spec, the ledger and the plan result: plain data shared by every layer.
+ *
+ * Spec types are generic over `S`, the type of values that are only passed through to child
+ * resources (network ids, image names, user data, management URLs). The core reads none of them,
+ * so `FleetSpec` uses plain strings and the Pulumi components use `pulumi.Input<string>`.
+ */
+
+/** An OpenStack Placement resource class: a standard name (`VCPU`) or `CUSTOM_[A-Z0-9_]+`. */
+export type ResourceClass = string;
+/** An OpenStack Placement trait: a standard name (`HW_NIC_SRIOV`) or `CUSTOM_[A-Z0-9_]+`. */
+export type Trait = string;
+
+/** One inventory record, with Placement's field meanings. */
+export interface Inventory {
+  total: number;
+  /** @default 0 */
+  reserved: number;
+  /** @default 1 */
+  minUnit: number;
+  /** @default 2147483647 */
+  maxUnit: number;
+  /** @default 1 */
+  stepSize: number;
+  /** @default 1.0 */
+  allocationRatio: number;
+}
+
+/** A capacity entry in the spec: a bare total, or an inventory with Placement's defaults for what is left out. */
+export type InventorySpec = number | ({ total: number } & Partial<Omit<Inventory, "total">>);
+
+export type Driver = "openstack" | "docker" | "physical";
+export type IsolationKind = "vrf" | "vlan" | "namespace";
+
+export type TenancySpec =
+  | { mode: "dedicated" }
+  | { mode: "shared"; isolation: IsolationKind; contexts: { first: number; last: number } };
+
+/** An image reference: by name, by id, or uploaded from a URL. */
+export type ImageRefSpec<S = string> =
+  | { name: S }
+  | { id: S }
+  | { source: S; diskFormat?: string; containerFormat?: string };
+
+/** A flavor reference: by name, by id, or created from sizes. */
+export type FlavorRefSpec<S = string> =
+  | { name: S }
+  | { id: S }
+  | { vcpus: number; ramMb: number; diskGb: number; extraSpecs?: Record<string, string> };
+
+export interface OpenStackTemplateSpec<S = string> {
+  image: ImageRefSpec<S>;
+  flavor: FlavorRefSpec<S>;
+  /** Management network(s), by name or id. */
+  networks: S[];
+  keyPair?: S;
+  securityGroups?: S[];
+  userData?: S;
+  metadata?: Record<string, S>;
+}
+
+export interface DockerTemplateSpec<S = string> {
+  image: S;
+  /** CPU limit in cores. */
+  cpus?: number;
+  memoryMb?: number;
+  networks?: S[];
+  env?: Record<string, S>;
+  command?: string[];
+  ports?: { internal: number; external?: number; protocol?: "tcp" | "udp" }[];
+  healthcheck?: { test: string[]; intervalSeconds?: number; timeoutSeconds?: number; retries?: number };
+}
+
+export interface TemplateSpec<S = string> {
+  driver: Driver;
+  /** Service types the template can host; absent means any. */
+  serviceTypes?: string[];
+  capacity: Record<ResourceClass, InventorySpec>;
+  traits?: Trait[];
+  /** @default { mode: "dedicated" } */
+  tenancy?: TenancySpec;
+  bootSeconds?: number;
+  openstack?: OpenStackTemplateSpec<S>;
+  docker?: DockerTemplateSpec<S>;
+  physical?: Record<string, never>;
+}
+
+export interface DeclaredDeviceSpec<S = string> {
+  name: string;
+  management?: { url: S; caFile?: string; insecure?: boolean; timeoutMs?: number };
+  credentials?: { username: S; passwordConfig: string };
+  serial?: string;
+  zone?: string;
+  capacity?: Record<ResourceClass, InventorySpec>;
+  traits?: Trait[];
+}
+
+export type Strategy = "pack" | "spread";
+export type AntiAffinity = "none" | "soft" | "hard";
+
+export interface PoolSpec<S = string> {
+  template: string;
+  /** @default 0 */
+  standby?: number;
+  /** @default 0 */
+  min?: number;
+  /** @default 100 */
+  max?: number;
+  size?: number;
+  /** @default "pack" */
+  strategy?: Strategy;
+  zones?: string[];
+  /** @default "none" */
+  antiAffinity?: AntiAffinity;
+  devices?: DeclaredDeviceSpec<S>[];
+}
+
+export interface TenantNetworkSpec<S = string> {
+  network: S;
+  subnet?: S;
+  fixedIp?: S;
+}
+
+export interface AllocationSpec<S = string> {
+  tenant: string;
+  serviceType?: string;
+  pools?: string[];
+  demand: Record<ResourceClass, number>;
+  require?: Trait[];
+  forbid?: Trait[];
+  requireAny?: Trait[][];
+  zone?: string;
+  antiAffinityGroup?: string;
+  device?: string;
+  networks?: TenantNetworkSpec<S>[];
+}
+
+export type BackendSpec = { kind: "state" } | { kind: "placement"; endpoint?: string; cloud?: string };
+
+export interface FleetSpecOf<S> {
+  templates: Record<string, TemplateSpec<S>>;
+  pools: Record<string, PoolSpec<S>>;
+  allocations?: Record<string, AllocationSpec<S>>;
+  /** @default { kind: "state" } */
+  backend?: BackendSpec;
+}
+
+/** A fleet spec with plain values, as read from YAML or JSON. */
+export type FleetSpec = FleetSpecOf<string>;
+
+/** Isolation context of a tenant on a shared device; `null` on dedicated devices. */
+export interface Isolation {
+  kind: IsolationKind;
+  id: number;
+}
+
+/** One placement in the compact ledger. */
+export interface LedgerPlacement {
+  device: string;
+  tenant: string;
+  /** Isolation context id on shared devices, `null` on dedicated ones. */
+  context: number | null;
+}
+
+/**
+ * The compact state one plan hands to the next: pool sizes and placements.
+ * Everything else is derived from the spec.
+ */
+export interface Ledger {
+  version: 1;
+  /** Device count of each created pool (physical pools are declared, not sized). */
+  pools: Record<string, number>;
+  placements: Record<string, LedgerPlacement>;
+}
+
+export interface PlanError {
+  /** Dotted JSON path into the spec, e.g. `allocations.tenant-b-fw.demand.VCPU`. */
+  path: string;
+  message: string;
+}
+
+export interface PoolResult {
+  template: string;
+  devices: string[];
+  /** Devices that host at least one allocation. */
+  needed: number;
+  /** Healthy devices that host nothing. */
+  standby: number;
+}
+
+export interface DeviceResult {
+  pool: string;
+  index: number;
+  zone: string | null;
+  healthy: boolean;
+  capacity: Record<ResourceClass, number>;
+  used: Record<ResourceClass, number>;
+  free: Record<ResourceClass, number>;
+  tenants: string[];
+  allocations: string[];
+}
+
+export interface PlacementResult {
+  device: string;
+  pool: string;
+  tenant: string;
+  isolation: Isolation | null;
+}
+
+export type Change =
+  | { op: "place"; allocation: string; to: string }
+  | { op: "move"; allocation: string; from: string; to: string; reason: string }
+  | { op: "release"; allocation: string; from: string }
+  | { op: "grow"; pool: string; from: number; to: number }
+  | { op: "shrink"; pool: string; from: number; to: number };
+
+export interface PlanResult {
+  ok: boolean;
+  errors: PlanError[];
+  pools: Record<string, PoolResult>;
+  devices: Record<string, DeviceResult>;
+  placements: Record<string, PlacementResult>;
+  changes: Change[];
+  ledger: Ledger;
+}
+
+/** Health of devices by name; a device not listed is healthy. */
+export type HealthMap = Record<string, boolean>;
+
+export interface PlanOptions {
+  previous?: Ledger;
+  health?: HealthMap;
+}

@@ -1,0 +1,41 @@
+// Type-aware linting. `core/` must stay pure: no Pulumi, no I/O (STYLE point 1).
+import tseslint from "typescript-eslint";
+import pulumi from "@pulumi/eslint-plugin";
+
+const ioModules = ["fs", "node:fs", "fs/promises", "node:fs/promises", "http", "node:http", "https", "node:https",
+  "net", "node:net", "child_process", "node:child_process", "execa", "process", "node:process"];
+
+export default tseslint.config(
+  { ignores: ["dist/**", ".bench/**", "node_modules/**", "examples/**/node_modules/**", "bin/**", "coverage/**"] },
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: { allowDefaultProject: ["eslint.config.mjs"] }, tsconfigRootDir: import.meta.dirname },
+    },
+    plugins: { "@pulumi": pulumi },
+    rules: {
+      "@pulumi/no-output-in-template-literal": "error",
+      "@pulumi/no-output-instance-in-template-literal": "error",
+      "@typescript-eslint/no-floating-promises": "error",
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_" }],
+      "@typescript-eslint/no-require-imports": "off",
+    },
+  },
+  {
+    files: ["core/**/*.ts"],
+    rules: {
+      "no-restricted-imports": ["error", {
+        paths: ioModules.map((name) => ({ name, message: "core/ is pure: no I/O. Do it in an adapter." })),
+        patterns: [
+          { group: ["@pulumi/*"], message: "core/ is pure: no Pulumi imports. Put it in components/ or provider/." },
+          { group: ["../schema/*", "../provider/*", "../components/*", "../cli/*"], message: "core/ depends on nothing else in the package." },
+        ],
+      }],
+      "no-restricted-globals": ["error", { name: "process", message: "core/ is pure: take values as arguments." }],
+    },
+  },
+  {
+    files: ["eslint.config.mjs"],
+    ...tseslint.configs.disableTypeChecked,
+  },
+);
