@@ -1,0 +1,63 @@
+/**
+ * What every `servicevm` subcommand gets: the process streams (injectable for tests), colour
+ * policy, input reading and the exit code it sets.
+ */
+import { readFile } from "node:fs/promises";
+
+/** The process streams and environment, injectable so tests run the CLI in-process. */
+export interface CliIo {
+  stdout: { write(chunk: string): unknown; isTTY?: boolean };
+  stderr: { write(chunk: string): unknown; isTTY?: boolean };
+  stdin: AsyncIterable<Uint8Array | string>;
+  env: Record<string, string | undefined>;
+}
+
+/** Exit codes of DESIGN §5. */
+export const EXIT = Object.freeze({ ok: 0, failed: 1, usage: 2 });
+
+export interface CliContext {
+  io: CliIo;
+  /** Set by a subcommand's action; `main` returns it. */
+  exitCode: number;
+  /** ANSI colour on stdout: a terminal, and NO_COLOR unset or empty (https://no-color.org). */
+  color: boolean;
+  /** Writes `servicevm: <message>` to stderr and sets the usage exit code. */
+  usageError(message: string): void;
+  /** Reads a file argument, or stdin for `-`; `undefined` (after a usage error) when it cannot be read. */
+  readInput(arg: string, what: string): Promise<{ bytes: Uint8Array; name: string } | undefined>;
+}
+
+export function createContext(io: CliIo): CliContext {
+  const noColor = io.env.NO_COLOR !== undefined && io.env.NO_COLOR !== "";
+  let stdinTaken = false;
+  const ctx: CliContext = {
+    io,
+    exitCode: EXIT.ok,
+    color: !noColor && io.stdout.isTTY === true,
+    usageError(message) {
+      io.stderr.write(`servicevm: ${message}\n`);
+      ctx.exitCode = EXIT.usage;
+    },
+    async readInput(arg, what) {
+      if (arg === "-") {
+        if (stdinTaken) {
+          ctx.usageError(`only one input can be read from stdin (\`-\`), but ${what} is \`-\` too: pass a file for one of them`);
+          return undefined;
+        }
+        stdinTaken = true;
+        const chunks: Uint8Array[] = [];
+        for await (const chunk of io.stdin) chunks.push(typeof chunk === "string" ? Buffer.from(chunk, "utf8") : chunk);
+        return { bytes: Buffer.concat(chunks), name: "<stdin>" };
+      }
+      try {
+        return { bytes: await readFile(arg), name: arg };
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        const reason = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : code === "EACCES" ? "permission denied" : (e as Error).message;
+        ctx.usageError(`cannot read ${what} \`${arg}\`: ${reason}`);
+        return undefined;
+      }
+    },
+  };
+  return ctx;
+}

@@ -1,0 +1,138 @@
+/**
+ * Reads the previous ledger for `servicevm plan --previous`: from a previous
+ * `servicevm plan --format json` output (its `.ledger`), a bare ledger, or a `pulumi stack export`
+ * document (the `ledger` output of the servicevm Ledger dynamic resource).
+ */
+import type { Ledger } from "../core/types";
+
+/** Type token of the Ledger dynamic resource (DESIGN §6). */
+export const LEDGER_TYPE = "pulumi-nodejs:dynamic/servicevm:Ledger";
+
+/** Pulumi's marker of a secret value in state (`sig.Key` / `sig.Secret`). */
+const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+export type PreviousResult = { ok: true; ledger: Ledger; from: string } | { ok: false; message: string };
+
+type Rec = Record<string, unknown>;
+
+function isRec(v: unknown): v is Rec {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** The resource name of a URN: what follows the last `::`. */
+export function urnName(urn: unknown): string {
+  if (typeof urn !== "string") return "";
+  const i = urn.lastIndexOf("::");
+  return i < 0 ? urn : urn.slice(i + 2);
+}
+
+function codeList(names: string[]): string {
+  return names.map((n) => `\`${n}\``).join(", ");
+}
+
+/** Parses a `--previous` document; `name` is how the errors call it. */
+export function readPrevious(text: string, name: string, fleet?: string): PreviousResult {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+  } catch (e) {
+    const reason = (e instanceof Error ? e.message : String(e)).split("\n")[0];
+    return { ok: false, message: `\`${name}\` is not JSON (${reason}): pass the output of \`servicevm plan --format json\` or of \`pulumi stack export\`` };
+  }
+  if (!isRec(doc)) {
+    return { ok: false, message: `\`${name}\` is JSON but not an object: pass the output of \`servicevm plan --format json\` or of \`pulumi stack export\`` };
+  }
+  if ("ledger" in doc && ("placements" in doc || "ok" in doc)) return checked(doc.ledger, `\`${name}\` (a servicevm plan)`, "a plan output");
+  if (doc.version === 1 && "pools" in doc && "placements" in doc) return checked(doc, `\`${name}\` (a ledger)`, "a ledger");
+  if ("deployment" in doc || "checkpoint" in doc) return fromStackExport(doc, name, fleet);
+  return {
+    ok: false,
+    message: `\`${name}\` is neither a \`servicevm plan --format json\` output nor a \`pulumi stack export\` document (its top-level keys are ${codeList(Object.keys(doc).slice(0, 8)) || "none"}): pass one of those`,
+  };
+}
+
+function fromStackExport(doc: Rec, name: string, fleet: string | undefined): PreviousResult {
+  const deployment = isRec(doc.deployment) ? doc.deployment : isRec(doc.checkpoint) && isRec(doc.checkpoint.latest) ? doc.checkpoint.latest : {};
+  const resources = Array.isArray(deployment.resources) ? deployment.resources.filter(isRec) : [];
+  const ledgers = resources.filter((r) => r.type === LEDGER_TYPE && r.delete !== true);
+  const kind = "deployment" in doc ? "`pulumi stack export` document" : "Pulumi checkpoint";
+  if (ledgers.length === 0) {
+    return {
+      ok: false,
+      message: `\`${name}\` is a ${kind} with ${resources.length} resource${resources.length === 1 ? "" : "s"} but no servicevm Ledger (type \`${LEDGER_TYPE}\`): export the stack whose program creates the servicevm \`Fleet\`, or pass a \`servicevm plan --format json\` output`,
+    };
+  }
+  const names = (r: Rec): string[] => [urnName(r.urn), isRec(r) && typeof r.parent === "string" && r.parent.includes("servicevm:index:Fleet::") ? urnName(r.parent) : ""];
+  const all = [...new Set(ledgers.map((r) => urnName(r.urn)))].sort();
+  let chosen: Rec;
+  if (fleet !== undefined) {
+    const hits = ledgers.filter((r) => names(r).includes(fleet));
+    if (hits.length !== 1) {
+      return {
+        ok: false,
+        message:
+          hits.length === 0
+            ? `\`${name}\` has no servicevm Ledger named \`${fleet}\`; its Ledger resources are ${codeList(all)}: pass one of them to \`--fleet\``
+            : `\`${name}\` has ${hits.length} servicevm Ledgers matching \`${fleet}\`: pass the Ledger's own resource name to \`--fleet\` (one of ${codeList(all)})`,
+      };
+    }
+    chosen = hits[0]!;
+  } else if (ledgers.length > 1) {
+    return {
+      ok: false,
+      message: `\`${name}\` has ${ledgers.length} servicevm Ledger resources (${codeList(all)}): choose one with \`--fleet <name>\``,
+    };
+  } else {
+    chosen = ledgers[0]!;
+  }
+  const label = `the Ledger \`${urnName(chosen.urn)}\` in \`${name}\``;
+  const outputs = isRec(chosen.outputs) ? chosen.outputs : {};
+  let ledger: unknown = outputs.ledger;
+  if (ledger === undefined) {
+    return { ok: false, message: `${label} has no \`ledger\` output (an interrupted update?): run \`pulumi refresh\` or \`pulumi up\` and export again` };
+  }
+  if (isRec(ledger) && ledger[SECRET_SIG_KEY] === SECRET_SIG) {
+    if (typeof ledger.plaintext !== "string") {
+      return { ok: false, message: `${label} is an encrypted secret: export with \`pulumi stack export --show-secrets\`` };
+    }
+    ledger = ledger.plaintext;
+  }
+  if (typeof ledger === "string") {
+    try {
+      ledger = JSON.parse(ledger);
+    } catch {
+      return { ok: false, message: `${label} is a string that is not JSON: export the stack again with a current servicevm` };
+    }
+  }
+  return checked(ledger, label, "a stack export");
+}
+
+/** Checks the shape of a ledger, naming the first fields that are wrong. */
+function checked(value: unknown, label: string, kind: string): PreviousResult {
+  const problems: string[] = [];
+  if (!isRec(value)) {
+    problems.push("it is not an object");
+  } else {
+    if (value.version !== 1) problems.push(`\`version\` is ${JSON.stringify(value.version) ?? "missing"}, not 1`);
+    if (!isRec(value.pools)) problems.push("`pools` is not a mapping");
+    else {
+      for (const [p, n] of Object.entries(value.pools)) {
+        if (typeof n !== "number" || !Number.isInteger(n) || n < 0) problems.push(`\`pools.${p}\` is not a device count`);
+      }
+    }
+    if (!isRec(value.placements)) problems.push("`placements` is not a mapping");
+    else {
+      for (const [a, pl] of Object.entries(value.placements)) {
+        if (!isRec(pl) || typeof pl.device !== "string" || typeof pl.tenant !== "string" || !(pl.context === null || (typeof pl.context === "number" && Number.isInteger(pl.context)))) {
+          problems.push(`\`placements.${a}\` is not \`{ device, tenant, context }\``);
+        }
+      }
+    }
+  }
+  if (problems.length > 0) {
+    const shown = problems.slice(0, 3).join("; ") + (problems.length > 3 ? `; and ${problems.length - 3} more` : "");
+    return { ok: false, message: `${label} is not a servicevm ledger: ${shown}: pass an unmodified ${kind}` };
+  }
+  return { ok: true, ledger: value as Ledger, from: label };
+}

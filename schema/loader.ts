@@ -1,0 +1,250 @@
+/**
+ * The spec loader: YAML 1.2 or JSON text (or a plain object) -> FleetSpec, with every problem
+ * reported at once and pointing at the offending key or value (`file:line:col: path: message`).
+ *
+ * Order: bytes must be UTF-8; the YAML must parse (duplicate keys are errors); the data must match
+ * `fleet.schema.json` (ajv, all errors); then the semantic checks of `core/validate`.
+ */
+import { readFileSync } from "node:fs";
+import Ajv2020, { type ValidateFunction } from "ajv/dist/2020";
+import { parseDocument, type Document } from "yaml";
+import type { FleetSpec } from "../core/types";
+import { formatPath, parsePath, validateSpec } from "../core/validate";
+import schemaJson from "./fleet.schema.json";
+import { SpecError, sortIssues, type SpecIssue } from "./errors";
+import { locate, pathAt, type Anchor, type Segment } from "./locate";
+import { GOT, show, toRawIssues, type RawIssue } from "./messages";
+import { decodeUtf8, LineIndex } from "./text";
+
+/** The fleet JSON Schema, as an object. */
+export const fleetSchema: Record<string, unknown> = schemaJson;
+
+let fastValidator: ValidateFunction | undefined;
+let verboseValidator: ValidateFunction | undefined;
+
+/** The fast validator (no error details) for the common, valid case; the verbose one explains failures. */
+function validators(): { fast: ValidateFunction; verbose: ValidateFunction } {
+  if (!fastValidator || !verboseValidator) {
+    const options = { allErrors: true, strict: true, allowUnionTypes: true } as const;
+    fastValidator = new Ajv2020(options).compile(fleetSchema);
+    verboseValidator = new Ajv2020({ ...options, verbose: true }).compile(fleetSchema);
+  }
+  return { fast: fastValidator, verbose: verboseValidator };
+}
+
+/** What `checkSpec` found: the spec when there are no errors, and a way to place any spec path in the text. */
+export interface CheckResult {
+  spec?: FleetSpec;
+  errors: SpecIssue[];
+  /** Line and column (1-based; 0 when the input was an object) of a spec path such as a plan error's. */
+  position(path: string): { line: number; col: number };
+}
+
+const NO_POSITION = { line: 0, col: 0 };
+
+/**
+ * Checks a spec without throwing: YAML/JSON text, UTF-8 bytes, or an already-parsed object
+ * (as the Pulumi components get it). `filename` is used in the errors.
+ */
+export function checkSpec(input: unknown, filename = "<spec>"): CheckResult {
+  if (input instanceof Uint8Array) {
+    const decoded = decodeUtf8(input);
+    if (!decoded.ok) {
+      return { errors: [{ path: "", line: decoded.line, col: decoded.col, message: decoded.message, file: filename }], position: () => NO_POSITION };
+    }
+    return checkText(decoded.text, filename);
+  }
+  if (typeof input === "string") return checkText(input, filename);
+  return checkObject(input, filename);
+}
+
+/** Parses YAML or JSON text into a valid FleetSpec, or throws a SpecError with every problem. */
+export function parseSpec(text: string, filename = "<spec>"): FleetSpec {
+  const result = checkText(text, filename);
+  if (result.errors.length > 0 || !result.spec) throw new SpecError(result.errors);
+  return result.spec;
+}
+
+/** Reads a spec file (UTF-8 YAML or JSON) into a valid FleetSpec, or throws a SpecError. */
+export function loadSpec(path: string): FleetSpec {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    const reason = e instanceof Error ? e.message : String(e);
+    throw new SpecError([{ path: "", line: 0, col: 0, file: path, message: `cannot read the spec file (${reason}): check the path` }]);
+  }
+  const result = checkSpec(bytes, path);
+  if (result.errors.length > 0 || !result.spec) throw new SpecError(result.errors);
+  return result.spec;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function checkText(text: string, file: string): CheckResult {
+  const lines = new LineIndex(text);
+  const at = (offset: number, path: string, message: string): SpecIssue => ({ path, ...lines.position(offset), message, file });
+  let doc: Document;
+  try {
+    doc = parseDocument(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text, { uniqueKeys: true, prettyErrors: false });
+  } catch (e) {
+    return { errors: [at(0, "", crashMessage(e, "parse"))], position: () => NO_POSITION };
+  }
+  const offset0 = text.charCodeAt(0) === 0xfeff ? 1 : 0;
+  const position = (path: string): { line: number; col: number } => {
+    const segs = parsePath(path);
+    return lines.position(locate(doc, segs, anchorFor(docValue(doc, segs))).offset + offset0);
+  };
+
+  const errors: SpecIssue[] = [];
+  let fatal = false;
+  for (const problem of [...doc.errors, ...doc.warnings]) {
+    const offset = problem.pos[0];
+    const path = formatPath(pathAt(doc, offset));
+    if (problem.code === "DUPLICATE_KEY") {
+      const key = keyAt(text.slice(offset + offset0));
+      errors.push(at(offset + offset0, path, `duplicate key${key ? ` \`${key}\`` : ""}: a key may appear once in a mapping: remove or rename one of them`));
+    } else {
+      fatal = true;
+      if (/call stack/i.test(problem.message)) {
+        errors.push(at(offset + offset0, path, crashMessage(new RangeError(problem.message), "parse")));
+        continue;
+      }
+      const first = problem.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
+      errors.push(at(offset + offset0, path, `YAML ${problem.name === "YAMLWarning" ? "warning" : "syntax error"}: ${first}`));
+    }
+  }
+  if (fatal) return { errors: sortIssues(errors), position };
+
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    errors.push(at(offset0, "", crashMessage(e, "read")));
+    return { errors: sortIssues(errors), position };
+  }
+  const raw = analyze(data);
+  for (const issue of raw) {
+    const located = locate(doc, issue.segments, issue.anchor);
+    const got = located.source !== undefined ? `\`${located.source.length > 40 ? `${located.source.slice(0, 37)}...` : located.source}\`` : show(issue.value);
+    errors.push(at(located.offset + offset0, formatPath(issue.segments), issue.message.split(GOT).join(got)));
+  }
+  const sorted = sortIssues(errors);
+  return sorted.length === 0 ? { spec: data as FleetSpec, errors: [], position } : { errors: sorted, position };
+}
+
+function checkObject(input: unknown, file: string): CheckResult {
+  const position = (): { line: number; col: number } => NO_POSITION;
+  const cleaned = plainCopy(input);
+  if ("error" in cleaned) {
+    return { errors: [{ path: formatPath(cleaned.at), line: 0, col: 0, file, message: cleaned.error }], position };
+  }
+  const errors = sortIssues(
+    analyze(cleaned.value).map((i) => ({ path: formatPath(i.segments), line: 0, col: 0, file, message: i.message.split(GOT).join(show(i.value)) })),
+  );
+  return errors.length === 0 ? { spec: cleaned.value as FleetSpec, errors, position } : { errors, position };
+}
+
+/** Schema errors, then the semantic errors that do not repeat a schema error at or under the same path. */
+function analyze(data: unknown): RawIssue[] {
+  if (data === null || data === undefined) {
+    return [{ segments: [], anchor: "value", message: "the spec is empty: a fleet needs `templates` and `pools`, e.g. `templates: {}` and `pools: {}`" }];
+  }
+  const { fast, verbose } = validators();
+  const issues: RawIssue[] = [];
+  if (!fast(data)) {
+    verbose(data);
+    issues.push(...toRawIssues(fleetSchema, data, verbose.errors ?? []));
+  }
+  if (typeof data !== "object" || Array.isArray(data)) return issues;
+  const schemaPaths = issues.map((i) => formatPath(i.segments)).filter((p) => p !== "");
+  for (const e of validateSpec(data as FleetSpec)) {
+    if (schemaPaths.some((p) => e.path === p || e.path.startsWith(`${p}.`) || e.path.startsWith(`${p}[`))) continue;
+    const segments = parsePath(e.path);
+    issues.push({ segments, anchor: anchorFor(valueAtPath(data, segments)), message: e.message });
+  }
+  return issues;
+}
+
+/** Scalars are pointed at by value; mappings, lists and missing fields by their key. */
+function anchorFor(value: unknown): Anchor {
+  return value === undefined || (typeof value === "object" && value !== null) ? "key" : "value";
+}
+
+function valueAtPath(data: unknown, segments: Segment[]): unknown {
+  let node = data;
+  for (const s of segments) {
+    if (typeof node !== "object" || node === null || !Object.prototype.hasOwnProperty.call(node, s)) return undefined;
+    node = (node as Record<string | number, unknown>)[s];
+  }
+  return node;
+}
+
+function docValue(doc: Document, segments: Segment[]): unknown {
+  try {
+    const node = doc.getIn(segments, true);
+    return node && typeof node === "object" && "value" in node ? (node).value : node;
+  } catch {
+    return undefined;
+  }
+}
+
+function keyAt(text: string): string | undefined {
+  const m = /^["']?([^"':\n]{1,60})/.exec(text);
+  return m ? m[1].trim() : undefined;
+}
+
+function crashMessage(e: unknown, what: "parse" | "read"): string {
+  if (e instanceof RangeError) {
+    return `the spec is nested too deeply to ${what} (${e.message}); a fleet spec is only a few levels deep: look for runaway brackets or indentation`;
+  }
+  const reason = e instanceof Error ? e.message : String(e);
+  return `the spec could not be ${what === "parse" ? "parsed" : "read"}: ${reason.split("\n")[0]}`;
+}
+
+type Copied = { value: unknown } | { error: string; at: Segment[] };
+
+const MAX_DEPTH = 64;
+
+/**
+ * A JSON-like deep copy of an object spec: `undefined` fields are dropped (as JSON would), and
+ * what JSON cannot hold (functions, cycles, class instances such as Pulumi Outputs) is an error.
+ */
+function plainCopy(input: unknown): Copied {
+  const seen = new Set<object>();
+  const walk = (v: unknown, at: Segment[]): Copied => {
+    if (v === null || typeof v === "string" || typeof v === "number" || typeof v === "boolean") return { value: v };
+    if (typeof v !== "object") return { error: `must be plain data, not a ${typeof v}: pass strings, numbers, booleans, lists and mappings`, at };
+    if (at.length > MAX_DEPTH) return { error: `is nested more than ${MAX_DEPTH} levels deep: a fleet spec is only a few levels deep`, at };
+    if (seen.has(v)) return { error: "refers back to itself (a cycle): pass a tree of plain values", at };
+    seen.add(v);
+    try {
+      if (Array.isArray(v)) {
+        const out: unknown[] = [];
+        for (let i = 0; i < v.length; i++) {
+          const r = walk(v[i], [...at, i]);
+          if ("error" in r) return r;
+          out.push(r.value);
+        }
+        return { value: out };
+      }
+      const proto = Object.getPrototypeOf(v) as unknown;
+      if (proto !== Object.prototype && proto !== null) {
+        const name = (v as { constructor?: { name?: string } }).constructor?.name ?? "object";
+        return { error: `must be plain data, not a \`${name}\` instance (a Pulumi Output or class object?): pass plain values`, at };
+      }
+      const out: Record<string, unknown> = {};
+      for (const k of Object.keys(v)) {
+        const child = (v as Record<string, unknown>)[k];
+        if (child === undefined) continue;
+        const r = walk(child, [...at, k]);
+        if ("error" in r) return r;
+        Object.defineProperty(out, k, { value: r.value, enumerable: true, writable: true, configurable: true });
+      }
+      return { value: out };
+    } finally {
+      seen.delete(v);
+    }
+  };
+  return walk(input, []);
+}

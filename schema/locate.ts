@@ -1,0 +1,106 @@
+/**
+ * Finds where a JSON path is in a parsed YAML (or JSON) document, so errors point at the
+ * offending key or value; and the other way round, the path of the node at a text offset.
+ */
+import { isMap, isPair, isScalar, isSeq, type Document, type Node, type Pair } from "yaml";
+
+export type Segment = string | number;
+
+/** Paths of error positions are cut at this depth (deep nesting is itself the error). */
+const MAX_PATH = 24;
+
+/** Where an error should point: the key that names the field, or its value. */
+export type Anchor = "key" | "value";
+
+export interface Located {
+  /** Character offset in the text. */
+  offset: number;
+  /** The scalar's source text when the value is a scalar (e.g. `1e400`, not `Infinity`). */
+  source?: string;
+}
+
+function keyText(pair: Pair): string | undefined {
+  const k = pair.key;
+  if (!isScalar(k)) return undefined;
+  const v = k.value;
+  if (v === null) return "";
+  return typeof v === "string" || typeof v === "number" || typeof v === "boolean" || typeof v === "bigint" ? String(v) : undefined;
+}
+
+function start(node: unknown): number | undefined {
+  const r = (node as { range?: [number, number, number] } | null)?.range;
+  return r ? r[0] : undefined;
+}
+
+/**
+ * The offset of `segments` in `doc`: the key or the value of the last segment. When the path does
+ * not exist in the text (a missing field), the deepest existing ancestor's key is used instead.
+ */
+export function locate(doc: Document, segments: readonly Segment[], anchor: Anchor): Located {
+  let node: unknown = doc.contents;
+  let fallback = start(node) ?? 0;
+  for (let i = 0; i < segments.length; i++) {
+    const seg = segments[i];
+    if (isMap(node)) {
+      let found: Pair | undefined;
+      for (let j = node.items.length - 1; j >= 0; j--) {
+        const pair = node.items[j];
+        if (keyText(pair) === String(seg)) {
+          found = pair;
+          break;
+        }
+      }
+      if (!found) return { offset: fallback };
+      fallback = start(found.key) ?? fallback;
+      if (i === segments.length - 1 && anchor === "key") return { offset: fallback };
+      node = found.value;
+      if (node === null || node === undefined) return { offset: fallback };
+    } else if (isSeq(node) && typeof seg === "number") {
+      const item = node.items[seg];
+      if (item === undefined) return { offset: fallback };
+      node = item;
+      fallback = start(item) ?? fallback;
+    } else {
+      return { offset: fallback };
+    }
+  }
+  const offset = start(node) ?? fallback;
+  return isScalar(node) && typeof node.source === "string" ? { offset, source: node.source } : { offset };
+}
+
+/** The path of the innermost key or value containing `offset`. */
+export function pathAt(doc: Document, offset: number): Segment[] {
+  const out: Segment[] = [];
+  let node: unknown = doc.contents;
+  while (out.length < MAX_PATH) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => contains(p.key, offset) || contains(p.value, offset) || between(p, offset));
+      if (!pair) return out;
+      const k = keyText(pair);
+      if (k === undefined) return out;
+      out.push(k);
+      if (contains(pair.key, offset)) return out;
+      node = pair.value;
+    } else if (isSeq(node)) {
+      const idx = node.items.findIndex((it) => contains(it, offset));
+      if (idx < 0) return out;
+      out.push(idx);
+      node = node.items[idx];
+    } else {
+      return out;
+    }
+  }
+  return out;
+}
+
+function contains(node: unknown, offset: number): boolean {
+  const r = (node as Node | null)?.range;
+  return r !== undefined && r !== null && offset >= r[0] && offset < Math.max(r[2], r[0] + 1);
+}
+
+function between(pair: unknown, offset: number): boolean {
+  if (!isPair(pair)) return false;
+  const a = start(pair.key);
+  const r = (pair.value as Node | null)?.range;
+  return a !== undefined && r !== undefined && r !== null && offset >= a && offset < r[2];
+}
