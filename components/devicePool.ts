@@ -1,0 +1,121 @@
+import * as docker from "@pulumi/docker";
+import * as openstack from "@pulumi/openstack";
+import * as pulumi from "@pulumi/pulumi";
+import { type DeviceModel, isDeclaredPool, poolDevices } from "../core/model";
+import type { FleetSpec, FleetSpecOf } from "../core/types";
+import { ApplianceRegistration } from "../provider/appliance";
+import type { DeviceTemplate } from "./deviceTemplate";
+import { renderContainer } from "./render/docker";
+import { childName, renderInstance, renderServerGroup } from "./render/openstack";
+import { applianceName, renderAppliance } from "./render/physical";
+import { COMPONENT_TOKENS } from "./tokens";
+
+type In = pulumi.Input<string>;
+
+export interface DevicePoolArgs {
+  /** Name of the fleet; devices are named `<fleet>-<pool>-<n>` (physical: `<fleet>-<device>`). */
+  fleet: string;
+  /** The pool's name in the spec. */
+  pool: string;
+  /** The whole fleet spec (the pool, its template and declared devices are read from it). */
+  spec: FleetSpecOf<In>;
+  /** The pool's template component (images, flavor). */
+  template: DeviceTemplate;
+  /**
+   * Device count of a created pool, usually the Ledger's pool size. Devices are created in index
+   * order, so growing adds devices at the top and never touches existing ones.
+   * @default 0 (ignored for physical pools, whose devices are declared)
+   */
+  size?: pulumi.Input<number>;
+  /**
+   * Reads a Pulumi secret config value by key: physical appliances' passwords.
+   * @default `new pulumi.Config().requireSecret(key)`
+   */
+  secretConfig?: (key: string) => pulumi.Output<string>;
+}
+
+/**
+ * A pool of devices (`servicevm:index:DevicePool`). openstack: a `compute.ServerGroup` for the
+ * pool's anti-affinity and one `compute.Instance` per device; docker: one `Container` per device;
+ * physical: one ApplianceRegistration per declared appliance.
+ *
+ * Created devices are registered inside an `apply` on `size`, because their count comes from the
+ * Ledger's output. That output is known during preview (see `LedgerResource`), so a preview lists
+ * every device; were it ever unknown, the preview would show the pool's devices as unchanged
+ * rather than planned.
+ */
+export class DevicePool extends pulumi.ComponentResource {
+  /** Device names, in index order. */
+  readonly devices: pulumi.Output<string[]>;
+  /** Resource id per device name: server id, container id, or registration id. */
+  readonly deviceIds: pulumi.Output<Record<string, string>>;
+  /** Health per declared appliance (physical pools); empty for created pools. */
+  readonly health: Record<string, pulumi.Output<boolean>> = {};
+  /** The appliance registrations of a physical pool, by device name. */
+  readonly appliances: Record<string, ApplianceRegistration> = {};
+
+  constructor(name: string, args: DevicePoolArgs, opts?: pulumi.ComponentResourceOptions) {
+    super(COMPONENT_TOKENS.devicePool, name, {}, opts);
+    const { fleet, pool, spec } = args;
+    const poolSpec = spec.pools[pool];
+    const templateSpec = spec.templates[poolSpec.template];
+    const plain = spec as unknown as FleetSpec;
+    const childOpts = { parent: this };
+
+    if (isDeclaredPool(plain.pools[pool], plain.templates[poolSpec.template])) {
+      const secret = args.secretConfig ?? ((key: string) => new pulumi.Config().requireSecret(key));
+      const ids: Record<string, pulumi.Output<string>> = {};
+      for (const device of poolSpec.devices ?? []) {
+        const key = device.credentials?.passwordConfig;
+        const reg = new ApplianceRegistration(
+          applianceName(fleet, device.name),
+          renderAppliance(fleet, pool, device, key === undefined ? undefined : secret(key)),
+          childOpts,
+        );
+        this.appliances[device.name] = reg;
+        this.health[device.name] = reg.healthy;
+        ids[device.name] = reg.id;
+      }
+      this.devices = pulumi.output((poolSpec.devices ?? []).map((d) => d.name));
+      this.deviceIds = pulumi.output(ids);
+    } else {
+      const group =
+        templateSpec.driver === "openstack"
+          ? renderServerGroup(fleet, pool, poolSpec.antiAffinity)
+          : undefined;
+      const serverGroup = group ? new openstack.compute.ServerGroup(childName(fleet, pool), group, childOpts) : undefined;
+      const models = pulumi.output(args.size ?? 0).apply((n) => poolDevices(plain, pool, n));
+      this.devices = models.apply((ms) => ms.map((m) => m.name));
+      this.deviceIds = models.apply((ms) => {
+        const ids: Record<string, pulumi.Output<string>> = {};
+        for (const m of ms) ids[m.name] = this.createDevice(fleet, m, args, serverGroup, childOpts);
+        return pulumi.output(ids);
+      });
+    }
+    this.registerOutputs({ devices: this.devices, deviceIds: this.deviceIds });
+  }
+
+  private createDevice(
+    fleet: string,
+    device: DeviceModel,
+    args: DevicePoolArgs,
+    serverGroup: openstack.compute.ServerGroup | undefined,
+    opts: pulumi.CustomResourceOptions,
+  ): pulumi.Output<string> {
+    const template = args.spec.templates[args.spec.pools[args.pool].template];
+    const name = childName(fleet, device.name);
+    if (template.driver === "openstack") {
+      const instanceArgs = renderInstance({
+        fleet,
+        device,
+        template: template.openstack!,
+        image: args.template.image!,
+        flavor: args.template.flavor!,
+        ...(serverGroup ? { serverGroupId: serverGroup.id } : {}),
+      });
+      return new openstack.compute.Instance(name, instanceArgs, opts).id;
+    }
+    const containerArgs = renderContainer({ fleet, device, template: template.docker!, image: args.template.dockerImage! });
+    return new docker.Container(name, containerArgs, opts).id;
+  }
+}

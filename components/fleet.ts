@@ -1,0 +1,123 @@
+import * as pulumi from "@pulumi/pulumi";
+import { validateSpec } from "../core/validate";
+import type { FleetSpecOf, Ledger, PlacementResult } from "../core/types";
+import { LedgerResource } from "../provider/ledger";
+import { DevicePool } from "./devicePool";
+import { DeviceTemplate } from "./deviceTemplate";
+import { type FleetCapacity, ledgerView } from "./ledgerView";
+import { planSpec } from "./planSpec";
+import { type PoolFacts, ServiceAllocation } from "./serviceAllocation";
+import { COMPONENT_TOKENS } from "./tokens";
+
+/**
+ * A fleet spec as the `Fleet` takes it: `FleetSpec` where values only passed through to child
+ * resources (networks, subnets, fixed IPs, image and flavor names or ids, key pair, user data,
+ * management URLs, user names) may be `pulumi.Input`s. Everything the planner reads stays plain.
+ */
+export type FleetArgs = FleetSpecOf<pulumi.Input<string>>;
+
+export interface FleetOptions extends pulumi.ComponentResourceOptions {
+  /**
+   * Reads a Pulumi secret config value by key: physical appliances' passwords
+   * (`credentials.passwordConfig`).
+   * @default `new pulumi.Config().requireSecret(key)`
+   */
+  secretConfig?: (key: string) => pulumi.Output<string>;
+}
+
+/**
+ * A fleet of service-hosting devices (`servicevm:index:Fleet`), built from one spec:
+ * a `DeviceTemplate` per template, a `DevicePool` per pool, the Ledger, and a `ServiceAllocation`
+ * per allocation.
+ *
+ * **The Ledger is the single source of truth for pool sizes and placements.** Sizes cannot be
+ * computed from the spec alone: placements are sticky, and a fresh pack of today's allocations
+ * often needs fewer devices than their history occupies (3, 3, 5 and 5 slots added over time on
+ * 8-slot devices occupy 3 devices; a fresh pack needs 2), so a spec-only size would delete a busy
+ * device. The Ledger's `check` plans with the previous ledger and the Fleet creates servers,
+ * containers and attachments from its outputs, inside `apply`. This is safe because those outputs
+ * are fully known during `pulumi preview` (dynamic providers hand checked inputs back as outputs in
+ * a preview, and unknown appliance health counts as healthy), so previews list every child.
+ * Physical appliances come from the spec, and their health flows into the Ledger.
+ *
+ * Outputs: `placements` (allocation -> device, pool, tenant, isolation), `capacity` (per pool and
+ * per device: total/used/free per resource class, standby idle devices), `ledger`.
+ */
+export class Fleet extends pulumi.ComponentResource {
+  readonly placements: pulumi.Output<Record<string, PlacementResult>>;
+  readonly capacity: pulumi.Output<FleetCapacity>;
+  readonly ledger: pulumi.Output<Ledger>;
+  readonly templates: Record<string, DeviceTemplate> = {};
+  readonly pools: Record<string, DevicePool> = {};
+  readonly allocations: Record<string, ServiceAllocation> = {};
+  readonly ledgerResource: LedgerResource;
+
+  constructor(name: string, args: FleetArgs, opts: FleetOptions = {}) {
+    const { secretConfig, ...componentOpts } = opts;
+    super(COMPONENT_TOKENS.fleet, name, {}, componentOpts);
+    const plan = planSpec(args);
+    const errors = validateSpec(plan);
+    if (errors.length > 0) {
+      throw new Error(`fleet \`${name}\` has ${errors.length} error(s) in its spec:\n${errors.map((e) => `  ${e.path}: ${e.message}`).join("\n")}`);
+    }
+    const childOpts = { parent: this };
+
+    for (const t of Object.keys(args.templates).sort()) {
+      this.templates[t] = new DeviceTemplate(`${name}-${t}`, { fleet: name, template: t, spec: args.templates[t] }, childOpts);
+    }
+    const poolNames = Object.keys(args.pools).sort();
+    const declared = poolNames.filter((p) => plan.templates[plan.pools[p].template].driver === "physical" || plan.pools[p].devices !== undefined);
+    const health: Record<string, pulumi.Output<boolean>> = {};
+    for (const p of declared) {
+      const pool = new DevicePool(
+        `${name}-${p}`,
+        { fleet: name, pool: p, spec: args, template: this.templates[args.pools[p].template], ...(secretConfig ? { secretConfig } : {}) },
+        childOpts,
+      );
+      this.pools[p] = pool;
+      Object.assign(health, pool.health);
+    }
+
+    this.ledgerResource = new LedgerResource(`${name}-ledger`, { spec: plan, health }, childOpts);
+    const sizes = this.ledgerResource.ledger.apply((l) => l.pools);
+    for (const p of poolNames) {
+      if (this.pools[p] !== undefined) continue;
+      this.pools[p] = new DevicePool(
+        `${name}-${p}`,
+        { fleet: name, pool: p, spec: args, template: this.templates[args.pools[p].template], size: sizes.apply((s) => s[p] ?? 0) },
+        childOpts,
+      );
+    }
+
+    const view = pulumi
+      .all([this.ledgerResource.ledger, this.ledgerResource.health])
+      .apply(([ledger, h]) => ledgerView(plan, ledger, h));
+    this.ledger = this.ledgerResource.ledger;
+    this.placements = view.apply((v) => v.placements);
+    this.capacity = view.apply((v) => v.capacity);
+
+    const facts: Record<string, PoolFacts> = {};
+    for (const p of poolNames) {
+      const template = args.templates[args.pools[p].template];
+      facts[p] = { driver: template.driver, template: args.pools[p].template, networks: template.docker?.networks ?? [] };
+    }
+    const deviceIds = pulumi
+      .all(poolNames.map((p) => this.pools[p].deviceIds))
+      .apply((maps) => Object.assign({}, ...maps) as Record<string, string>);
+    for (const a of Object.keys(args.allocations ?? {}).sort()) {
+      this.allocations[a] = new ServiceAllocation(
+        `${name}-${a}`,
+        {
+          fleet: name,
+          allocation: a,
+          spec: args.allocations![a],
+          placement: this.placements.apply((ps) => ps[a]),
+          pools: facts,
+          deviceIds,
+        },
+        childOpts,
+      );
+    }
+    this.registerOutputs({ placements: this.placements, capacity: this.capacity, ledger: this.ledger });
+  }
+}

@@ -1,0 +1,7 @@
+export { Fleet, type FleetArgs, type FleetOptions } from "./fleet";
+export { DeviceTemplate, type DeviceTemplateArgs } from "./deviceTemplate";
+export { DevicePool, type DevicePoolArgs } from "./devicePool";
+export { ServiceAllocation, type ServiceAllocationArgs, type PoolFacts } from "./serviceAllocation";
+export type { FleetCapacity, PoolCapacityView, DeviceCapacity, ClassUsage } from "./ledgerView";
+export { planSpec } from "./planSpec";
+export { COMPONENT_TOKENS, DYNAMIC_TOKENS } from "./tokens";

@@ -1,0 +1,59 @@
+/**
+ * The planner's view of a fleet: the spec with every pass-through value removed. What is left is
+ * plain data (capacity, traits, demand, tenants, pool sizing, zones, groups), always known when the
+ * program runs, so the Ledger's inputs never hold an unknown value or a credential.
+ */
+import type * as pulumi from "@pulumi/pulumi";
+import { sortDeep } from "../core/canonical";
+import type { AllocationSpec, FleetSpec, FleetSpecOf, PoolSpec, TemplateSpec } from "../core/types";
+
+type In = pulumi.Input<string>;
+
+/**
+ * Driver blocks are reduced to `{}`: the planner reads only `driver`, and the core's validation
+ * only checks that the block named by `driver` is present.
+ */
+function template(t: TemplateSpec<In>): TemplateSpec {
+  const { openstack, docker, ...rest } = t;
+  const out = { ...rest } as TemplateSpec;
+  if (openstack !== undefined) (out as { openstack?: unknown }).openstack = {};
+  if (docker !== undefined) (out as { docker?: unknown }).docker = {};
+  return out;
+}
+
+function pool(p: PoolSpec<In>): PoolSpec {
+  const { devices, ...rest } = p;
+  const out: PoolSpec = { ...rest };
+  if (devices !== undefined) {
+    out.devices = devices.map((d) => {
+      const plain = { ...d } as Partial<typeof d>;
+      delete plain.management;
+      delete plain.credentials;
+      return plain as PoolSpec["devices"] extends (infer D)[] | undefined ? D : never;
+    });
+  }
+  return out;
+}
+
+function allocation(a: AllocationSpec<In>): AllocationSpec {
+  const rest = { ...a } as Partial<AllocationSpec<In>>;
+  delete rest.networks;
+  return rest as AllocationSpec;
+}
+
+function mapValues<A, B>(record: Record<string, A>, f: (a: A) => B): Record<string, B> {
+  const out: Record<string, B> = {};
+  for (const k of Object.keys(record).sort()) out[k] = f(record[k]);
+  return out;
+}
+
+/** The spec the Ledger plans with: pass-through values removed, keys sorted. */
+export function planSpec(spec: FleetSpecOf<In>): FleetSpec {
+  const out: FleetSpec = {
+    templates: mapValues(spec.templates, template),
+    pools: mapValues(spec.pools, pool),
+  };
+  if (spec.allocations !== undefined) out.allocations = mapValues(spec.allocations, allocation);
+  if (spec.backend !== undefined) out.backend = spec.backend;
+  return sortDeep(out) as FleetSpec;
+}

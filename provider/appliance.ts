@@ -1,0 +1,97 @@
+/**
+ * ApplianceRegistration (`pulumi-nodejs:dynamic/servicevm:ApplianceRegistration`): one physical
+ * appliance of a fleet. On create, update and `pulumi refresh` it probes the management URL and
+ * records `reachable`, `healthy`, `latencyMs`, `lastSeen` and `status`; an unhealthy appliance
+ * makes the Ledger move its services away and place nothing new on it.
+ *
+ * Credentials are secret inputs: `username` and `password` are wrapped in `pulumi.secret` and listed
+ * in `additionalSecretOutputs`; the provider never returns the password in its outputs.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { DYNAMIC_MODULE, DYNAMIC_TYPES } from "../components/tokens";
+import type * as impl from "./applianceImpl";
+import type { ApplianceInputs, ApplianceOutputs } from "./applianceImpl";
+
+type ApplianceImpl = typeof impl;
+
+/**
+ * The provider the engine runs. Each method loads the implementation from the installed package,
+ * so the closure Pulumi serializes into state is a few lines with no captured values (no
+ * credentials, no modules).
+ */
+export const applianceProvider: pulumi.dynamic.ResourceProvider = {
+  check(olds: Record<string, unknown>, news: ApplianceInputs) {
+    return (require("servicevm/dist/provider/applianceImpl.js") as ApplianceImpl).check(olds, news);
+  },
+  diff(id: string, olds: ApplianceOutputs, news: ApplianceInputs) {
+    return (require("servicevm/dist/provider/applianceImpl.js") as ApplianceImpl).diff(id, olds, news);
+  },
+  create(inputs: ApplianceInputs) {
+    return (require("servicevm/dist/provider/applianceImpl.js") as ApplianceImpl).create(inputs);
+  },
+  update(id: string, olds: ApplianceOutputs, news: ApplianceInputs) {
+    return (require("servicevm/dist/provider/applianceImpl.js") as ApplianceImpl).update(id, olds, news);
+  },
+  read(id: string, props: ApplianceOutputs) {
+    return (require("servicevm/dist/provider/applianceImpl.js") as ApplianceImpl).read(id, props);
+  },
+  delete() {
+    return Promise.resolve();
+  },
+};
+
+export interface ApplianceRegistrationArgs {
+  /** Name of the fleet the appliance belongs to. */
+  fleet: string;
+  /** Pool the appliance is declared in. */
+  pool: string;
+  /** Device name, unique in the fleet. */
+  device: string;
+  /** Serial number, recorded as given. @default none */
+  serial?: string;
+  /** Zone of the appliance. @default none */
+  zone?: string;
+  /** Management URL probed on create and refresh (`http://` or `https://`). @default none: not probed, counted healthy */
+  managementUrl?: pulumi.Input<string>;
+  /** PEM CA bundle trusted for the management URL, a path relative to the project. @default the system CAs */
+  caFile?: string;
+  /** Skip TLS verification; credentials are then not sent. @default false */
+  insecure?: boolean;
+  /** Probe timeout in milliseconds. @default 5000 */
+  timeoutMs?: number;
+  /** Management user name; stored as a secret. @default none */
+  username?: pulumi.Input<string>;
+  /** Name of the Pulumi secret config key holding the password (recorded; the value is not). @default none */
+  passwordConfig?: string;
+  /** The password, from `config.requireSecret(passwordConfig)`; used to probe, never output. @default none */
+  password?: pulumi.Input<string>;
+}
+
+/** Output properties that hold credentials and must be secret in state. */
+export const APPLIANCE_SECRET_OUTPUTS = ["username", "password"];
+
+export class ApplianceRegistration extends pulumi.dynamic.Resource {
+  declare readonly fleet: pulumi.Output<string>;
+  declare readonly pool: pulumi.Output<string>;
+  declare readonly device: pulumi.Output<string>;
+  declare readonly reachable: pulumi.Output<boolean>;
+  declare readonly healthy: pulumi.Output<boolean>;
+  declare readonly latencyMs: pulumi.Output<number | null>;
+  declare readonly lastSeen: pulumi.Output<string | null>;
+  declare readonly status: pulumi.Output<string>;
+
+  constructor(name: string, args: ApplianceRegistrationArgs, opts?: pulumi.CustomResourceOptions) {
+    const props: Record<string, unknown> = {
+      ...args,
+      reachable: undefined,
+      healthy: undefined,
+      latencyMs: undefined,
+      lastSeen: undefined,
+      status: undefined,
+    };
+    if (args.username !== undefined) props.username = pulumi.secret(args.username);
+    if (args.password !== undefined) props.password = pulumi.secret(args.password);
+    const secretOutputs = [...new Set([...(opts?.additionalSecretOutputs ?? []), ...APPLIANCE_SECRET_OUTPUTS])];
+    super(applianceProvider, name, props, { ...opts, additionalSecretOutputs: secretOutputs }, DYNAMIC_MODULE, DYNAMIC_TYPES.appliance);
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * The allocation ledger (`pulumi-nodejs:dynamic/servicevm:Ledger`), the single source of truth for
+ * pool sizes and placements.
+ *
+ * Its `check` runs the core planner with the previous ledger, so placements stay sticky across
+ * `pulumi up`s and are known during `pulumi preview` (the engine returns checked inputs as outputs
+ * for providers without preview support, which nodejs dynamic providers are). The `Fleet` reads the
+ * `ledger` and `pools` outputs to decide which devices and attachments exist.
+ *
+ * An infeasible plan is a `CheckFailure` carrying the core's messages: the update stops and the
+ * previous ledger stays in state untouched.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { DYNAMIC_MODULE, DYNAMIC_TYPES } from "../components/tokens";
+import type { FleetSpec, HealthMap, Ledger } from "../core/types";
+import type * as impl from "./ledgerImpl";
+import type { LedgerInputs, PoolCapacity } from "./ledgerImpl";
+
+type LedgerImpl = typeof impl;
+
+/**
+ * The provider the engine runs. Each method loads the implementation from the installed package
+ * (`servicevm/dist/...` through the package's `exports` map), so the serialized closure captures
+ * nothing: no modules, no values, no credentials.
+ */
+export const ledgerProvider: pulumi.dynamic.ResourceProvider = {
+  check(olds: Record<string, unknown>, news: LedgerInputs) {
+    return (require("servicevm/dist/provider/ledgerImpl.js") as LedgerImpl).check(olds, news);
+  },
+  diff(id: string, olds: Record<string, unknown>, news: Record<string, unknown>) {
+    return (require("servicevm/dist/provider/ledgerImpl.js") as LedgerImpl).diff(id, olds, news);
+  },
+  create(inputs: Record<string, unknown>) {
+    return (require("servicevm/dist/provider/ledgerImpl.js") as LedgerImpl).create(inputs);
+  },
+  update(id: string, olds: Record<string, unknown>, news: Record<string, unknown>) {
+    return (require("servicevm/dist/provider/ledgerImpl.js") as LedgerImpl).update(id, olds, news);
+  },
+  read(id: string, props: Record<string, unknown>) {
+    return (require("servicevm/dist/provider/ledgerImpl.js") as LedgerImpl).read(id, props);
+  },
+  delete() {
+    return Promise.resolve();
+  },
+};
+
+export interface LedgerResourceArgs {
+  /** The planner's view of the spec: plain values only (`planSpec` strips pass-through values). */
+  spec: FleetSpec;
+  /**
+   * Health of declared devices by name (usually ApplianceRegistration `healthy` outputs). A value
+   * not known yet counts as healthy. @default {} (every device healthy)
+   */
+  health?: pulumi.Input<Record<string, pulumi.Input<boolean>>>;
+}
+
+export class LedgerResource extends pulumi.dynamic.Resource {
+  /** The compact ledger (pool sizes and placements), the next plan's `previous`. */
+  declare readonly ledger: pulumi.Output<Ledger>;
+  /** Device names per pool. */
+  declare readonly pools: pulumi.Output<Record<string, string[]>>;
+  /** The health the plan used. */
+  declare readonly health: pulumi.Output<HealthMap>;
+  /** Per pool: devices, busy, standby, unhealthy and total/used/free per resource class. */
+  declare readonly capacity: pulumi.Output<Record<string, PoolCapacity>>;
+
+  constructor(name: string, args: LedgerResourceArgs, opts?: pulumi.CustomResourceOptions) {
+    const props = { spec: args.spec, health: args.health ?? {}, ledger: undefined, pools: undefined, capacity: undefined };
+    super(ledgerProvider, name, props, opts, DYNAMIC_MODULE, DYNAMIC_TYPES.ledger);
+  }
+}

@@ -1,0 +1,353 @@
+/**
+ * A test engine that plays successive `pulumi up`s, previews and refreshes of a program.
+ *
+ * Resources are registered through Pulumi's own mock runtime (a `MockMonitor` subclass records
+ * URNs, parents and secret options). Dynamic resources are run the way the Pulumi engine and the
+ * nodejs dynamic-provider host run them: the `__provider` text the SDK serialized is evaluated
+ * (like `requireFromString(...).handler()`), then `check(oldInputs, news)` -> `diff(id, oldOutputs,
+ * checked)` -> `create`/`update`, with the state kept between runs. In a preview, new and changed
+ * dynamic resources get their checked inputs as outputs (the engine's behaviour for providers
+ * without preview support). After a successful `up`, resources no longer registered are deleted.
+ *
+ * What it does not model: the engine's parallelism and partial progress. A run whose `check`
+ * fails commits nothing, which is what the real engine leaves for the Ledger too (its step never
+ * ran and no delete runs after a failed update).
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { canonicalJson } from "../../core/canonical";
+
+// Pulumi internals the public typings hide; plain CommonJS modules of the installed SDK.
+const mocksModule = require("@pulumi/pulumi/runtime/mocks") as { MockMonitor: new (mocks: pulumi.runtime.Mocks) => MockMonitorLike };
+const stateModule = require("@pulumi/pulumi/runtime/state") as { getStore(): { settings: { monitor: unknown } } };
+const settingsModule = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
+const rpcModule = require("@pulumi/pulumi/runtime/rpc") as { specialSigKey: string; specialSecretSig: string; unknownValue: string };
+
+interface RegisterRequestLike {
+  getType(): string;
+  getName(): string;
+  getParent(): string;
+  getCustom(): boolean;
+  getAdditionalsecretoutputsList(): string[];
+}
+
+interface MockMonitorLike {
+  newUrn(parent: string, type: string, name: string): string;
+  registerResource(req: RegisterRequestLike, callback: (err: unknown, resp?: unknown) => void): Promise<void>;
+}
+
+export const UNKNOWN = rpcModule.unknownValue;
+const SIG = rpcModule.specialSigKey;
+const SECRET = rpcModule.specialSecretSig;
+
+export type Op = "create" | "update" | "same" | "delete";
+
+export interface StoredResource {
+  urn: string;
+  type: string;
+  name: string;
+  parent: string;
+  custom: boolean;
+  id: string;
+  /** Plain values; `secretInputs`/`secretOutputs` list the top-level keys that are secret. */
+  inputs: Record<string, unknown>;
+  outputs: Record<string, unknown>;
+  secretInputs: string[];
+  secretOutputs: string[];
+}
+
+export interface Step {
+  urn: string;
+  type: string;
+  name: string;
+  op: Op;
+  /** Top-level input keys that changed (updates). */
+  changed: string[];
+}
+
+export interface RunResult {
+  ok: boolean;
+  /** Check failures and provider errors, `<urn>: <property>: <reason>`. */
+  errors: string[];
+  steps: Step[];
+  /** Resources registered in this run, in registration order. */
+  resources: StoredResource[];
+}
+
+export interface DynamicProviderLike {
+  check?(olds: Record<string, unknown>, news: Record<string, unknown>): Promise<{ inputs?: Record<string, unknown>; failures?: { property: string; reason: string }[] }>;
+  diff?(id: string, olds: Record<string, unknown>, news: Record<string, unknown>): Promise<{ changes?: boolean; replaces?: string[] }>;
+  create(inputs: Record<string, unknown>): Promise<{ id: string; outs?: Record<string, unknown> }>;
+  update?(id: string, olds: Record<string, unknown>, news: Record<string, unknown>): Promise<{ outs?: Record<string, unknown> }>;
+  read?(id: string, props: Record<string, unknown>): Promise<{ id?: string; props?: Record<string, unknown> }>;
+  delete?(id: string, props: Record<string, unknown>): Promise<void>;
+}
+
+export interface EngineOptions {
+  project?: string;
+  stack?: string;
+  /** Stack config, `key` -> value (keys without the project prefix). */
+  config?: Record<string, string>;
+  /** Config keys that are secrets. */
+  secretConfig?: string[];
+  /** Resolves the `require(...)` calls of serialized dynamic providers. */
+  requireModule: (specifier: string) => unknown;
+  /** Outputs a non-dynamic resource gets besides its inputs (ids of mocks). */
+  extraOutputs?: (type: string, name: string, inputs: Record<string, unknown>) => Record<string, unknown>;
+}
+
+function isSecretValue(v: unknown): v is { value: unknown } {
+  return v !== null && typeof v === "object" && (v as Record<string, unknown>)[SIG] === SECRET;
+}
+
+/** Unwraps secrets (remembering the top-level keys) and turns unknowns into the engine's placeholder. */
+function plain(value: unknown): unknown {
+  if (isSecretValue(value)) return plain(value.value);
+  if (pulumi.Output.isInstance(value)) return UNKNOWN;
+  if (value !== null && typeof value === "object" && value.constructor?.name === "Unknown") return UNKNOWN;
+  if (Array.isArray(value)) return value.map(plain);
+  if (value !== null && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = plain(v);
+    return out;
+  }
+  return value;
+}
+
+function containsSecret(value: unknown): boolean {
+  if (isSecretValue(value)) return true;
+  if (Array.isArray(value)) return value.some(containsSecret);
+  if (value !== null && typeof value === "object") return Object.values(value).some(containsSecret);
+  return false;
+}
+
+function same(a: unknown, b: unknown): boolean {
+  return canonicalJson(a ?? null) === canonicalJson(b ?? null);
+}
+
+const PROVIDER_KEY = "__provider";
+
+/** Evaluates serialized closure text the way the dynamic-provider host does. */
+export function loadSerializedProvider(text: string, requireModule: (s: string) => unknown): DynamicProviderLike {
+  const module = { exports: {} as Record<string, unknown> };
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval
+  const run = new Function("exports", "require", "module", "__filename", "__dirname", text) as (...args: unknown[]) => void;
+  run(module.exports, requireModule, module, "", "");
+  const handler = module.exports.handler as () => DynamicProviderLike;
+  return handler();
+}
+
+export class Engine {
+  readonly state = new Map<string, StoredResource>();
+  private readonly providers = new Map<string, DynamicProviderLike>();
+  private readonly opts: EngineOptions;
+  /** Every run's result, in order. */
+  readonly history: RunResult[] = [];
+
+  constructor(opts: EngineOptions) {
+    this.opts = opts;
+  }
+
+  provider(text: string): DynamicProviderLike {
+    let p = this.providers.get(text);
+    if (p === undefined) {
+      p = loadSerializedProvider(text, this.opts.requireModule);
+      this.providers.set(text, p);
+    }
+    return p;
+  }
+
+  /** `pulumi preview`: runs the program, computes the steps, commits nothing. */
+  preview(program: () => void): Promise<RunResult> {
+    return this.run(program, true);
+  }
+
+  /** `pulumi up`: runs the program, applies the steps, deletes what is no longer registered. */
+  up(program: () => void): Promise<RunResult> {
+    return this.run(program, false);
+  }
+
+  /** `pulumi refresh`: `read` on every dynamic resource; outputs are replaced, inputs kept. */
+  async refresh(): Promise<void> {
+    for (const r of this.state.values()) {
+      if (!r.custom || !r.type.startsWith("pulumi-nodejs:dynamic")) continue;
+      const text = r.inputs[PROVIDER_KEY] as string;
+      const p = this.provider(text);
+      if (p.read === undefined) continue;
+      const res = await p.read(r.id, { ...r.outputs });
+      r.outputs = { ...(res.props ?? {}), [PROVIDER_KEY]: text };
+      if (res.id !== undefined && res.id !== "") r.id = res.id;
+    }
+  }
+
+  /** The state as `pulumi stack export` shows it: secret values are ciphertext. */
+  exportState(): string {
+    const hide = (values: Record<string, unknown>, secret: string[]): Record<string, unknown> => {
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(values)) {
+        out[k] = secret.includes(k) ? { [SIG]: SECRET, ciphertext: "v1:AAAAAAAAAAAAAAAA:encrypted" } : v;
+      }
+      return out;
+    };
+    const resources = [...this.state.values()].map((r) => ({
+      urn: r.urn,
+      custom: r.custom,
+      id: r.id,
+      type: r.type,
+      parent: r.parent,
+      inputs: hide(r.inputs, r.secretInputs),
+      outputs: hide(r.outputs, r.secretOutputs),
+    }));
+    return JSON.stringify({ version: 3, deployment: { resources } }, null, 2);
+  }
+
+  private async run(program: () => void, preview: boolean): Promise<RunResult> {
+    const project = this.opts.project ?? "project";
+    const stack = this.opts.stack ?? "stack";
+    const errors: string[] = [];
+    const steps: Step[] = [];
+    const registered: StoredResource[] = [];
+    const next = new Map<string, StoredResource>();
+    const pending: { urn: string; parent: string; secretOutputs: string[] }[] = [];
+
+    const mocks: pulumi.runtime.Mocks = {
+      call: (args) => {
+        const inputs = args.inputs as Record<string, unknown>;
+        const name = String(inputs.name);
+        if (args.token === "openstack:networking/getNetwork:getNetwork") return { id: `net-id-${name}`, name };
+        if (args.token === "openstack:networking/getSubnet:getSubnet") return { id: `subnet-id-${name}`, name };
+        return inputs;
+      },
+      newResource: async (args) => {
+        const ctx = pending.shift()!;
+        const urn = ctx.urn;
+        const rawInputs = args.inputs as Record<string, unknown>;
+        const secretInputs = Object.keys(rawInputs).filter((k) => containsSecret(rawInputs[k]));
+        const inputs = plain(args.inputs) as Record<string, unknown>;
+        const old = this.state.get(urn);
+        const record = (id: string, outputs: Record<string, unknown>, op: Op, changed: string[], storedInputs = inputs): void => {
+          const secretOutputs = [...new Set([...ctx.secretOutputs, ...secretInputs])];
+          const r: StoredResource = { urn, type: args.type, name: args.name, parent: ctx.parent, custom: args.custom ?? false, id, inputs: storedInputs, outputs, secretInputs, secretOutputs };
+          registered.push(r);
+          next.set(urn, r);
+          steps.push({ urn, type: args.type, name: args.name, op, changed });
+        };
+        if (!args.custom) {
+          record("", {}, old ? "same" : "create", []);
+          return { id: "", state: {} };
+        }
+        if (args.type.startsWith("pulumi-nodejs:dynamic")) {
+          const text = inputs[PROVIDER_KEY] as string;
+          const provider = this.provider(text);
+          const news = { ...inputs };
+          let checked = news;
+          if (provider.check) {
+            const res = await provider.check(old ? { ...old.inputs } : {}, news);
+            if (res.failures && res.failures.length > 0) {
+              for (const f of res.failures) errors.push(`${urn}: ${f.property}: ${f.reason}`);
+              // The registration fails; keep the old state so the program can finish quietly.
+              if (old) {
+                next.set(urn, old);
+                return { id: old.id, state: old.outputs };
+              }
+              return { id: "", state: {} };
+            }
+            checked = { ...(res.inputs ?? news) };
+          }
+          checked[PROVIDER_KEY] = text;
+          if (old === undefined) {
+            if (preview) {
+              record("", checked, "create", []);
+              return { id: "", state: checked };
+            }
+            const created = await provider.create(checked);
+            const outs = { ...(created.outs ?? {}), [PROVIDER_KEY]: text };
+            record(created.id, outs, "create", [], checked);
+            return { id: created.id, state: outs };
+          }
+          const d = provider.diff ? await provider.diff(old.id, { ...old.outputs }, checked) : { changes: true };
+          const changed = Object.keys({ ...old.inputs, ...checked }).filter((k) => k !== PROVIDER_KEY && !same(old.inputs[k], checked[k]));
+          if (d.changes === false) {
+            record(old.id, old.outputs, "same", [], checked);
+            return { id: old.id, state: old.outputs };
+          }
+          if (preview) {
+            record(old.id, checked, "update", changed, checked);
+            return { id: old.id, state: checked };
+          }
+          const updated = provider.update ? await provider.update(old.id, { ...old.outputs }, checked) : {};
+          const outs = { ...(updated.outs ?? {}), [PROVIDER_KEY]: text };
+          record(old.id, outs, "update", changed, checked);
+          return { id: old.id, state: outs };
+        }
+        // Ordinary provider resources: outputs are the inputs plus an id (and mock extras).
+        const extra = this.opts.extraOutputs?.(args.type, args.name, inputs) ?? {};
+        const changed = old ? Object.keys({ ...old.inputs, ...inputs }).filter((k) => !same(old.inputs[k], inputs[k])) : [];
+        const op: Op = old === undefined ? "create" : changed.length > 0 ? "update" : "same";
+        const id = old?.id ?? (preview ? "" : `${args.name}-id`);
+        const outputs = { ...inputs, ...extra };
+        record(id, outputs, op, changed);
+        return { id, state: outputs };
+      },
+    };
+
+    class RecordingMonitor extends mocksModule.MockMonitor {
+      override registerResource(req: RegisterRequestLike, callback: (err: unknown, resp?: unknown) => void): Promise<void> {
+        pending.push({
+          urn: this.newUrn(req.getParent(), req.getType(), req.getName()),
+          parent: req.getParent(),
+          secretOutputs: req.getAdditionalsecretoutputsList(),
+        });
+        return super.registerResource(req, callback);
+      }
+    }
+
+    await pulumi.runtime.setMocks(mocks, project, stack, preview);
+    stateModule.getStore().settings.monitor = new RecordingMonitor(mocks);
+    const config: Record<string, string> = {};
+    for (const [k, v] of Object.entries(this.opts.config ?? {})) config[`${project}:${k}`] = v;
+    pulumi.runtime.setAllConfig(config, (this.opts.secretConfig ?? []).map((k) => `${project}:${k}`));
+
+    try {
+      program();
+    } catch (e) {
+      errors.push(e instanceof Error ? e.message : String(e));
+    }
+    // Wait until registrations stop: resources registered inside `apply` arrive in later turns.
+    let seen = -1;
+    for (let round = 0; round < 1000 && seen !== registered.length; round++) {
+      seen = registered.length;
+      await settingsModule.waitForRPCs();
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+
+    const ok = errors.length === 0;
+    if (ok) {
+      for (const [urn, old] of this.state) {
+        if (next.has(urn)) continue;
+        steps.push({ urn, type: old.type, name: old.name, op: "delete", changed: [] });
+        if (!preview && old.custom && old.type.startsWith("pulumi-nodejs:dynamic")) {
+          const p = this.provider(old.inputs[PROVIDER_KEY] as string);
+          if (p.delete) await p.delete(old.id, { ...old.outputs });
+        }
+      }
+      if (!preview) {
+        this.state.clear();
+        for (const [urn, r] of next) this.state.set(urn, r);
+      }
+    }
+    const result: RunResult = { ok, errors, steps, resources: registered };
+    this.history.push(result);
+    return result;
+  }
+}
+
+/** The value of an Output in a test (`undefined` when unknown). */
+export async function valueOf<T>(output: pulumi.Output<T>): Promise<T | undefined> {
+  const o = output as unknown as { promise(withUnknowns?: boolean): Promise<T>; isKnown: Promise<boolean> };
+  return (await o.isKnown) ? await o.promise() : undefined;
+}
+
+/** Steps of a run with a given op, as `<type>::<name>`. */
+export function stepsOf(result: RunResult, op: Op): string[] {
+  return result.steps.filter((s) => s.op === op).map((s) => `${s.type}::${s.name}`);
+}
