@@ -53,6 +53,8 @@ export interface StoredResource {
   outputs: Record<string, unknown>;
   secretInputs: string[];
   secretOutputs: string[];
+  /** Provider reference (`<urn>::<id>`) when one was given explicitly or inherited from a parent. */
+  provider: string;
 }
 
 export interface Step {
@@ -226,7 +228,19 @@ export class Engine {
         const old = this.state.get(urn);
         const record = (id: string, outputs: Record<string, unknown>, op: Op, changed: string[], storedInputs = inputs): void => {
           const secretOutputs = [...new Set([...ctx.secretOutputs, ...secretInputs])];
-          const r: StoredResource = { urn, type: args.type, name: args.name, parent: ctx.parent, custom: args.custom ?? false, id, inputs: storedInputs, outputs, secretInputs, secretOutputs };
+          const r: StoredResource = {
+            urn,
+            type: args.type,
+            name: args.name,
+            parent: ctx.parent,
+            custom: args.custom ?? false,
+            id,
+            inputs: storedInputs,
+            outputs,
+            secretInputs,
+            secretOutputs,
+            provider: args.provider ?? "",
+          };
           registered.push(r);
           next.set(urn, r);
           steps.push({ urn, type: args.type, name: args.name, op, changed });

@@ -1,0 +1,117 @@
+import { describe, expect, it } from "vitest";
+import { Fleet, type FleetArgs } from "../../components/fleet";
+import { valueOf } from "../harness/engine";
+import { newEngine } from "../harness/fixtures";
+import { T, find, inputsOf, tree } from "./helpers";
+
+function spec(): FleetArgs {
+  return {
+    templates: {
+      haproxy: {
+        driver: "docker",
+        capacity: { CUSTOM_SERVICE_SLOT: 4 },
+        tenancy: { mode: "shared", isolation: "namespace", contexts: { first: 1, last: 4 } },
+        docker: {
+          image: "haproxy:2.9",
+          cpus: 1,
+          memoryMb: 512,
+          networks: ["lab-svc"],
+          healthcheck: { test: ["CMD", "true"], intervalSeconds: 10, timeoutSeconds: 3, retries: 3 },
+        },
+      },
+      ids: { driver: "docker", capacity: { CUSTOM_SERVICE_SLOT: 1 }, docker: { image: "suricata:7.0", networks: ["lab-svc", "lab-mirror"] } },
+    },
+    pools: { lb: { template: "haproxy", standby: 1, strategy: "spread" }, ids: { template: "ids", size: 2 } },
+    allocations: {
+      "red-lb": { tenant: "red", demand: { CUSTOM_SERVICE_SLOT: 1 }, pools: ["lb"], networks: [{ network: "lab-svc" }] },
+      "blue-lb": { tenant: "blue", demand: { CUSTOM_SERVICE_SLOT: 2 }, pools: ["lb"] },
+      "red-ids": { tenant: "red", demand: { CUSTOM_SERVICE_SLOT: 1 }, pools: ["ids"], networks: [{ network: "lab-mirror" }] },
+    },
+  };
+}
+
+const EXPECTED_TREE = [
+  `${T.fleet} lab <- (stack)`,
+  `${T.template} lab-haproxy <- lab`,
+  `${T.template} lab-ids <- lab`,
+  `${T.remoteImage} lab-haproxy-image <- lab-haproxy`,
+  `${T.remoteImage} lab-ids-image <- lab-ids`,
+  `${T.pool} lab-lb <- lab`,
+  `${T.pool} lab-ids <- lab`,
+  `${T.container} lab-lb-0 <- lab-lb`,
+  `${T.container} lab-lb-1 <- lab-lb`,
+  `${T.container} lab-ids-0 <- lab-ids`,
+  `${T.container} lab-ids-1 <- lab-ids`,
+  `${T.ledger} lab-ledger <- lab`,
+  `${T.allocation} lab-blue-lb <- lab`,
+  `${T.allocation} lab-red-ids <- lab`,
+  `${T.allocation} lab-red-lb <- lab`,
+].sort();
+
+describe("Fleet on Docker", () => {
+  it("creates one image per template and one container per device, and nothing per allocation", async () => {
+    const { engine } = newEngine();
+    const result = await engine.up(() => {
+      new Fleet("lab", spec());
+    });
+    expect(result.errors).toEqual([]);
+    expect(tree(result)).toEqual(EXPECTED_TREE);
+  });
+
+  it("lists the same children in a preview", async () => {
+    const { engine } = newEngine();
+    const result = await engine.preview(() => {
+      new Fleet("lab", spec());
+    });
+    expect(result.errors).toEqual([]);
+    expect(tree(result)).toEqual(EXPECTED_TREE);
+  });
+
+  it("runs containers with limits, restart policy, healthcheck, labels and the pool's networks", async () => {
+    const { engine } = newEngine();
+    const result = await engine.up(() => {
+      new Fleet("lab", spec());
+    });
+    expect(inputsOf(find(result, T.container, "lab-lb-1"))).toEqual({
+      name: "lab-lb-1",
+      image: "sha256:lab-haproxy-image",
+      restart: "unless-stopped",
+      labels: [
+        { label: "servicevm.device", value: "lb-1" },
+        { label: "servicevm.fleet", value: "lab" },
+        { label: "servicevm.pool", value: "lb" },
+      ],
+      networksAdvanced: [{ name: "lab-svc" }],
+      cpus: "1",
+      memory: 512,
+      healthcheck: { tests: ["CMD", "true"], interval: "10s", timeout: "3s", retries: 3 },
+    });
+    expect(inputsOf(find(result, T.remoteImage, "lab-haproxy-image"))).toEqual({ name: "haproxy:2.9", keepLocally: true });
+  });
+
+  it("gives each allocation its container and namespace context", async () => {
+    const { engine } = newEngine();
+    let fleet: Fleet | undefined;
+    await engine.up(() => {
+      fleet = new Fleet("lab", spec());
+    });
+    expect(await valueOf(fleet!.placements)).toEqual({
+      "blue-lb": { device: "lb-0", pool: "lb", tenant: "blue", isolation: { kind: "namespace", id: 1 } },
+      "red-ids": { device: "ids-0", pool: "ids", tenant: "red", isolation: null },
+      "red-lb": { device: "lb-0", pool: "lb", tenant: "red", isolation: { kind: "namespace", id: 2 } },
+    });
+    expect(await valueOf(fleet!.allocations["red-lb"]!.device)).toBe("lb-0");
+    expect(await valueOf(fleet!.allocations["red-lb"]!.portIds)).toEqual([]);
+  });
+
+  it("refuses an allocation network that is not among its pool's networks", () => {
+    const { engine } = newEngine();
+    const args = spec();
+    args.allocations!["red-lb"]!.networks = [{ network: "red-private" }];
+    return engine.up(() => {
+      expect(() => new Fleet("lab", args)).toThrow(
+        "allocation `red-lb` needs network `red-private`, which is not among pool `lb`'s networks [lab-svc]; add it to `templates.haproxy.docker.networks` or restrict `allocations.red-lb.pools`",
+      );
+    });
+  });
+});
