@@ -1,0 +1,417 @@
+/**
+ * A small OpenStack Placement client: microversion 1.39 on every request, typed errors
+ * (errors.ts), a per-attempt timeout and bounded retries with exponential backoff and full jitter.
+ *
+ * Retried: answers 5xx, timeouts and refused or reset connections, for idempotent requests only
+ * (GET, PUT, DELETE; a POST only when the caller marks it idempotent); and Placement's internal
+ * write race (`placement.concurrent_update` with "Inventory and/or allocations changed while
+ * attempting to allocate"), after which the transaction was rolled back and the same body is valid
+ * again. A generation conflict on a generation the caller sent is never retried here: the caller
+ * must re-read, so it surfaces at once as `kind: "generation-conflict"`.
+ */
+import type { Inventory } from "../../core/types";
+import { PlacementError, classify, cleanDetail, type PlacementErrorKind } from "./errors";
+
+/** The microversion every request asks for. */
+export const PLACEMENT_MICROVERSION = "1.39";
+
+/** Where a token comes from: a static string (noauth2: `admin`) or Keystone (auth.ts). */
+export interface TokenSource {
+  token(): Promise<string>;
+  /** Forget a token Placement refused (401), so the next `token()` authenticates again. */
+  invalidate?(): void;
+}
+
+export interface RetryPolicy {
+  /** Attempts in all, the first included. @default 4 */
+  attempts: number;
+  /** Backoff before retry n (0-based) is `random() * min(maxDelayMs, baseDelayMs * 2^n)`. @default 100 */
+  baseDelayMs: number;
+  /** @default 2000 */
+  maxDelayMs: number;
+}
+
+export interface PlacementClientOptions {
+  /** Placement root URL, e.g. `http://127.0.0.1:8778` or `https://cloud:8780/placement`. */
+  endpoint: string;
+  /** A token string, or a source of tokens. */
+  auth: string | TokenSource;
+  /** Per attempt. @default 30000 */
+  timeoutMs?: number;
+  retry?: Partial<RetryPolicy>;
+  /** Called before every attempt (for request accounting in tests and benchmarks). */
+  onRequest?: (method: string, path: string) => void;
+  /** Injected for tests. @default Math.random */
+  random?: () => number;
+}
+
+export const DEFAULT_RETRY: Readonly<RetryPolicy> = Object.freeze({ attempts: 4, baseDelayMs: 100, maxDelayMs: 2000 });
+
+/** A resource provider as Placement lists it. */
+export interface ProviderRecord {
+  uuid: string;
+  name: string;
+  generation: number;
+  parent_provider_uuid: string | null;
+  root_provider_uuid: string;
+}
+
+/** Placement's wire form of one inventory record. */
+export interface InventoryRecord {
+  total: number;
+  reserved: number;
+  min_unit: number;
+  max_unit: number;
+  step_size: number;
+  allocation_ratio: number;
+}
+
+export interface ConsumerAllocations {
+  /** Provider uuid -> resources. Empty when the consumer does not exist. */
+  allocations: Record<string, { resources: Record<string, number>; generation?: number }>;
+  /** `null` when the consumer does not exist (write with `consumer_generation: null` to create it). */
+  consumer_generation: number | null;
+  project_id?: string;
+  user_id?: string;
+  consumer_type?: string;
+}
+
+export interface ProviderAllocations {
+  resource_provider_generation: number;
+  allocations: Record<string, { resources: Record<string, number>; consumer_generation: number | null }>;
+}
+
+/** One consumer's allocation write, as `PUT /allocations/{c}` and `POST /allocations` take it. */
+export interface AllocationWrite {
+  allocations: Record<string, { resources: Record<string, number> }>;
+  project_id: string;
+  user_id: string;
+  consumer_generation: number | null;
+  consumer_type: string;
+}
+
+export interface AllocationCandidates {
+  allocation_requests: { allocations: Record<string, { resources: Record<string, number> }>; mappings?: Record<string, string[]> }[];
+  provider_summaries: Record<
+    string,
+    {
+      resources: Record<string, { capacity: number; used: number }>;
+      traits: string[];
+      parent_provider_uuid: string | null;
+      root_provider_uuid: string;
+    }
+  >;
+}
+
+/** Query parameters; an array value repeats the parameter (`required`, `member_of`). */
+export type Query = Record<string, string | number | (string | number)[] | undefined>;
+
+/** Core inventory -> Placement wire form, every field sent (`max_unit` too). */
+export function toInventoryRecord(inv: Inventory): InventoryRecord {
+  return {
+    total: inv.total,
+    reserved: inv.reserved,
+    min_unit: inv.minUnit,
+    max_unit: inv.maxUnit,
+    step_size: inv.stepSize,
+    allocation_ratio: inv.allocationRatio,
+  };
+}
+
+/** Placement wire form -> core inventory. */
+export function fromInventoryRecord(rec: InventoryRecord): Inventory {
+  return {
+    total: rec.total,
+    reserved: rec.reserved,
+    minUnit: rec.min_unit,
+    maxUnit: rec.max_unit,
+    stepSize: rec.step_size,
+    allocationRatio: rec.allocation_ratio,
+  };
+}
+
+function queryString(query: Query | undefined): string {
+  if (query === undefined) return "";
+  const params = new URLSearchParams();
+  for (const key of Object.keys(query).sort()) {
+    const value = query[key];
+    if (value === undefined) continue;
+    for (const v of Array.isArray(value) ? value : [value]) params.append(key, String(v));
+  }
+  const s = params.toString();
+  return s === "" ? "" : `?${s}`;
+}
+
+interface RequestOptions {
+  body?: unknown;
+  /** Retry transient failures of this POST too. */
+  idempotent?: boolean;
+  /** Answer `null` instead of throwing on 404. */
+  allow404?: boolean;
+}
+
+const INTERNAL_RACE = "Inventory and/or allocations changed while attempting to allocate";
+
+function connectionCode(err: unknown): string | null {
+  if (!(err instanceof Error)) return null;
+  const cause = (err as Error & { cause?: { code?: unknown } }).cause;
+  if (cause !== undefined && typeof cause.code === "string") return cause.code;
+  return null;
+}
+
+export class PlacementClient {
+  readonly endpoint: string;
+  private readonly tokens: TokenSource;
+  private readonly timeoutMs: number;
+  private readonly retry: RetryPolicy;
+  private readonly onRequest: ((method: string, path: string) => void) | undefined;
+  private readonly random: () => number;
+
+  constructor(options: PlacementClientOptions) {
+    this.endpoint = options.endpoint.replace(/\/+$/, "");
+    const auth = options.auth;
+    this.tokens = typeof auth === "string" ? { token: () => Promise.resolve(auth) } : auth;
+    this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.retry = { ...DEFAULT_RETRY, ...(options.retry ?? {}) };
+    this.onRequest = options.onRequest;
+    this.random = options.random ?? Math.random;
+  }
+
+  /**
+   * One logical request with retries. Throws `PlacementError`; answers the parsed JSON body, or
+   * `null` for an empty body (and for 404 when `allow404`).
+   */
+  async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T | null> {
+    const idempotent = method !== "POST" || options.idempotent === true;
+    let reauthenticated = false;
+    for (let attempt = 1; ; attempt++) {
+      let failure: PlacementError;
+      try {
+        return await this.attempt<T>(method, path, options, attempt);
+      } catch (err) {
+        if (!(err instanceof PlacementError)) throw err;
+        failure = err;
+      }
+      if (failure.kind === "auth" && failure.info.status === 401 && !reauthenticated && this.tokens.invalidate) {
+        this.tokens.invalidate();
+        reauthenticated = true;
+        attempt--;
+        continue;
+      }
+      const transient = failure.kind === "server" || failure.kind === "timeout" || failure.kind === "unavailable";
+      const race = failure.kind === "generation-conflict" && failure.info.detail.startsWith(INTERNAL_RACE);
+      if (!((transient && idempotent) || race) || attempt >= this.retry.attempts) {
+        if (attempt > 1 && (failure.kind === "timeout" || failure.kind === "unavailable" || failure.kind === "server")) {
+          throw new PlacementError(
+            failure.kind,
+            failure.info,
+            `${failure.message}; gave up after ${attempt} attempts (retry policy: ${this.retry.attempts} attempts, ` +
+              `backoff ${this.retry.baseDelayMs}..${this.retry.maxDelayMs} ms, timeout ${this.timeoutMs} ms each)`,
+          );
+        }
+        throw failure;
+      }
+      const cap = Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** (attempt - 1));
+      await new Promise((resolve) => setTimeout(resolve, Math.floor(this.random() * cap)));
+    }
+  }
+
+  private async attempt<T>(method: string, path: string, options: RequestOptions, attempt: number): Promise<T | null> {
+    this.onRequest?.(method, path);
+    const base = { method, path, attempts: attempt, requestId: null };
+    const token = await this.tokens.token();
+    const headers: Record<string, string> = {
+      "x-auth-token": token,
+      "openstack-api-version": `placement ${PLACEMENT_MICROVERSION}`,
+      accept: "application/json",
+    };
+    if (options.body !== undefined) headers["content-type"] = "application/json";
+    let response: Response;
+    let text: string;
+    try {
+      response = await fetch(this.endpoint + path, {
+        method,
+        headers,
+        body: options.body === undefined ? undefined : JSON.stringify(options.body),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+      text = await response.text();
+    } catch (err) {
+      if (err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError")) {
+        throw new PlacementError("timeout", { ...base, status: null, code: null, detail: `no answer within ${this.timeoutMs} ms` });
+      }
+      const code = connectionCode(err);
+      const detail = `${err instanceof Error ? err.message : String(err)}${code === null ? "" : ` (${code})`} at ${this.endpoint}`;
+      throw new PlacementError("unavailable", { ...base, status: null, code: null, detail });
+    }
+    const requestId = response.headers.get("openstack-request-id") ?? response.headers.get("x-openstack-request-id");
+    if (response.status === 404 && options.allow404 === true) return null;
+    if (response.status >= 400) {
+      let code: string | null = null;
+      let detail = text.trim();
+      try {
+        const parsed = JSON.parse(text) as { errors?: { code?: string; detail?: string; title?: string }[] };
+        const first = parsed.errors?.[0];
+        if (first !== undefined) {
+          code = first.code ?? null;
+          detail = cleanDetail(first.detail ?? first.title ?? "");
+        }
+      } catch {
+        detail = detail.slice(0, 300);
+      }
+      const kind: PlacementErrorKind = classify(response.status, code, detail);
+      throw new PlacementError(kind, { ...base, requestId, status: response.status, code, detail });
+    }
+    if (text === "") return null;
+    return JSON.parse(text) as T;
+  }
+
+  private async must<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+    const out = await this.request<T>(method, path, options);
+    if (out === null) {
+      throw new PlacementError("server", { method, path, status: null, code: null, detail: "empty answer where a body was expected", requestId: null, attempts: 1 });
+    }
+    return out;
+  }
+
+  // ---- resource providers ----
+
+  async listProviders(query?: Query): Promise<ProviderRecord[]> {
+    const out = await this.must<{ resource_providers: ProviderRecord[] }>("GET", `/resource_providers${queryString(query)}`);
+    return out.resource_providers;
+  }
+
+  async getProvider(uuid: string): Promise<ProviderRecord | null> {
+    return this.request<ProviderRecord>("GET", `/resource_providers/${uuid}`, { allow404: true });
+  }
+
+  /** Creates a provider with a chosen uuid (generation 0). A repeat of the same create answers `duplicate`. */
+  async createProvider(uuid: string, name: string): Promise<ProviderRecord> {
+    return this.must<ProviderRecord>("POST", "/resource_providers", { body: { uuid, name } });
+  }
+
+  async deleteProvider(uuid: string): Promise<void> {
+    await this.request("DELETE", `/resource_providers/${uuid}`);
+  }
+
+  async getInventories(uuid: string): Promise<{ generation: number; inventories: Record<string, InventoryRecord> }> {
+    const out = await this.must<{ resource_provider_generation: number; inventories: Record<string, InventoryRecord> }>(
+      "GET",
+      `/resource_providers/${uuid}/inventories`,
+    );
+    return { generation: out.resource_provider_generation, inventories: out.inventories };
+  }
+
+  /** Replaces every inventory of a provider; answers the new provider generation. */
+  async putInventories(uuid: string, generation: number, inventories: Record<string, InventoryRecord>): Promise<number> {
+    const out = await this.must<{ resource_provider_generation: number }>("PUT", `/resource_providers/${uuid}/inventories`, {
+      body: { resource_provider_generation: generation, inventories },
+    });
+    return out.resource_provider_generation;
+  }
+
+  async getTraits(uuid: string): Promise<{ generation: number; traits: string[] }> {
+    const out = await this.must<{ resource_provider_generation: number; traits: string[] }>("GET", `/resource_providers/${uuid}/traits`);
+    return { generation: out.resource_provider_generation, traits: out.traits };
+  }
+
+  async putTraits(uuid: string, generation: number, traits: string[]): Promise<number> {
+    const out = await this.must<{ resource_provider_generation: number }>("PUT", `/resource_providers/${uuid}/traits`, {
+      body: { resource_provider_generation: generation, traits },
+    });
+    return out.resource_provider_generation;
+  }
+
+  async getAggregates(uuid: string): Promise<{ generation: number; aggregates: string[] }> {
+    const out = await this.must<{ resource_provider_generation: number; aggregates: string[] }>(
+      "GET",
+      `/resource_providers/${uuid}/aggregates`,
+    );
+    return { generation: out.resource_provider_generation, aggregates: out.aggregates };
+  }
+
+  async putAggregates(uuid: string, generation: number, aggregates: string[]): Promise<number> {
+    const out = await this.must<{ resource_provider_generation: number }>("PUT", `/resource_providers/${uuid}/aggregates`, {
+      body: { resource_provider_generation: generation, aggregates },
+    });
+    return out.resource_provider_generation;
+  }
+
+  async getProviderAllocations(uuid: string): Promise<ProviderAllocations> {
+    return this.must<ProviderAllocations>("GET", `/resource_providers/${uuid}/allocations`);
+  }
+
+  async getProviderUsages(uuid: string): Promise<{ generation: number; usages: Record<string, number> }> {
+    const out = await this.must<{ resource_provider_generation: number; usages: Record<string, number> }>(
+      "GET",
+      `/resource_providers/${uuid}/usages`,
+    );
+    return { generation: out.resource_provider_generation, usages: out.usages };
+  }
+
+  // ---- resource classes and traits ----
+
+  async listResourceClasses(): Promise<string[]> {
+    const out = await this.must<{ resource_classes: { name: string }[] }>("GET", "/resource_classes");
+    return out.resource_classes.map((rc) => rc.name);
+  }
+
+  /** Creates `CUSTOM_*` resource class `name` if missing (idempotent). */
+  async ensureResourceClass(name: string): Promise<void> {
+    await this.request("PUT", `/resource_classes/${name}`);
+  }
+
+  async listTraits(query?: Query): Promise<string[]> {
+    const out = await this.must<{ traits: string[] }>("GET", `/traits${queryString(query)}`);
+    return out.traits;
+  }
+
+  /** Creates `CUSTOM_*` trait `name` if missing (idempotent). */
+  async ensureTrait(name: string): Promise<void> {
+    await this.request("PUT", `/traits/${name}`);
+  }
+
+  // ---- allocations ----
+
+  async getConsumerAllocations(consumer: string): Promise<ConsumerAllocations> {
+    const out = await this.must<ConsumerAllocations>("GET", `/allocations/${consumer}`);
+    return { ...out, consumer_generation: out.consumer_generation ?? null };
+  }
+
+  /** Replaces one consumer's allocations; `consumer_generation` guards against concurrent writers. */
+  async putAllocations(consumer: string, write: AllocationWrite): Promise<void> {
+    await this.request("PUT", `/allocations/${consumer}`, { body: write });
+  }
+
+  /**
+   * Writes many consumers in one transaction: all succeed or none. An empty `allocations` object
+   * deletes that consumer's allocations (and the consumer).
+   */
+  async postAllocations(writes: Record<string, AllocationWrite>): Promise<void> {
+    await this.request("POST", "/allocations", { body: writes });
+  }
+
+  /** Deletes a consumer's allocations; answers false when it had none. */
+  async deleteAllocations(consumer: string): Promise<boolean> {
+    try {
+      await this.request("DELETE", `/allocations/${consumer}`);
+      return true;
+    } catch (err) {
+      if (err instanceof PlacementError && err.kind === "not-found") return false;
+      throw err;
+    }
+  }
+
+  async allocationCandidates(query: Query): Promise<AllocationCandidates> {
+    return this.must<AllocationCandidates>("GET", `/allocation_candidates${queryString(query)}`);
+  }
+
+  /** Usage per consumer type of a project (optionally one user), `GET /usages`. */
+  async usages(projectId: string, userId?: string): Promise<Record<string, Record<string, number>>> {
+    const out = await this.must<{ usages: Record<string, Record<string, number>> }>(
+      "GET",
+      `/usages${queryString({ project_id: projectId, user_id: userId })}`,
+    );
+    return out.usages;
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * Typed Placement errors. Placement answers errors as
+ * `{"errors": [{"status", "title", "detail", "code", "request_id"}]}`; `code` is
+ * `placement.concurrent_update`, `placement.inventory.inuse`, ... or `placement.undefined_code`, in
+ * which case the detail text is what tells a capacity refusal from a constraint violation
+ * (placement/exception.py `InvalidAllocationCapacityExceeded` / `...ConstraintsViolated`).
+ */
+
+/** What went wrong, as a caller branches on it. */
+export type PlacementErrorKind =
+  | "capacity-exceeded"
+  | "constraint-violation"
+  | "generation-conflict"
+  | "inventory-in-use"
+  | "provider-in-use"
+  | "duplicate"
+  | "not-found"
+  | "bad-request"
+  | "auth"
+  | "server"
+  | "timeout"
+  | "unavailable";
+
+export interface PlacementErrorInfo {
+  method: string;
+  path: string;
+  /** HTTP status, or `null` when no answer came (timeout, connection refused). */
+  status: number | null;
+  /** Placement's `errors[0].code`, e.g. `placement.concurrent_update`. */
+  code: string | null;
+  /** Placement's detail text without the HTTP boilerplate. */
+  detail: string;
+  requestId: string | null;
+  /** Attempts made, retries included. */
+  attempts: number;
+}
+
+const KIND_TEXT: Record<PlacementErrorKind, string> = {
+  "capacity-exceeded": "capacity exceeded",
+  "constraint-violation": "inventory constraint violated (min_unit, max_unit or step_size)",
+  "generation-conflict": "generation conflict (someone else changed it first; re-read and retry)",
+  "inventory-in-use": "inventory in use (allocations still consume it)",
+  "provider-in-use": "resource provider in use (allocations still consume it)",
+  duplicate: "already exists",
+  "not-found": "not found",
+  "bad-request": "bad request",
+  auth: "not authorized (check the token or the clouds.yaml credentials)",
+  server: "Placement failed",
+  timeout: "timed out",
+  unavailable: "Placement unreachable",
+};
+
+export class PlacementError extends Error {
+  readonly kind: PlacementErrorKind;
+  readonly info: PlacementErrorInfo;
+
+  constructor(kind: PlacementErrorKind, info: PlacementErrorInfo, message?: string) {
+    super(message ?? PlacementError.describe(kind, info));
+    this.name = "PlacementError";
+    this.kind = kind;
+    this.info = info;
+  }
+
+  /** `` `PUT /x`: capacity exceeded: <detail> (409 placement.undefined_code, request req-1, 1 attempt) `` */
+  static describe(kind: PlacementErrorKind, info: PlacementErrorInfo): string {
+    const where = [
+      info.status === null ? null : String(info.status),
+      info.code,
+      info.requestId === null ? null : `request ${info.requestId}`,
+      `${info.attempts} attempt${info.attempts === 1 ? "" : "s"}`,
+    ].filter((x) => x !== null);
+    const detail = info.detail === "" ? "" : `: ${info.detail}`;
+    return `\`${info.method} ${info.path}\`: ${KIND_TEXT[kind]}${detail} (${where.join(", ")})`;
+  }
+}
+
+/** True for errors worth another attempt of an idempotent request: 5xx, timeouts, refused connections. */
+export function isTransient(err: unknown): boolean {
+  return err instanceof PlacementError && (err.kind === "server" || err.kind === "timeout" || err.kind === "unavailable");
+}
+
+/** Strips Placement's webob boilerplate ("409 Conflict\n\nThere was a conflict ...\n\n ") from a detail. */
+export function cleanDetail(detail: string): string {
+  const parts = detail.split(/\n\n/).map((p) => p.trim());
+  return (parts[parts.length - 1] ?? "").replace(/\s+/g, " ").trim();
+}
+
+/** The kind of a Placement error answer. */
+export function classify(status: number, code: string | null, detail: string): PlacementErrorKind {
+  if (code === "placement.concurrent_update") return "generation-conflict";
+  if (code === "placement.inventory.inuse") return "inventory-in-use";
+  if (code === "placement.resource_provider.inuse") return "provider-in-use";
+  if (code === "placement.duplicate_name") return "duplicate";
+  if (code === "placement.resource_provider.not_found") return "not-found";
+  if (status === 409 && detail.includes("would exceed the capacity")) return "capacity-exceeded";
+  if (status === 409 && detail.includes("would violate inventory constraints")) return "constraint-violation";
+  if (status === 409 && /already exists|duplicate/i.test(detail)) return "duplicate";
+  if (status === 409 && /generation/i.test(detail)) return "generation-conflict";
+  if (status === 404) return "not-found";
+  if (status === 401 || status === 403) return "auth";
+  if (status >= 500) return "server";
+  return "bad-request";
+}

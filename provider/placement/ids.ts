@@ -1,0 +1,78 @@
+/**
+ * Stable Placement identities for a fleet's objects. Every id is a UUID v5 of a fixed namespace and
+ * a JSON array naming the kind, the fleet and the object, so ids never depend on order or on state,
+ * any stack can recompute them, and two kinds never collide (`["provider","f","x"]` differs from
+ * `["aggregate","f","x"]`).
+ */
+import { v5 as uuidv5 } from "uuid";
+
+/**
+ * The namespace of every servicevm UUID: `uuidv5("https://github.com/servicevm/placement", uuid.v5.URL)`.
+ * Fixed forever: changing it would orphan every provider and consumer already written.
+ */
+export const SERVICEVM_NAMESPACE = "bcc51fe8-28f4-5916-9f33-2a83ede3b123";
+
+/** The `consumer_type` of every consumer servicevm writes (Placement 1.38+ requires one). */
+export const CONSUMER_TYPE = "SERVICEVM";
+
+function id(kind: string, fleet: string, name: string): string {
+  return uuidv5(JSON.stringify([kind, fleet, name]), SERVICEVM_NAMESPACE);
+}
+
+/** UUID of the resource provider of device `device` of fleet `fleet`. */
+export function providerUuid(fleet: string, device: string): string {
+  return id("provider", fleet, device);
+}
+
+/** Name of that resource provider: `<fleet>-<device>` (Placement names are unique cloud-wide). */
+export function providerName(fleet: string, device: string): string {
+  return `${fleet}-${device}`;
+}
+
+/**
+ * The device a provider belongs to, when it is one of `fleet`'s: its name is `<fleet>-<device>` and
+ * its uuid is exactly `providerUuid(fleet, device)`. Ownership is recomputed, never stored.
+ */
+export function ownedDevice(fleet: string, provider: { uuid: string; name: string }): string | null {
+  const prefix = `${fleet}-`;
+  if (!provider.name.startsWith(prefix)) return null;
+  const device = provider.name.slice(prefix.length);
+  return providerUuid(fleet, device) === provider.uuid ? device : null;
+}
+
+/** UUID of the aggregate holding every device of pool `pool` of fleet `fleet` (what claimers `member_of`). */
+export function poolAggregate(fleet: string, pool: string): string {
+  return id("pool", fleet, pool);
+}
+
+/** UUID of the aggregate holding every device of fleet `fleet` in zone `zone`. */
+export function zoneAggregate(fleet: string, zone: string): string {
+  return id("zone", fleet, zone);
+}
+
+/** UUID of the consumer of allocation `allocation` written by fleet `fleet`. */
+export function consumerUuid(fleet: string, allocation: string): string {
+  return id("consumer", fleet, allocation);
+}
+
+/** Keystone-style id (32 hex digits) of a tenant: the consumer's `project_id`, the same in every fleet. */
+export function projectId(tenant: string): string {
+  return uuidv5(JSON.stringify(["tenant", tenant]), SERVICEVM_NAMESPACE).replace(/-/g, "");
+}
+
+/**
+ * Keystone-style id of a fleet: the consumer's `user_id`. It marks which fleet wrote a consumer, so a
+ * sync can tell its own consumers from foreign ones (other fleets, Nova) on the same providers.
+ */
+export function fleetUserId(fleet: string): string {
+  return uuidv5(JSON.stringify(["fleet", fleet]), SERVICEVM_NAMESPACE).replace(/-/g, "");
+}
+
+/**
+ * Keystone-style `user_id` of the consumers fleet `fleet` claims from pools other fleets own. Distinct
+ * from `fleetUserId` so a fleet's own per-tenant usage (`GET /usages?user_id=`) counts only what its
+ * sync wrote.
+ */
+export function claimUserId(fleet: string): string {
+  return uuidv5(JSON.stringify(["claims", fleet]), SERVICEVM_NAMESPACE).replace(/-/g, "");
+}
