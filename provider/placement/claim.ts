@@ -87,6 +87,18 @@ function targetsOf(spec: FleetSpec, alloc: AllocationSpec): Target[] {
   return out;
 }
 
+/**
+ * Placement answers 400 for a trait it does not know, where servicevm means: nobody has it. So a
+ * forbidden unknown trait is left out, an any-of list keeps its known traits, and the answer is
+ * `null` (no candidate can exist) when a required trait, or every trait of an any-of list, is unknown.
+ */
+export function withKnownTraits(alloc: AllocationSpec, known: ReadonlySet<string>): AllocationSpec | null {
+  if ((alloc.require ?? []).some((t) => !known.has(t))) return null;
+  const requireAny = (alloc.requireAny ?? []).map((any) => any.filter((t) => known.has(t)));
+  if (requireAny.some((any) => any.length === 0)) return null;
+  return { ...alloc, forbid: (alloc.forbid ?? []).filter((t) => known.has(t)), requireAny };
+}
+
 /** The `GET /allocation_candidates` query for one allocation over the given external pools. */
 export function candidateQuery(alloc: AllocationSpec, targets: Target[], limit: number): Query {
   const resources = Object.keys(alloc.demand)
@@ -151,6 +163,13 @@ export async function claimAllocations(client: PlacementClient, options: ClaimOp
     return null;
   };
 
+  const mentioned = new Set<string>();
+  for (const name of options.requests) {
+    const alloc = spec.allocations?.[name];
+    for (const t of [...(alloc?.require ?? []), ...(alloc?.forbid ?? []), ...(alloc?.requireAny ?? []).flat()]) mentioned.add(t);
+  }
+  const known = new Set(mentioned.size === 0 ? [] : await client.listTraits({ name: `in:${[...mentioned].sort().join(",")}` }));
+
   let done = 0;
   const requests = [...options.requests].sort();
   await mapLimit(requests, options.concurrency ?? 4, async (name) => {
@@ -177,7 +196,14 @@ export async function claimAllocations(client: PlacementClient, options: ClaimOp
         return;
       }
     }
-    const query = candidateQuery(alloc, targets, limit);
+    const askable = withKnownTraits(alloc, known);
+    if (askable === null) {
+      const unknown = [...(alloc.require ?? []), ...(alloc.requireAny ?? []).flat()].filter((t) => !known.has(t));
+      report.refused[name] = `${need}; no provider can match: Placement does not know trait(s) ${unknown.join(", ")}; check the trait names or register them on the owning fleet's devices`;
+      options.onProgress?.(++done, requests.length);
+      return;
+    }
+    const query = candidateQuery(askable, targets, limit);
     let lastRefusal = "";
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
       const candidates = await client.allocationCandidates(query);
@@ -195,8 +221,11 @@ export async function claimAllocations(client: PlacementClient, options: ClaimOp
           `raise the pool's capacity in the owning fleet, release other claims, or lower the demand`;
         break;
       }
+      // First attempt: the planned device, else the first in device order (pack). After losing a
+      // race, a random candidate, so claimers that collided spread out instead of colliding again.
       const planned = options.planned?.[name];
-      const choice = options2.find((c) => c.where.device === planned) ?? options2[0];
+      const choice = attempt === 1 ? (options2.find((c) => c.where.device === planned) ?? options2[0]) : options2[Math.floor(Math.random() * options2.length)];
+      if (choice === undefined) break;
       try {
         await client.putAllocations(consumer, {
           allocations: { [choice.uuid]: { resources } },

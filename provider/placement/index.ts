@@ -33,5 +33,5 @@ export {
 } from "./ids";
 export { desiredFleet, externalPoolOf, type DesiredFleet, type ExternalPool } from "./desired";
 export { syncFleet, SyncError, type SyncOptions, type SyncReport, type SyncState, type SyncProgress, type SyncStep } from "./sync";
-export { claimAllocations, candidateQuery, ClaimError, type ClaimOptions, type ClaimReport, type ClaimGrant } from "./claim";
+export { claimAllocations, candidateQuery, withKnownTraits, ClaimError, type ClaimOptions, type ClaimReport, type ClaimGrant } from "./claim";
 export { placementStatus, formatStatus, type StatusOptions, type StatusReport, type ForeignUsage } from "./status";

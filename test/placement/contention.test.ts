@@ -1,0 +1,146 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { FleetSpec, PoolSpec } from "../../core/types";
+import { claimAllocations, candidateQuery, type ClaimReport } from "../../provider/placement/claim";
+import { claimUserId, consumerUuid, poolAggregate, projectId, providerUuid } from "../../provider/placement/ids";
+import { syncFleet } from "../../provider/placement/sync";
+import { countingClient, planOk } from "./helpers";
+import { startPlacement, type PlacementServer } from "./server";
+
+let server: PlacementServer;
+beforeAll(async () => {
+  server = await startPlacement();
+});
+afterAll(async () => {
+  await server?.stop();
+});
+
+/** The owning fleet: pool `fw` of 5 devices with 2 slots each (10 slots). */
+const infra: FleetSpec = {
+  templates: {
+    fw: { driver: "docker", capacity: { CUSTOM_SERVICE_SLOT: 2 }, traits: ["CUSTOM_FW", "HW_NIC_SRIOV"], docker: { image: "vyos:1.4" } },
+  },
+  pools: { fw: { template: "fw", size: 5 } },
+  allocations: {},
+};
+
+/** A claiming fleet: the same template, pool `fw` owned by `infra`, and two 1-slot allocations. */
+function claimer(i: number): FleetSpec {
+  const external = { template: "fw", external: { fleet: "infra" } } as PoolSpec;
+  return {
+    templates: infra.templates,
+    pools: { fw: external },
+    allocations: {
+      [`c${i}-a`]: { tenant: `tenant-${i}`, pools: ["fw"], demand: { CUSTOM_SERVICE_SLOT: 1 }, require: ["HW_NIC_SRIOV"], forbid: ["CUSTOM_LEGACY"] },
+      [`c${i}-b`]: { tenant: `tenant-${i}`, pools: ["fw"], demand: { CUSTOM_SERVICE_SLOT: 1 }, require: ["HW_NIC_SRIOV"], forbid: ["CUSTOM_LEGACY"] },
+    },
+  };
+}
+
+const LEDGERS = 8;
+const foreign = "0b5e6b5e-0000-4000-8000-0000000000aa";
+
+describe("claims from a pool another fleet owns, through a real Placement", () => {
+  const reports: ClaimReport[] = [];
+
+  it("builds the candidates query from demand, traits, any-of traits, pools and zone", () => {
+    const spec = claimer(0);
+    const query = candidateQuery(
+      { ...spec.allocations!["c0-a"], requireAny: [["CUSTOM_B", "CUSTOM_A"]], zone: "az1" },
+      [{ fleet: "infra", pool: "fw", aggregate: poolAggregate("infra", "fw") }],
+      7,
+    );
+    expect(query.resources).toBe("CUSTOM_SERVICE_SLOT:1");
+    expect(query.required).toEqual(["HW_NIC_SRIOV,!CUSTOM_LEGACY", "in:CUSTOM_A,CUSTOM_B"]);
+    expect((query.member_of as string[])[0]).toBe(`in:${poolAggregate("infra", "fw")}`);
+    expect((query.member_of as string[]).length).toBe(2);
+    expect(query.limit).toBe(7);
+  });
+
+  it("grants exactly the free capacity to 8 concurrent ledgers whose demand is twice that, and refuses the rest clearly", async () => {
+    const { client } = countingClient(server.url);
+    await syncFleet(client, { fleet: "infra", spec: infra, result: planOk(infra) });
+    // Another Placement user (Nova, say) already holds 2 of the 10 slots: 8 remain for 16 claims.
+    await client.putAllocations(foreign, {
+      allocations: { [providerUuid("infra", "fw-0")]: { resources: { CUSTOM_SERVICE_SLOT: 2 } } },
+      project_id: "nova-project",
+      user_id: "nova-user",
+      consumer_generation: null,
+      consumer_type: "INSTANCE",
+    });
+
+    const puts: string[] = [];
+    const results = await Promise.all(
+      Array.from({ length: LEDGERS }, (_, i) =>
+        claimAllocations(countingClient(server.url, { onRequest: (m, p) => (m === "PUT" ? puts.push(p) : 0) }).client, { fleet: `team-${i}`, spec: claimer(i), requests: [`c${i}-a`, `c${i}-b`], maxAttempts: 40 }),
+      ),
+    );
+    reports.push(...results);
+    // The claimers really raced: Placement refused writes whose candidate another claimer took first.
+    expect(puts.length).toBeGreaterThan(8);
+    const granted = results.flatMap((r) => Object.values(r.granted));
+    const refused = results.flatMap((r) => Object.entries(r.refused));
+    expect(granted.length).toBe(8);
+    expect(refused.length).toBe(8);
+    for (const [name, why] of refused) {
+      expect(why).toMatch(
+        new RegExp(
+          `^allocation \`${name}\` needs 1 CUSTOM_SERVICE_SLOT with trait HW_NIC_SRIOV, no trait CUSTOM_LEGACY from pool \`fw\` \\(fleet \`infra\`\\); ` +
+            "Placement has no provider there with that much free capacity.*; raise the pool's capacity in the owning fleet, release other claims, or lower the demand$",
+        ),
+      );
+    }
+    // Placement holds exactly the capacity, never more, on every device.
+    for (let d = 0; d < 5; d++) {
+      const usage = await client.getProviderUsages(providerUuid("infra", `fw-${d}`));
+      expect(usage.usages).toEqual({ CUSTOM_SERVICE_SLOT: 2 });
+    }
+    // Each grant is what Placement has for that consumer.
+    for (let i = 0; i < LEDGERS; i++) {
+      for (const [name, g] of Object.entries(results[i].granted)) {
+        const a = await client.getConsumerAllocations(consumerUuid(`team-${i}`, name));
+        expect(a.allocations).toEqual({ [g.provider]: { generation: expect.any(Number) as number, resources: { CUSTOM_SERVICE_SLOT: 1 } } });
+        expect(a.project_id).toBe(projectId(`tenant-${i}`));
+        expect(a.user_id).toBe(claimUserId(`team-${i}`));
+      }
+    }
+  });
+
+  it("keeps granted claims without writing when a ledger claims again", async () => {
+    const i = reports.findIndex((r) => Object.keys(r.granted).length > 0);
+    const again = countingClient(server.url);
+    const report = await claimAllocations(again.client, { fleet: `team-${i}`, spec: claimer(i), requests: Object.keys(reports[i].granted) });
+    expect(Object.values(report.granted).every((g) => g.kept)).toBe(true);
+    expect(again.writes()).toBe(0);
+  });
+
+  it("gives a released slot to a refused ledger on its next try, on another device than planned when that one is full", async () => {
+    const winner = reports.findIndex((r) => Object.keys(r.granted).length > 0);
+    const loser = reports.findIndex((r) => Object.keys(r.refused).length > 0);
+    const released = Object.keys(reports[winner].granted)[0];
+    const freed = reports[winner].granted[released].device;
+    const { client } = countingClient(server.url);
+    const r1 = await claimAllocations(client, { fleet: `team-${winner}`, spec: claimer(winner), requests: [], release: [released] });
+    expect(r1.released).toEqual([released]);
+    const retry = Object.keys(reports[loser].refused)[0];
+    const planned = freed === "fw-0" ? "fw-1" : "fw-0";
+    const r2 = await claimAllocations(client, { fleet: `team-${loser}`, spec: claimer(loser), requests: [retry], planned: { [retry]: planned } });
+    expect(r2.refused).toEqual({});
+    expect(r2.granted[retry]).toEqual({
+      fleet: "infra",
+      pool: "fw",
+      device: freed,
+      provider: providerUuid("infra", freed),
+      consumer: consumerUuid(`team-${loser}`, retry),
+      kept: false,
+      insteadOf: planned,
+    });
+  });
+
+  it("leaves the claims alone when the owning fleet syncs again, and reports them as foreign usage", async () => {
+    const { client, writes } = countingClient(server.url);
+    const report = await syncFleet(client, { fleet: "infra", spec: infra, result: planOk(infra) });
+    expect(writes()).toBe(0);
+    expect(Object.values(report.foreign).flat().length).toBe(9);
+    expect(report.foreign["fw-0"]).toContain(foreign);
+  });
+});
