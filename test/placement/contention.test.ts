@@ -137,9 +137,10 @@ describe("claims from a pool another fleet owns, through a real Placement", () =
   });
 
   it("leaves the claims alone when the owning fleet syncs again, and reports them as foreign usage", async () => {
-    const { client, writes } = countingClient(server.url);
+    const counting = countingClient(server.url);
+    const { client } = counting;
     const report = await syncFleet(client, { fleet: "infra", spec: infra, result: planOk(infra) });
-    expect(writes()).toBe(0);
+    expect(counting.writes()).toBe(0);
     expect(Object.values(report.foreign).flat().length).toBe(9);
     expect(report.foreign["fw-0"]).toContain(foreign);
   });
