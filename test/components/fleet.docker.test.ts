@@ -100,14 +100,14 @@ describe("Fleet on Docker", () => {
       "red-ids": { device: "ids-0", pool: "ids", tenant: "red", isolation: null },
       "red-lb": { device: "lb-0", pool: "lb", tenant: "red", isolation: { kind: "namespace", id: 2 } },
     });
-    expect(await valueOf(fleet!.allocations["red-lb"]!.device)).toBe("lb-0");
-    expect(await valueOf(fleet!.allocations["red-lb"]!.portIds)).toEqual([]);
+    expect(await valueOf(fleet!.allocations["red-lb"].device)).toBe("lb-0");
+    expect(await valueOf(fleet!.allocations["red-lb"].portIds)).toEqual([]);
   });
 
   it("refuses an allocation network that is not among its pool's networks", () => {
     const { engine } = newEngine();
     const args = spec();
-    args.allocations!["red-lb"]!.networks = [{ network: "red-private" }];
+    args.allocations!["red-lb"].networks = [{ network: "red-private" }];
     return engine.up(() => {
       expect(() => new Fleet("lab", args)).toThrow(
         "allocation `red-lb` needs network `red-private`, which is not among pool `lb`'s networks [lab-svc]; add it to `templates.haproxy.docker.networks` or restrict `allocations.red-lb.pools`",

@@ -125,7 +125,7 @@ describe("Fleet on physical appliances", () => {
     await engine.up(() => {
       fleet = new Fleet("dc", spec());
     });
-    expect(await valueOf(fleet!.allocations["acme-fw"]!.vlan)).toBe(101);
-    expect(await valueOf(fleet!.allocations["globex-fw"]!.vlan)).toBe(100);
+    expect(await valueOf(fleet!.allocations["acme-fw"].vlan)).toBe(101);
+    expect(await valueOf(fleet!.allocations["globex-fw"].vlan)).toBe(100);
   });
 });

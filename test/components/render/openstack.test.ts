@@ -154,7 +154,7 @@ describe("openstack renderer", () => {
 
   it("renders a port with its fixed IP and labels, and the attachment", () => {
     const [plan] = planPorts("prod", "acme-fw", [{ network: "acme-inside", subnet: "acme-v4", fixedIp: "10.0.0.1" }]);
-    expect(renderPort(plan!, { networkId: "net-1", subnetId: "sub-1" }, { fleet: "prod", allocation: "acme-fw", tenant: "acme" })).toEqual({
+    expect(renderPort(plan, { networkId: "net-1", subnetId: "sub-1" }, { fleet: "prod", allocation: "acme-fw", tenant: "acme" })).toEqual({
       name: "prod-acme-fw-0",
       networkId: "net-1",
       adminStateUp: true,

@@ -1,0 +1,55 @@
+/**
+ * Appliance credentials never appear in plain text: not in the serialized provider, not in the
+ * registration's outputs, not in the exported state (inputs and outputs), not in the Ledger.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { describe, expect, it } from "vitest";
+import { Fleet, type FleetArgs } from "../../components/fleet";
+import { valueOf } from "../harness/engine";
+import { newEngine } from "../harness/fixtures";
+
+const PASSWORD = "Tr0ub4dor&3-unique-secret";
+const USER = "appliance-admin-unique";
+
+function spec(): FleetArgs {
+  return {
+    templates: { fgt: { driver: "physical", capacity: { CUSTOM_SERVICE_SLOT: 4 } } },
+    pools: {
+      edge: {
+        template: "fgt",
+        devices: [{ name: "fw1", management: { url: "https://192.0.2.10/health" }, credentials: { username: USER, passwordConfig: "fw1Password" } }],
+      },
+    },
+    allocations: { a: { tenant: "t", demand: { CUSTOM_SERVICE_SLOT: 1 } } },
+  };
+}
+
+describe("appliance credentials", () => {
+  it("are used for the probe but absent from serialized state, outputs and the ledger", async () => {
+    const { engine, probe } = newEngine(undefined, { config: { fw1Password: PASSWORD }, secretConfig: ["fw1Password"] });
+    let fleet: Fleet | undefined;
+    const result = await engine.up(() => {
+      fleet = new Fleet("dc", spec());
+    });
+    expect(result.errors).toEqual([]);
+    expect(probe.requests.map((r) => r.password)).toEqual([PASSWORD]);
+
+    const exported = engine.exportState();
+    expect(exported).not.toContain(PASSWORD);
+    expect(exported).not.toContain(USER);
+
+    const reg = [...engine.state.values()].find((r) => r.type === "pulumi-nodejs:dynamic/servicevm:ApplianceRegistration")!;
+    expect(reg.secretInputs.sort()).toEqual(["password", "username"]);
+    expect(reg.secretOutputs.sort()).toEqual(["password", "username"]);
+    expect(Object.keys(reg.outputs)).not.toContain("password");
+    expect(JSON.stringify(reg.outputs)).not.toContain(PASSWORD);
+    expect(String(reg.inputs.__provider)).not.toContain(PASSWORD);
+
+    const ledger = [...engine.state.values()].find((r) => r.type === "pulumi-nodejs:dynamic/servicevm:Ledger")!;
+    expect(JSON.stringify(ledger)).not.toContain(PASSWORD);
+    expect(JSON.stringify(ledger)).not.toContain(USER);
+
+    const outputs = JSON.stringify(await valueOf(pulumi.output({ p: fleet!.placements, c: fleet!.capacity, l: fleet!.ledger })));
+    expect(outputs).not.toContain(PASSWORD);
+  });
+});
