@@ -129,8 +129,8 @@ describe("successive pulumi ups", () => {
     const { engine } = newEngine();
     const shared = (allocations: Allocations): FleetArgs => {
       const s = edge(allocations);
-      s.templates.vfw!.tenancy = { mode: "shared", isolation: "vrf", contexts: { first: 1, last: 8 } };
-      s.pools.fw!.standby = 0;
+      s.templates.vfw.tenancy = { mode: "shared", isolation: "vrf", contexts: { first: 1, last: 8 } };
+      s.pools.fw.standby = 0;
       return s;
     };
     const history: Allocations = {};
@@ -209,7 +209,7 @@ describe("an appliance goes down", () => {
       acme: { device: "rack2-fw", pool: "edge", tenant: "acme", isolation: { kind: "vlan", id: 100 } },
       globex: { device: "rack2-fw", pool: "edge", tenant: "globex", isolation: { kind: "vlan", id: 101 } },
     });
-    expect(ledgerOf(engine).ledger.placements.acme!.device).toBe("rack1-fw");
+    expect(ledgerOf(engine).ledger.placements.acme.device).toBe("rack1-fw");
 
     const up = await engine.up(() => {
       fleet = new Fleet("dc", {
