@@ -262,6 +262,39 @@ export async function syncFleet(client: PlacementClient, options: SyncOptions): 
   );
   check("creating resource classes and traits");
 
+  // The allocation and deletion work, known now, so a sync that stops early can name all of it.
+  const deletes: Record<string, AllocationWrite> = {};
+  for (const c of removedConsumers) {
+    const o = owners.get(c)!;
+    deletes[c] = { allocations: {}, project_id: o.projectId, user_id: o.userId, consumer_generation: o.generation, consumer_type: CONSUMER_TYPE };
+  }
+  const writes: { consumer: DesiredConsumer; write: AllocationWrite; move: boolean }[] = [];
+  for (const c of desired.consumers) {
+    const deviceClean = clean.has(c.device);
+    const cur = seen.get(c.uuid);
+    if (deviceClean && cur === undefined) continue; // in place since the last sync
+    const rps = Object.keys(cur?.allocations ?? {});
+    if (cur !== undefined && rps.length === 1 && rps[0] === c.provider && sameResources(cur.allocations[c.provider], c.resources)) continue;
+    writes.push({
+      consumer: c,
+      move: cur !== undefined && !(c.provider in cur.allocations),
+      write: {
+        allocations: { [c.provider]: { resources: c.resources } },
+        project_id: c.projectId,
+        user_id: c.userId,
+        consumer_generation: cur?.generation ?? null,
+        consumer_type: CONSUMER_TYPE,
+      },
+    });
+  }
+  const writeLabel = (c: DesiredConsumer): string => `write allocation \`${c.allocation}\` on \`${c.device}\``;
+  const deleteLabel = (c: string): string => `delete consumer ${c} (a removed allocation of this fleet)`;
+  for (const c of removedConsumers) plan(deleteLabel(c));
+  for (const w of writes) plan(writeLabel(w.consumer));
+  const removed = [...owned.keys()].filter((d) => !desiredByDevice.has(d)).sort();
+  const deleteProviderLabel = (device: string): string => `delete provider \`${device}\``;
+  for (const d of removed) plan(deleteProviderLabel(d));
+
   // ---- 3. providers ----
   const deferredInventories: DesiredProvider[] = [];
   const providerWork = desired.providers.filter((p) => !clean.has(p.device));
@@ -320,30 +353,6 @@ export async function syncFleet(client: PlacementClient, options: SyncOptions): 
   check("writing providers");
 
   // ---- 4. allocations ----
-  const deletes: Record<string, AllocationWrite> = {};
-  for (const c of removedConsumers) {
-    const o = owners.get(c)!;
-    deletes[c] = { allocations: {}, project_id: o.projectId, user_id: o.userId, consumer_generation: o.generation, consumer_type: CONSUMER_TYPE };
-  }
-  const writes: { consumer: DesiredConsumer; write: AllocationWrite; move: boolean }[] = [];
-  for (const c of desired.consumers) {
-    const deviceClean = clean.has(c.device);
-    const cur = seen.get(c.uuid);
-    if (deviceClean && cur === undefined) continue; // in place since the last sync
-    const rps = Object.keys(cur?.allocations ?? {});
-    if (cur !== undefined && rps.length === 1 && rps[0] === c.provider && sameResources(cur.allocations[c.provider], c.resources)) continue;
-    writes.push({
-      consumer: c,
-      move: cur !== undefined && !(c.provider in cur.allocations),
-      write: {
-        allocations: { [c.provider]: { resources: c.resources } },
-        project_id: c.projectId,
-        user_id: c.userId,
-        consumer_generation: cur?.generation ?? null,
-        consumer_type: CONSUMER_TYPE,
-      },
-    });
-  }
   // Tenant drift (a consumer in place but written for another tenant): Placement's per-project usage
   // of this fleet's consumers must equal the tenant's desired total; a tenant that differs has its
   // consumers re-read and rewritten with the right project.
@@ -389,10 +398,6 @@ export async function syncFleet(client: PlacementClient, options: SyncOptions): 
   }
   // Moves first (they free capacity others may need), then the rest, in name order.
   writes.sort((a, b) => Number(b.move) - Number(a.move) || a.consumer.allocation.localeCompare(b.consumer.allocation));
-  const writeLabel = (c: DesiredConsumer): string => `write allocation \`${c.allocation}\` on \`${c.device}\``;
-  const deleteLabel = (c: string): string => `delete consumer ${c} (a removed allocation of this fleet)`;
-  for (const c of removedConsumers) plan(deleteLabel(c));
-  for (const w of writes) plan(writeLabel(w.consumer));
   const totalAllocationWork = removedConsumers.length + writes.length;
   let allocationsDone = 0;
   progress({ phase: "allocations", done: 0, total: totalAllocationWork });
@@ -465,7 +470,6 @@ export async function syncFleet(client: PlacementClient, options: SyncOptions): 
   check("writing allocations");
 
   // ---- 5. removed devices ----
-  const removed = [...owned.keys()].filter((d) => !desiredByDevice.has(d)).sort();
   const blocked: string[] = [];
   progress({ phase: "delete", done: 0, total: removed.length });
   let deletedCount = 0;
@@ -474,7 +478,7 @@ export async function syncFleet(client: PlacementClient, options: SyncOptions): 
     concurrency,
     async (device) => {
       const rec = owned.get(device)!;
-      const what = plan(`delete provider \`${device}\``);
+      const what = deleteProviderLabel(device);
       await step(what, async () => {
         const allocs = await client.getProviderAllocations(rec.uuid);
         const holders = Object.keys(allocs.allocations).sort();
