@@ -82,6 +82,7 @@ interface Pool {
   limit: number;
   prevSize: number;
   shards: Map<string | null, Shard<Dev>>;
+  shardList: Shard<Dev>[];
   tenantDevices: Map<string, Set<Dev>>;
   busy: Set<Dev>;
 }
@@ -92,8 +93,8 @@ interface Alloc {
   tenant: string;
   demand: [string, number][];
   weight: number;
+  /** Eligible pools in preference order. */
   pools: Pool[];
-  poolRank: Map<Pool, number>;
   require: string[];
   forbid: string[];
   requireAny: string[][];
@@ -124,25 +125,7 @@ export function plan(spec: FleetSpec, opts: PlanOptions = {}): PlanResult {
   const previous = opts.previous ?? EMPTY_LEDGER;
   const errors = validateSpec(spec);
   if (errors.length > 0) return failed(errors, previous);
-  const health = opts.health ?? {};
-  // Spread pools have the size packing would give them: a pack pass fixes how many devices each
-  // spread pool spreads over, so standby devices stay idle and the size never creeps up.
-  const spreadPools = Object.keys(spec.pools).filter((p) => spec.pools[p]!.strategy === "spread");
-  let widths: Map<string, number> | undefined;
-  if (spreadPools.length > 0 && Object.keys(spec.allocations ?? {}).length > 0) {
-    const packed = new Planner(spec, previous, health, "pack").run();
-    widths = new Map(spreadPools.map((p) => [p, highestBusy(packed, p) + 1]));
-  }
-  return new Planner(spec, previous, health, undefined, widths).run();
-}
-
-function highestBusy(result: PlanResult, pool: string): number {
-  let highest = -1;
-  for (const d of result.pools[pool]?.devices ?? []) {
-    const dev = result.devices[d]!;
-    if (dev.allocations.length > 0 && dev.index > highest) highest = dev.index;
-  }
-  return highest;
+  return new Planner(spec, previous, opts.health ?? {}).run();
 }
 
 function failed(errors: PlanError[], previous: Ledger): PlanResult {
@@ -172,23 +155,50 @@ class Planner {
     private readonly spec: FleetSpec,
     private readonly previous: Ledger,
     private readonly health: Record<string, boolean>,
-    private readonly strategyOverride?: "pack",
-    private readonly spreadWidths?: Map<string, number>,
   ) {}
+
+  /** Devices a spread pool spreads over: what packing its allocations would use. */
+  private readonly spreadWidths = new Map<Pool, number>();
+  /** While true, every pool packs (the pre-pass that sizes spread pools). */
+  private packOnly = false;
+  /** While true, device updates skip the segment trees, which are rebuilt once afterwards. */
+  private deferTrees = false;
 
   run(): PlanResult {
     this.buildPools();
     this.buildAllocs();
+    this.deferTrees = true;
     const queue = this.keepSticky();
-    // Pinned allocations first (they have one option), then largest demand first, ties by name.
-    queue.sort(
-      (a, b) =>
-        Number(b.pin !== null) - Number(a.pin !== null) ||
-        b.weight - a.weight ||
-        (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
-    );
+    this.deferTrees = false;
+    for (const pool of this.pools.values()) for (const shard of pool.shardList) shard.rebuild();
+    // Pinned allocations first (they have one option), then largest demand first; the sort is
+    // stable and the allocations are in name order, so ties stay by name.
+    queue.sort((a, b) => Number(b.pin !== null) - Number(a.pin !== null) || b.weight - a.weight);
+    this.sizeSpreadPools(queue);
     for (const a of queue) this.placeNew(a);
     return this.result();
+  }
+
+  /**
+   * A spread pool has the size packing would give it: pack the queued allocations that may land
+   * in spread pools, note how many devices each spread pool used, and take them back out.
+   */
+  private sizeSpreadPools(queue: Alloc[]): void {
+    const spread = [...this.pools.values()].filter((p) => p.strategy === "spread");
+    if (spread.length === 0) return;
+    const movers = queue.filter((a) => a.pools.some((p) => p.strategy === "spread"));
+    this.packOnly = true;
+    for (const a of movers) {
+      const dev = this.choose(a);
+      if (dev !== null) this.assign(a, dev, null);
+    }
+    for (const pool of spread) {
+      let highest = -1;
+      for (const dev of pool.busy) if (dev.index > highest) highest = dev.index;
+      this.spreadWidths.set(pool, highest + 1);
+    }
+    for (let i = movers.length - 1; i >= 0; i--) if (movers[i]!.device !== null) this.unassign(movers[i]!);
+    this.packOnly = false;
   }
 
   // ---- 1. pools and devices -------------------------------------------------------------
@@ -212,7 +222,7 @@ class Planner {
         template,
         tenancy,
         contextCount: tenancy.mode === "shared" ? tenancy.contexts.last - tenancy.contexts.first + 1 : 1,
-        strategy: this.strategyOverride ?? spec.strategy ?? "pack",
+        strategy: spec.strategy ?? "pack",
         declared,
         uniform: !declared || (spec.devices ?? []).every((d) => d.capacity === undefined && d.traits === undefined),
         classes,
@@ -221,6 +231,7 @@ class Planner {
         limit,
         prevSize,
         shards: new Map(),
+        shardList: [],
         tenantDevices: new Map(),
         busy: new Set(),
       };
@@ -258,6 +269,7 @@ class Planner {
       for (const [zone, list] of byZone) {
         const shard = new Shard<Dev>(list, classes.length);
         pool.shards.set(zone, shard);
+        pool.shardList.push(shard);
         for (const dev of list) {
           dev.shard = shard;
           this.refresh(dev);
@@ -267,18 +279,34 @@ class Planner {
     }
   }
 
+  private readonly scratch: number[] = [];
+
   private refresh(dev: Dev): void {
-    const free = dev.cap.map((c, i) => (dev.healthy && dev.inv[i] !== undefined ? c - dev.used[i]! : -Infinity));
+    const free = this.scratch;
+    free.length = dev.cap.length;
+    for (let i = 0; i < dev.cap.length; i++) {
+      free[i] = dev.healthy && dev.inv[i] !== undefined ? dev.cap[i]! - dev.used[i]! : -Infinity;
+    }
     const idle = dev.healthy && dev.tenants.size === 0;
     const open =
       dev.healthy &&
       (dev.pool.tenancy.mode === "dedicated" ? dev.tenants.size === 0 : dev.contexts.size < dev.pool.contextCount);
-    dev.shard.set(dev.slot, { free, open, idle });
+    dev.shard.set(dev.slot, { free, open, idle }, this.deferTrees);
   }
 
   // ---- 2. allocations -------------------------------------------------------------------
 
+  private readonly eligibleCache = new Map<string, Pool[]>();
+
+  /** Pools an allocation may use, in preference order; allocations with the same lists share one array. */
   private eligiblePools(spec: AllocationSpec): Pool[] {
+    const key = `${spec.serviceType ?? ""}|${spec.pools?.join(",") ?? "*"}`;
+    let pools = this.eligibleCache.get(key);
+    if (pools === undefined) this.eligibleCache.set(key, (pools = this.computeEligiblePools(spec)));
+    return pools;
+  }
+
+  private computeEligiblePools(spec: AllocationSpec): Pool[] {
     const hosts = (p: Pool): boolean =>
       spec.serviceType === undefined ||
       p.template.serviceTypes === undefined ||
@@ -304,7 +332,6 @@ class Planner {
         demand,
         weight: demand.reduce((s, [rc, n]) => s + n / (this.refCap.get(rc) || n || 1), 0),
         pools,
-        poolRank: new Map(pools.map((p, i) => [p, i])),
         require: spec.require ?? [],
         forbid: spec.forbid ?? [],
         requireAny: spec.requireAny ?? [],
@@ -525,7 +552,7 @@ class Planner {
     const dev = this.devByName.get(prev.device);
     if (dev === undefined) return `device ${bt(prev.device)} removed`;
     if (!dev.healthy) return "device unhealthy";
-    if (!a.poolRank.has(dev.pool)) return `pool ${bt(dev.pool.name)} is no longer eligible for the allocation`;
+    if (!a.pools.includes(dev.pool)) return `pool ${bt(dev.pool.name)} is no longer eligible for the allocation`;
     if (a.pin !== null && a.pin !== dev.name) return `pinned to ${bt(a.pin)}`;
     const r = this.refusal(dev, a);
     if (r === Refusal.Contexts) return null; // settled after every stayer has claimed its context
@@ -546,7 +573,7 @@ class Planner {
   private choose(a: Alloc): Dev | null {
     if (a.pin !== null) {
       const dev = this.devByName.get(a.pin);
-      return dev !== undefined && a.poolRank.has(dev.pool) && this.refusal(dev, a) === Refusal.OK ? dev : null;
+      return dev !== undefined && a.pools.includes(dev.pool) && this.refusal(dev, a) === Refusal.OK ? dev : null;
     }
     let best: Dev | null = null;
     let bestBusy = false;
@@ -586,33 +613,56 @@ class Planner {
     const need = this.need(pool, a);
     if (need === null) return null;
     const accept = (d: Dev): boolean => this.refusal(d, a) === Refusal.OK;
-    const shards = a.zone === null ? [...pool.shards.values()] : [pool.shards.get(a.zone)].filter((s) => s !== undefined);
-    if (pool.strategy === "spread") {
-      // Least-loaded of the devices packing would use; beyond them only when none fits.
-      const width = this.spreadWidths?.get(pool.name) ?? 0;
-      let best: Dev | null = null;
-      let bestKey = Infinity;
-      for (let i = 0; i < width && i < pool.devices.length; i++) {
-        const dev = pool.devices[i]!;
-        if (a.zone !== null && dev.zone !== a.zone) continue;
-        const key = this.load(dev);
-        if (key < bestKey - TOLERANCE && accept(dev)) {
-          best = dev;
-          bestKey = key;
-        }
+    if (pool.strategy === "spread" && !this.packOnly) {
+      const dev = this.leastLoaded(pool, a, need, accept);
+      if (dev !== null) return dev;
+    }
+    let best: Dev | null = null;
+    const owned = pool.tenantDevices.get(a.tenant);
+    if (owned !== undefined) {
+      for (const dev of owned) {
+        if ((best === null || dev.index < best.index) && (a.zone === null || dev.zone === a.zone) && accept(dev)) best = dev;
       }
-      if (best !== null) return best;
     }
-    const own: (Dev | null)[] = [];
-    for (const dev of pool.tenantDevices.get(a.tenant) ?? []) {
-      if ((a.zone === null || dev.zone === a.zone) && accept(dev)) own.push(dev);
+    const shards = a.zone === null ? pool.shardList : [pool.shards.get(a.zone)];
+    for (const shard of shards) {
+      const dev = shard?.leftmost(need, "open", accept) ?? null;
+      if (dev !== null && (best === null || dev.index < best.index)) best = dev;
     }
-    return this.lowest([...own, ...shards.map((s) => s.leftmost(need, "open", accept))]);
+    return best;
   }
 
-  private lowest(devs: (Dev | null)[]): Dev | null {
+  /**
+   * Spread: the least-loaded device (ties by index) among those packing would use that the
+   * tenant may take: its own devices, and devices open to a new tenant (idle ones on dedicated
+   * pools, ones with a free context on shared pools).
+   */
+  private leastLoaded(pool: Pool, a: Alloc, need: number[], accept: (d: Dev) => boolean): Dev | null {
+    const width = this.spreadWidths.get(pool) ?? 0;
     let best: Dev | null = null;
-    for (const d of devs) if (d !== null && (best === null || d.index < best.index)) best = d;
+    let bestKey = Infinity;
+    const consider = (dev: Dev): void => {
+      if (dev.index >= width || (a.zone !== null && dev.zone !== a.zone)) return;
+      const key = this.load(dev);
+      const better = key < bestKey - TOLERANCE || (key <= bestKey + TOLERANCE && best !== null && dev.index < best.index);
+      if (better && accept(dev)) {
+        best = dev;
+        bestKey = key;
+      }
+    };
+    for (const dev of pool.tenantDevices.get(a.tenant) ?? []) consider(dev);
+    if (pool.tenancy.mode === "dedicated") {
+      // Idle devices all have load 0: the lowest-numbered fitting one is the best of them.
+      for (const shard of a.zone === null ? pool.shardList : [pool.shards.get(a.zone)]) {
+        const dev = shard?.leftmost(need, "idle", accept) ?? null;
+        if (dev !== null) consider(dev);
+      }
+    } else {
+      for (let i = 0; i < width && i < pool.devices.length; i++) {
+        const dev = pool.devices[i]!;
+        if (!dev.tenants.has(a.tenant) && dev.contexts.size < pool.contextCount) consider(dev);
+      }
+    }
     return best;
   }
 
@@ -800,13 +850,23 @@ class Planner {
     const placements: Record<string, PlacementResult> = {};
     const ledgerPlacements: Record<string, LedgerPlacement> = {};
     const allocChanges: Change[] = [];
+    const isolations = new Map<string, Isolation>();
     for (const a of this.allocs) {
       const prev = this.previous.placements[a.name];
       if (a.device === null) continue;
-      const isolation: Isolation | null =
-        a.device.pool.tenancy.mode === "shared" ? { id: a.context!, kind: a.device.pool.tenancy.isolation } : null;
+      const tenancy = a.device.pool.tenancy;
+      let isolation: Isolation | null = null;
+      if (tenancy.mode === "shared") {
+        const key = `${tenancy.isolation}:${a.context}`;
+        isolation = isolations.get(key) ?? null;
+        if (isolation === null) isolations.set(key, (isolation = Object.freeze({ id: a.context!, kind: tenancy.isolation })));
+      }
       placements[a.name] = { device: a.device.name, isolation, pool: a.device.pool.name, tenant: a.tenant };
-      ledgerPlacements[a.name] = { context: a.context, device: a.device.name, tenant: a.tenant };
+      // Unchanged entries are shared with the previous ledger (they are never mutated).
+      ledgerPlacements[a.name] =
+        prev !== undefined && prev.device === a.device.name && prev.tenant === a.tenant && prev.context === a.context
+          ? prev
+          : { context: a.context, device: a.device.name, tenant: a.tenant };
       if (prev === undefined) allocChanges.push({ allocation: a.name, op: "place", to: a.device.name });
       else if (a.movedFrom !== null) {
         allocChanges.push({ allocation: a.name, from: a.movedFrom.device, op: "move", reason: a.movedFrom.reason, to: a.device.name });
@@ -818,19 +878,22 @@ class Planner {
         allocChanges.push({ allocation: name, from: this.previous.placements[name]!.device, op: "release" });
       }
     }
-    allocChanges.sort((x, y) => {
-      const a = (x as { allocation: string }).allocation;
-      const b = (y as { allocation: string }).allocation;
-      return a < b ? -1 : a > b ? 1 : 0;
-    });
-    const ledger: Ledger = ok ? { placements: sortKeys(ledgerPlacements), pools: sizes, version: 1 } : this.previous;
+    if (allocChanges.some((c) => c.op === "release")) {
+      allocChanges.sort((x, y) => {
+        const a = (x as { allocation: string }).allocation;
+        const b = (y as { allocation: string }).allocation;
+        return a < b ? -1 : a > b ? 1 : 0;
+      });
+    }
+    // Allocations are visited in name order, so both maps are already sorted.
+    const ledger: Ledger = ok ? { placements: ledgerPlacements, pools: sizes, version: 1 } : this.previous;
     return {
       changes: [...allocChanges, ...poolChanges],
       devices: sortKeys(devices),
       errors: this.errors.sort((x, y) => (x.path < y.path ? -1 : x.path > y.path ? 1 : 0)),
       ledger,
       ok,
-      placements: sortKeys(placements),
+      placements,
       pools,
     };
   }

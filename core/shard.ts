@@ -39,26 +39,37 @@ export class Shard<T> {
     this.idle = new Int32Array(2 * width);
   }
 
-  /** Sets leaf `slot` and refreshes its ancestors. */
-  set(slot: number, state: SlotState): void {
+  /** Sets leaf `slot` and, unless `deferred`, refreshes its ancestors (call `rebuild` after deferred sets). */
+  set(slot: number, state: SlotState, deferred = false): void {
     const k = this.classes;
     let node = this.width + slot;
     for (let c = 0; c < k; c++) this.maxFree[node * k + c] = state.free[c]!;
     this.open[node] = state.open ? 1 : 0;
     this.idle[node] = state.idle ? 1 : 0;
+    if (deferred) return;
     node >>= 1;
     while (node >= 1) {
-      const l = 2 * node;
-      const r = l + 1;
-      for (let c = 0; c < k; c++) {
-        const a = this.maxFree[l * k + c]!;
-        const b = this.maxFree[r * k + c]!;
-        this.maxFree[node * k + c] = a > b ? a : b;
-      }
-      this.open[node] = this.open[l]! + this.open[r]!;
-      this.idle[node] = this.idle[l]! + this.idle[r]!;
+      this.pull(node);
       node >>= 1;
     }
+  }
+
+  /** Recomputes every inner node from the leaves: O(n), for after a batch of deferred sets. */
+  rebuild(): void {
+    for (let node = this.width - 1; node >= 1; node--) this.pull(node);
+  }
+
+  private pull(node: number): void {
+    const k = this.classes;
+    const l = 2 * node;
+    const r = l + 1;
+    for (let c = 0; c < k; c++) {
+      const a = this.maxFree[l * k + c]!;
+      const b = this.maxFree[r * k + c]!;
+      this.maxFree[node * k + c] = a > b ? a : b;
+    }
+    this.open[node] = this.open[l]! + this.open[r]!;
+    this.idle[node] = this.idle[l]! + this.idle[r]!;
   }
 
   /**

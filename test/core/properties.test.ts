@@ -31,7 +31,7 @@ const template: fc.Arbitrary<TemplateSpec> = fc
     slots: inventory(fc.integer({ min: 4, max: 24 })),
     extra: fc.subarray(["CUSTOM_THROUGHPUT_MBPS", "VCPU"]),
     extraInv: inventory(fc.integer({ min: 8, max: 64 })),
-    traits: fc.constantFrom([...TRAITS], [...TRAITS], ["CUSTOM_A", "HW_NIC_SRIOV"], ["CUSTOM_B"], []),
+    traits: fc.constantFrom<string[]>([...TRAITS], [...TRAITS], ["CUSTOM_A", "HW_NIC_SRIOV"], ["CUSTOM_B"], []),
     shared: fc.boolean(),
     last: fc.integer({ min: 1, max: 4 }),
   })
