@@ -67,16 +67,12 @@ function percent(used: number, capacity: number): string {
 /** One-line summary: counts of changes by kind. */
 export function summarize(result: PlanResult): string {
   const count = (op: Change["op"]): number => result.changes.filter((c) => c.op === op).length;
-  const parts = [
-    `${count("place")} to place`,
-    `${count("move")} to move`,
-    `${count("release")} to release`,
-  ];
+  const parts = (["place", "move", "release"] as const).filter((op) => count(op) > 0).map((op) => `${count(op)} to ${op}`);
   const pools = result.changes
     .filter((c): c is Extract<Change, { op: "grow" | "shrink" }> => c.op === "grow" || c.op === "shrink")
     .map((c) => `${c.pool} ${c.from} -> ${c.to}`);
-  if (pools.length > 0) parts.push(`pools ${pools.join(", ")}`);
-  return parts.join(", ");
+  if (pools.length > 0) parts.push(`${pools.length === 1 ? "pool" : "pools"} ${pools.join(", ")}`);
+  return parts.length === 0 ? "no changes" : parts.join(", ");
 }
 
 function changeCells(c: Change): [string, string, string, string, string] {
@@ -107,9 +103,11 @@ export function renderText(result: PlanResult, opts: RenderOptions = {}): string
   const out: string[] = [];
   const title = opts.title !== undefined ? ` ${opts.title}` : "";
   const placed = Object.keys(result.placements).length;
-  const devices = Object.keys(result.devices).length;
+  const devices = Object.values(result.devices);
+  const busy = devices.filter((d) => d.allocations.length > 0).length;
   if (result.ok) {
-    out.push(`${paint("bold", `servicevm plan${title}:`)} ${paint("green", "ok")} — ${placed} allocations on ${devices} devices; ${summarize(result)}`);
+    const where = `${placed} ${placed === 1 ? "allocation" : "allocations"} on ${busy} of ${devices.length} devices`;
+    out.push(`${paint("bold", `servicevm plan${title}:`)} ${paint("green", "ok")} — ${where}; ${summarize(result)}`);
   } else {
     out.push(`${paint("bold", `servicevm plan${title}:`)} ${paint("red", "failed")} — ${result.errors.length} ${result.errors.length === 1 ? "error" : "errors"}`);
     out.push("", paint("bold", "Errors"));
