@@ -159,12 +159,12 @@ export class Engine {
   }
 
   /** `pulumi preview`: runs the program, computes the steps, commits nothing. */
-  preview(program: () => void): Promise<RunResult> {
+  preview(program: () => void | Promise<void>): Promise<RunResult> {
     return this.run(program, true);
   }
 
   /** `pulumi up`: runs the program, applies the steps, deletes what is no longer registered. */
-  up(program: () => void): Promise<RunResult> {
+  up(program: () => void | Promise<void>): Promise<RunResult> {
     return this.run(program, false);
   }
 
@@ -202,7 +202,7 @@ export class Engine {
     return JSON.stringify({ version: 3, deployment: { resources } }, null, 2);
   }
 
-  private async run(program: () => void, preview: boolean): Promise<RunResult> {
+  private async run(program: () => void | Promise<void>, preview: boolean): Promise<RunResult> {
     const project = this.opts.project ?? "project";
     const stack = this.opts.stack ?? "stack";
     const errors: string[] = [];
@@ -322,7 +322,7 @@ export class Engine {
     pulumi.runtime.setAllConfig(config, (this.opts.secretConfig ?? []).map((k) => `${project}:${k}`));
 
     try {
-      program();
+      await program();
     } catch (e) {
       errors.push(e instanceof Error ? e.message : String(e));
     }
