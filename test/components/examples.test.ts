@@ -23,7 +23,7 @@ function runProgram(name: string): Exports {
   }).outputText;
   const module = { exports: {} as Exports };
   const req = (id: string): unknown => (id === "servicevm" ? servicevm : nodeRequire(id));
-  // eslint-disable-next-line @typescript-eslint/no-implied-eval, @typescript-eslint/no-unsafe-call
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval
   const run = new Function("exports", "require", "module", "__filename", "__dirname", js) as (...args: unknown[]) => void;
   run(module.exports, req, module, file, path.dirname(file));
   return module.exports;
