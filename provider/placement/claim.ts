@@ -88,15 +88,18 @@ function targetsOf(spec: FleetSpec, alloc: AllocationSpec): Target[] {
 }
 
 /**
- * Placement answers 400 for a trait it does not know, where servicevm means: nobody has it. So a
- * forbidden unknown trait is left out, an any-of list keeps its known traits, and the answer is
- * `null` (no candidate can exist) when a required trait, or every trait of an any-of list, is unknown.
+ * Placement answers 400 where servicevm's rules simply find no device: for a trait it does not know
+ * (nobody has it), and for a trait both forbidden and required or listed in an any-of set
+ * ("Conflicting required and forbidden traits"). So a forbidden unknown trait is left out, an any-of
+ * set keeps its known, not forbidden traits, and the answer is `null` (no candidate can exist) when a
+ * required trait is unknown or forbidden, or an any-of set has nothing left.
  */
 export function withKnownTraits(alloc: AllocationSpec, known: ReadonlySet<string>): AllocationSpec | null {
-  if ((alloc.require ?? []).some((t) => !known.has(t))) return null;
-  const requireAny = (alloc.requireAny ?? []).map((any) => any.filter((t) => known.has(t)));
+  const forbid = (alloc.forbid ?? []).filter((t) => known.has(t));
+  if ((alloc.require ?? []).some((t) => !known.has(t) || forbid.includes(t))) return null;
+  const requireAny = (alloc.requireAny ?? []).map((any) => any.filter((t) => known.has(t) && !forbid.includes(t)));
   if (requireAny.some((any) => any.length === 0)) return null;
-  return { ...alloc, forbid: (alloc.forbid ?? []).filter((t) => known.has(t)), requireAny };
+  return { ...alloc, forbid, requireAny };
 }
 
 /** The `GET /allocation_candidates` query for one allocation over the given external pools. */
@@ -198,8 +201,11 @@ export async function claimAllocations(client: PlacementClient, options: ClaimOp
     }
     const askable = withKnownTraits(alloc, known);
     if (askable === null) {
-      const unknown = [...(alloc.require ?? []), ...(alloc.requireAny ?? []).flat()].filter((t) => !known.has(t));
-      report.refused[name] = `${need}; no provider can match: Placement does not know trait(s) ${unknown.join(", ")}; check the trait names or register them on the owning fleet's devices`;
+      const unknown = [...new Set([...(alloc.require ?? []), ...(alloc.requireAny ?? []).flat()])].filter((t) => !known.has(t));
+      report.refused[name] =
+        unknown.length > 0
+          ? `${need}; no provider can match: Placement does not know trait(s) ${unknown.join(", ")}; check the trait names or register them on the owning fleet's devices`
+          : `${need}; no provider can match: the allocation forbids a trait it also requires; fix \`allocations.${name}\``;
       options.onProgress?.(++done, requests.length);
       return;
     }
