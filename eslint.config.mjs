@@ -6,11 +6,12 @@ const ioModules = ["fs", "node:fs", "fs/promises", "node:fs/promises", "http", "
   "net", "node:net", "child_process", "node:child_process", "execa", "process", "node:process"];
 
 export default tseslint.config(
-  { ignores: ["dist/**", ".bench/**", "node_modules/**", "examples/**/node_modules/**", "bin/**", "coverage/**"] },
+  { ignores: ["dist/**", ".bench/**", "node_modules/**", "examples/**/node_modules/**", "bin/**", "coverage/**", "eslint.config.mjs", "examples/**"] },
   ...tseslint.configs.recommendedTypeChecked,
   {
+    files: ["**/*.ts"],
     languageOptions: {
-      parserOptions: { projectService: { allowDefaultProject: ["eslint.config.mjs"] }, tsconfigRootDir: import.meta.dirname },
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
     plugins: { "@pulumi": pulumi },
     rules: {
@@ -33,9 +34,5 @@ export default tseslint.config(
       }],
       "no-restricted-globals": ["error", { name: "process", message: "core/ is pure: take values as arguments." }],
     },
-  },
-  {
-    files: ["eslint.config.mjs"],
-    ...tseslint.configs.disableTypeChecked,
   },
 );
