@@ -49,6 +49,14 @@ function pythonOf(bin: string): string {
   return m?.[1] ?? "/usr/bin/python3";
 }
 
+/** serve.py beside this file, or, when running compiled from dist/test/placement, in the source tree. */
+function serveScript(): string {
+  const candidates = [join(__dirname, "serve.py"), join(__dirname, "..", "..", "..", "test", "placement", "serve.py")];
+  const found = candidates.find((p) => existsSync(p));
+  if (found === undefined) throw new Error(`serve.py not found (looked in ${candidates.join(", ")})`);
+  return found;
+}
+
 /** A free TCP port on 127.0.0.1. */
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -93,7 +101,7 @@ export async function startPlacement(options: StartOptions = {}): Promise<Placem
   const [command, args] =
     options.server === "placement-api"
       ? [bin, (port: number) => ["--port", String(port), "--host", "127.0.0.1"]]
-      : [pythonOf(bin), (port: number) => [join(__dirname, "serve.py"), "127.0.0.1", String(port)]];
+      : [pythonOf(bin), (port: number) => [serveScript(), "127.0.0.1", String(port)]];
   const base = existsSync("/dev/shm") ? "/dev/shm" : tmpdir();
   const dir = mkdtempSync(join(base, "servicevm-placement-"));
   const port = await freePort();
