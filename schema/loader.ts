@@ -98,7 +98,14 @@ function checkText(text: string, file: string): CheckResult {
 
   const errors: SpecIssue[] = [];
   let fatal = false;
-  for (const problem of [...doc.errors, ...doc.warnings]) {
+  const problems = [...doc.errors, ...doc.warnings];
+  const overflow = problems.find((p) => /call stack/i.test(p.message));
+  if (overflow) {
+    // The parser ran out of stack; whatever else it says is a consequence.
+    const offset = overflow.pos[0];
+    return { errors: [at(offset + offset0, formatPath(pathAt(doc, offset)), crashMessage(new RangeError(overflow.message), "parse"))], position };
+  }
+  for (const problem of problems) {
     const offset = problem.pos[0];
     const path = formatPath(pathAt(doc, offset));
     if (problem.code === "DUPLICATE_KEY") {
@@ -106,8 +113,8 @@ function checkText(text: string, file: string): CheckResult {
       errors.push(at(offset + offset0, path, `duplicate key${key ? ` \`${key}\`` : ""}: a key may appear once in a mapping: remove or rename one of them`));
     } else {
       fatal = true;
-      if (/call stack/i.test(problem.message)) {
-        errors.push(at(offset + offset0, path, crashMessage(new RangeError(problem.message), "parse")));
+      if (problem.code === "MULTIPLE_DOCS") {
+        errors.push(at(offset + offset0, "", "the file holds more than one YAML document (a `---` line): a fleet spec is one document: remove the `---` and what follows, or split the file"));
         continue;
       }
       const first = problem.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
@@ -199,6 +206,9 @@ function crashMessage(e: unknown, what: "parse" | "read"): string {
     return `the spec is nested too deeply to ${what} (${e.message}); a fleet spec is only a few levels deep: look for runaway brackets or indentation`;
   }
   const reason = e instanceof Error ? e.message : String(e);
+  if (/alias count/i.test(reason)) {
+    return "the spec expands YAML aliases (`*name`) more than 100 times, which looks like a resource exhaustion attack: write the values out instead";
+  }
   return `the spec could not be ${what === "parse" ? "parsed" : "read"}: ${reason.split("\n")[0]}`;
 }
 

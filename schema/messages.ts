@@ -203,7 +203,8 @@ function single(ctx: Ctx, e: ErrorObject): RawIssue | undefined {
       const t = (e.params as { type: string | string[] }).type;
       const want = orList((Array.isArray(t) ? t : [t]).map((x) => TYPE_NAMES[x] ?? x));
       if (segments.length === 0) return { segments, anchor: "value", message: `the spec must be a mapping with \`templates\` and \`pools\`, not ${kindOf(value)}`, value };
-      return { segments, anchor: "value", message: `must be ${want}, not ${kindOf(value)}`, value };
+      const tooBig = typeof value === "number" && !Number.isFinite(value) ? ", which is too large to be a number" : "";
+      return { segments, anchor: "value", message: `must be ${want}, not ${kindOf(value)}${tooBig}`, value };
     }
     case "minimum":
     case "exclusiveMinimum":
@@ -243,13 +244,18 @@ function single(ctx: Ctx, e: ErrorObject): RawIssue | undefined {
         value,
       };
     }
+    case "maxProperties": {
+      const keys = typeof value === "object" && value !== null ? Object.keys(value) : [];
+      return { segments, anchor: "key", message: `must be empty (\`{}\`), but has ${keys.map((k) => `\`${k}\``).join(", ")}: remove ${keys.length > 1 ? "them" : "it"}` };
+    }
     case "uniqueItems": {
       const { i, j } = e.params as { i: number; j: number };
-      const item = Array.isArray(value) ? (value as unknown[])[i] : undefined;
+      const [first, later] = i < j ? [i, j] : [j, i];
+      const item = Array.isArray(value) ? (value as unknown[])[later] : undefined;
       return {
-        segments: [...segments, i],
+        segments: [...segments, later],
         anchor: "value",
-        message: `lists ${show(item)} twice (items ${j} and ${i}): remove one`,
+        message: `lists ${show(item)} twice (items ${first} and ${later}): remove one`,
       };
     }
     default:
@@ -282,6 +288,14 @@ function reduceOneOf(ctx: Ctx, oneOf: ErrorObject, branchErrors: Map<number, Err
   const segments = pointerToSegments(oneOf.instancePath, ctx.data);
   const value = valueAt(ctx.data, segments);
   const present = typeof value === "object" && value !== null && !Array.isArray(value) ? Object.keys(value) : [];
+  // A discriminator (`mode`, `kind`) whose value names a branch: that branch is the one meant.
+  const tags = branches.map((b) => Object.entries(propertiesOf(ctx.root, b)).find(([, v]) => (deref(ctx.root, v) ?? {}).const !== undefined));
+  const tagName = tags[0]?.[0];
+  if (tagName !== undefined && tags.every((t) => t?.[0] === tagName) && present.includes(tagName)) {
+    const got = (value as Record<string, unknown>)[tagName];
+    const k = tags.findIndex((t) => (deref(ctx.root, t![1]) ?? {}).const === got);
+    if (k >= 0) return { keep: branchErrors.get(k) ?? [], issues: [] };
+  }
   const scores = branches.map((_, k) => {
     const errs = branchErrors.get(k) ?? [];
     let score = errs.length;
