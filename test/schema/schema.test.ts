@@ -1,0 +1,116 @@
+import Ajv2020 from "ajv/dist/2020";
+import { describe, expect, it } from "vitest";
+import { fleetSchema } from "../../schema/loader";
+
+type Node = Record<string, unknown>;
+
+/** Every schema node with its JSON pointer, and whether it is a property (an entry of `properties`). */
+function walk(node: unknown, pointer = "", property = false, out: { pointer: string; node: Node; property: boolean }[] = []) {
+  if (typeof node !== "object" || node === null || Array.isArray(node)) return out;
+  const n = node as Node;
+  out.push({ pointer, node: n, property });
+  for (const [k, v] of Object.entries(n)) {
+    if (k === "properties" || k === "$defs") {
+      for (const [name, sub] of Object.entries(v as Node)) walk(sub, `${pointer}/${k}/${name}`, k === "properties", out);
+    } else if (k === "items" || k === "additionalProperties" || k === "propertyNames") {
+      walk(v, `${pointer}/${k}`, false, out);
+    } else if (k === "oneOf") {
+      (v as unknown[]).forEach((sub, i) => walk(sub, `${pointer}/oneOf/${i}`, false, out));
+    }
+  }
+  return out;
+}
+
+const nodes = walk(fleetSchema);
+const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
+ajv.addSchema(fleetSchema);
+const at = (pointer: string) => ajv.getSchema(`${String(fleetSchema.$id)}#${pointer}`)!;
+
+describe("fleet.schema.json", () => {
+  it("is a JSON Schema 2020-12 document with an $id", () => {
+    expect(fleetSchema.$schema).toBe("https://json-schema.org/draft/2020-12/schema");
+    expect(fleetSchema.$id).toBe("https://servicevm.dev/schema/fleet.schema.json");
+  });
+
+  it("describes every property, and gives every described property an example", () => {
+    const properties = nodes.filter((n) => n.property);
+    expect(properties.length).toBeGreaterThan(80);
+    expect(properties.filter((p) => typeof p.node.description !== "string").map((p) => p.pointer)).toEqual([]);
+    const withoutExample = properties.filter((p) => p.node.examples === undefined && p.node.$ref === undefined && p.node.const === undefined);
+    expect(withoutExample.map((p) => p.pointer)).toEqual([]);
+  });
+
+  it("closes every object it defines", () => {
+    const open = nodes.filter((n) => n.node.type === "object" && n.node.additionalProperties === undefined && n.node.maxProperties !== 0);
+    expect(open.map((n) => n.pointer)).toEqual([]);
+  });
+
+  it("has examples and defaults that its own rules accept", () => {
+    const failures: string[] = [];
+    for (const { pointer, node } of nodes) {
+      const validate = at(pointer);
+      for (const value of [...((node.examples as unknown[] | undefined) ?? []), ...("default" in node ? [node.default] : [])]) {
+        if (!validate(value)) failures.push(`${pointer}: ${JSON.stringify(value)}`);
+      }
+    }
+    expect(failures).toEqual([]);
+  });
+
+  it.each([
+    ["fw-large", true],
+    ["a", true],
+    ["a".repeat(63), true],
+    ["a".repeat(64), false],
+    ["Fw", false],
+    ["1fw", false],
+    ["fw_large", false],
+    ["", false],
+  ])("accepts the name %j: %s", (name, ok) => {
+    expect(at("/$defs/name")(name)).toBe(ok);
+  });
+
+  it.each([
+    ["VCPU", true],
+    ["MEMORY_MB", true],
+    ["HW_NIC_SRIOV", true],
+    ["CUSTOM_SERVICE_SLOT", true],
+    ["CUSTOM_", false],
+    ["custom_slot", false],
+    ["CUSTOM_a", false],
+    ["_VCPU", false],
+    [`CUSTOM_${"X".repeat(249)}`, false],
+  ])("accepts the resource class or trait %j: %s", (name, ok) => {
+    expect(at("/$defs/resourceClass")(name)).toBe(ok);
+    expect(at("/$defs/trait")(name)).toBe(ok);
+  });
+
+  it.each([
+    [{ total: 1 }, true],
+    [{ total: 2147483647, reserved: 2147483647, minUnit: 2147483647, maxUnit: 2147483647, stepSize: 2147483647 }, true],
+    [{ total: 0 }, false],
+    [{ total: 2147483648 }, false],
+    [{ total: 8, reserved: -1 }, false],
+    [{ total: 8, minUnit: 0 }, false],
+    [{ total: 8, maxUnit: 0 }, false],
+    [{ total: 8, stepSize: 0 }, false],
+    [{ total: 8, allocationRatio: 0 }, true],
+    [{ total: 8, allocationRatio: 3.4028234663852886e38 }, true],
+    [{ total: 8, allocationRatio: 3.5e38 }, false],
+    [{ total: 8, allocationRatio: -0.5 }, false],
+    [{ total: 8.5 }, false],
+    [8, true],
+    [0, false],
+    [{ reserved: 1 }, false],
+  ])("takes Placement's inventory ranges: %j is %s", (inventory, ok) => {
+    expect(at("/$defs/inventory")(inventory)).toBe(ok);
+  });
+
+  it.each([
+    [{ CUSTOM_SERVICE_SLOT: 1 }, true],
+    [{ CUSTOM_SERVICE_SLOT: 0 }, false],
+    [{ CUSTOM_SERVICE_SLOT: 1.5 }, false],
+    [{}, false],
+  ])("takes demand %j: %s", (demand, ok) => {
+    expect(at("/$defs/allocation/properties/demand")(demand)).toBe(ok);
+  });
+});
