@@ -43,7 +43,7 @@ export function buildProgram(ctx: ReturnType<typeof createContext>): Command {
       getErrHasColors: () => false,
     });
   for (const make of commands) {
-    const cmd = make(ctx).exitOverride();
+    const cmd = make(ctx).copyInheritedSettings(program);
     cmd.showHelpAfterError(`(run \`servicevm ${cmd.name()} --help\` for usage)`);
     program.addCommand(cmd);
   }

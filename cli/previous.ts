@@ -46,6 +46,12 @@ export function readPrevious(text: string, name: string, fleet?: string): Previo
   if ("ledger" in doc && ("placements" in doc || "ok" in doc)) return checked(doc.ledger, `\`${name}\` (a servicevm plan)`, "a plan output");
   if (doc.version === 1 && "pools" in doc && "placements" in doc) return checked(doc, `\`${name}\` (a ledger)`, "a ledger");
   if ("deployment" in doc || "checkpoint" in doc) return fromStackExport(doc, name, fleet);
+  if ("steps" in doc && "changeSummary" in doc) {
+    return {
+      ok: false,
+      message: `\`${name}\` is a \`pulumi preview --json\` output, which holds no state: pass \`pulumi stack export\` of the stack, or a \`servicevm plan --format json\` output`,
+    };
+  }
   return {
     ok: false,
     message: `\`${name}\` is neither a \`servicevm plan --format json\` output nor a \`pulumi stack export\` document (its top-level keys are ${codeList(Object.keys(doc).slice(0, 8)) || "none"}): pass one of those`,
@@ -60,10 +66,15 @@ function fromStackExport(doc: Rec, name: string, fleet: string | undefined): Pre
   if (ledgers.length === 0) {
     return {
       ok: false,
-      message: `\`${name}\` is a ${kind} with ${resources.length} resource${resources.length === 1 ? "" : "s"} but no servicevm Ledger (type \`${LEDGER_TYPE}\`): export the stack whose program creates the servicevm \`Fleet\`, or pass a \`servicevm plan --format json\` output`,
+      message: `\`${name}\` is a ${kind} holding ${resources.length} resource${resources.length === 1 ? "" : "s"} and no servicevm Ledger (type \`${LEDGER_TYPE}\`): export the stack whose program creates the servicevm \`Fleet\`, or pass a \`servicevm plan --format json\` output`,
     };
   }
-  const names = (r: Rec): string[] => [urnName(r.urn), isRec(r) && typeof r.parent === "string" && r.parent.includes("servicevm:index:Fleet::") ? urnName(r.parent) : ""];
+  // A Fleet `edge` names its Ledger `edge-ledger` and is its parent: either name chooses it.
+  const names = (r: Rec): string[] => {
+    const own = urnName(r.urn);
+    const parent = typeof r.parent === "string" && r.parent.includes("servicevm:index:Fleet::") ? urnName(r.parent) : "";
+    return [own, own.endsWith("-ledger") ? own.slice(0, -"-ledger".length) : "", parent].filter((n) => n !== "");
+  };
   const all = [...new Set(ledgers.map((r) => urnName(r.urn)))].sort();
   let chosen: Rec;
   if (fleet !== undefined) {
