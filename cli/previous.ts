@@ -143,7 +143,7 @@ function checked(value: unknown, label: string, kind: string): PreviousResult {
   }
   if (problems.length > 0) {
     const shown = problems.slice(0, 3).join("; ") + (problems.length > 3 ? `; and ${problems.length - 3} more` : "");
-    return { ok: false, message: `${label} is not a servicevm ledger: ${shown}: pass an unmodified ${kind}` };
+    return { ok: false, message: `${label} is not a servicevm ledger: ${shown}: pass ${kind}, unmodified` };
   }
   return { ok: true, ledger: value as Ledger, from: label };
 }
