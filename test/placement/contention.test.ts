@@ -136,6 +136,27 @@ describe("claims from a pool another fleet owns, through a real Placement", () =
     });
   });
 
+  it("refuses without asking for candidates when no device can match the traits, and says why", async () => {
+    const spec = claimer(99);
+    spec.allocations = {
+      unknown: { tenant: "t", pools: ["fw"], demand: { CUSTOM_SERVICE_SLOT: 1 }, require: ["CUSTOM_NO_SUCH_TRAIT"] },
+      conflict: { tenant: "t", pools: ["fw"], demand: { CUSTOM_SERVICE_SLOT: 1 }, forbid: ["CUSTOM_FW"], requireAny: [["CUSTOM_FW"]] },
+      nowhere: { tenant: "t", demand: { CUSTOM_SERVICE_SLOT: 1 }, pools: [] },
+    };
+    const counting = countingClient(server.url);
+    const report = await claimAllocations(counting.client, { fleet: "team-99", spec, requests: ["conflict", "nowhere", "unknown", "missing"] });
+    expect(report.granted).toEqual({});
+    expect(report.refused).toEqual({
+      conflict: "allocation `conflict` needs 1 CUSTOM_SERVICE_SLOT with no trait CUSTOM_FW, one of CUSTOM_FW from pool `fw` (fleet `infra`); no provider can match: the allocation forbids a trait it also requires; fix `allocations.conflict`",
+      missing: "allocation `missing` is not in the spec; add it under `allocations`",
+      nowhere: "allocation `nowhere` has no external pool to claim from; list one in `allocations.nowhere.pools` or give a pool an `external` block",
+      unknown:
+        "allocation `unknown` needs 1 CUSTOM_SERVICE_SLOT with trait CUSTOM_NO_SUCH_TRAIT from pool `fw` (fleet `infra`); no provider can match: Placement does not know trait(s) CUSTOM_NO_SUCH_TRAIT; check the trait names or register them on the owning fleet's devices",
+    });
+    expect(counting.log.filter((l) => l.includes("allocation_candidates"))).toEqual([]);
+    expect(counting.writes()).toBe(0);
+  });
+
   it("leaves the claims alone when the owning fleet syncs again, and reports them as foreign usage", async () => {
     const counting = countingClient(server.url);
     const { client } = counting;

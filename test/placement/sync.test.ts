@@ -89,6 +89,39 @@ describe("syncFleet into a real Placement", () => {
     expect(progress).toEqual([0, 1, 2, 3]);
   });
 
+  it("reports drift someone else made behind the fleet's back, and the next sync repairs it", async () => {
+    const spec = firewallFleet(3, allocations);
+    const result = planNext(spec);
+    const { client } = countingClient(server.url);
+    const uuid = providerUuid("edge", "fw-0");
+    await client.putTraits(uuid, (await client.getTraits(uuid)).generation, ["CUSTOM_FW"]);
+    const moved = consumerUuid("edge", "t2-fw");
+    const before = await client.getConsumerAllocations(moved);
+    await client.deleteAllocations(moved);
+    const status = await placementStatus(client, { fleet: "edge", spec, result });
+    expect(status.inSync).toBe(false);
+    expect(status.providers.drift).toEqual([{ device: "fw-0", fields: ["traits"] }]);
+    expect(status.consumers.missing).toEqual(["t2-fw"]);
+    expect(formatStatus(status)).toBe(
+      [
+        "fleet edge: Placement differs from the spec",
+        "providers: 2 ok, 0 missing, 1 different, 0 extra",
+        "  device fw-0: traits differ",
+        "allocations: 2 ok, 1 missing, 0 different, 0 extra",
+        "  missing allocation t2-fw",
+        "foreign usage: 0 consumer allocation(s) on this fleet's devices",
+        "",
+      ].join("\n"),
+    );
+    // The previous state no longer matches fw-0's generation, so the sync re-reads it.
+    const report = await syncFleet(client, { fleet: "edge", spec, result, previous: state });
+    expect(report.providers.updated).toEqual(["fw-0"]);
+    expect(report.consumers.written).toEqual(["t2-fw"]);
+    expect(Object.keys((await client.getConsumerAllocations(moved)).allocations)).toEqual(Object.keys(before.allocations));
+    expect((await placementStatus(client, { fleet: "edge", spec, result })).inSync).toBe(true);
+    state = report.state;
+  });
+
   it("rewrites only the inventory that changed", async () => {
     const spec = firewallFleet(3, allocations);
     spec.templates.fw.capacity.CUSTOM_SERVICE_SLOT = { total: 6, maxUnit: 4 };
