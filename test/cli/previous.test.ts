@@ -26,7 +26,7 @@ interface StackExport {
 /** A real stack export (stratify, 17 resources) with servicevm Ledger resources added. */
 function exportWith(...ledgers: { fleet: string; ledger: unknown; extra?: Partial<Resource> }[]): string {
   const doc = JSON.parse(fixture("stratify-stack-export.json")) as StackExport;
-  const stack = doc.deployment.resources![0]!.urn;
+  const stack = doc.deployment.resources![0].urn;
   for (const { fleet, ledger, extra } of ledgers) {
     const fleetUrn = `urn:pulumi:dev::sample::servicevm:index:Fleet::${fleet}`;
     doc.deployment.resources!.push(
@@ -159,7 +159,7 @@ describe("servicevm plan --previous", () => {
     expect(r.code).toBe(0);
     const next = JSON.parse(r.stdout) as PlanResult;
     for (const [name, p] of Object.entries(first.placements)) expect(next.placements[name]).toEqual(p);
-    expect(next.changes.filter((c) => c.op !== "grow")).toEqual([{ op: "place", allocation: "umbrella-fw", to: next.placements["umbrella-fw"]!.device }]);
+    expect(next.changes.filter((c) => c.op !== "grow")).toEqual([{ op: "place", allocation: "umbrella-fw", to: next.placements["umbrella-fw"].device }]);
   });
 
   it("gives the same plan from the stack export's Ledger as from the plan output", async () => {
