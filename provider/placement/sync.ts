@@ -331,16 +331,32 @@ export async function syncFleet(client: PlacementClient, options: SyncOptions): 
           report.providers.created.push(p.device);
           return;
         }
+        // Someone else may change the provider between our read and our write (generation
+        // conflict): re-read what differs and write again, a bounded number of times.
         let gen = current.generation;
-        if (!sameSet(current.traits, p.traits)) gen = await client.putTraits(p.uuid, gen, p.traits);
-        if (!sameSet(current.aggregates, p.aggregates)) gen = await client.putAggregates(p.uuid, gen, p.aggregates);
-        if (!sameInventories(current.inventories, p.inventories)) {
+        for (let attempt = 1; ; attempt++) {
           try {
-            gen = await client.putInventories(p.uuid, gen, p.inventories);
+            if (!sameSet(current.traits, p.traits)) gen = await client.putTraits(p.uuid, gen, p.traits);
+            current.traits = p.traits;
+            if (!sameSet(current.aggregates, p.aggregates)) gen = await client.putAggregates(p.uuid, gen, p.aggregates);
+            current.aggregates = p.aggregates;
+            if (!sameInventories(current.inventories, p.inventories)) {
+              try {
+                gen = await client.putInventories(p.uuid, gen, p.inventories);
+              } catch (err) {
+                // Removing a resource class that allocations still use: retried after allocations moved.
+                if (!(err instanceof PlacementError && err.kind === "inventory-in-use")) throw err;
+                deferredInventories.push(p);
+              }
+            }
+            break;
           } catch (err) {
-            // Removing a resource class that allocations still use: retried after allocations moved.
-            if (!(err instanceof PlacementError && err.kind === "inventory-in-use")) throw err;
-            deferredInventories.push(p);
+            if (!(err instanceof PlacementError && err.kind === "generation-conflict") || attempt >= 3) throw err;
+            const [inv, traits, aggs] = await Promise.all([client.getInventories(p.uuid), client.getTraits(p.uuid), client.getAggregates(p.uuid)]);
+            current.inventories = inv.inventories;
+            current.traits = traits.traits;
+            current.aggregates = aggs.aggregates;
+            gen = Math.max(inv.generation, traits.generation, aggs.generation);
           }
         }
         current.generation = gen;

@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FleetSpec, Ledger, PlanResult } from "../../core/types";
+import { PlacementClient } from "../../provider/placement/client";
 import { PlacementError } from "../../provider/placement/errors";
 import { consumerUuid, fleetUserId, poolAggregate, projectId, providerUuid, zoneAggregate } from "../../provider/placement/ids";
 import { placementStatus, formatStatus } from "../../provider/placement/status";
 import { SyncError, syncFleet, type SyncState } from "../../provider/placement/sync";
 import { countingClient, firewallFleet, planOk } from "./helpers";
-import { startPlacement, type PlacementServer } from "./server";
+import { PLACEMENT_TOKEN, startPlacement, type PlacementServer } from "./server";
 
 let server: PlacementServer;
 beforeAll(async () => {
@@ -228,5 +229,35 @@ describe("syncFleet into a real Placement", () => {
     expect(failed[0].error).toContain("The requested amount would violate inventory constraints.");
     expect((err as SyncError).partial.consumers.deleted.length).toBe(2);
     expect(err).not.toBeInstanceOf(PlacementError);
+  });
+});
+
+describe("syncFleet racing another writer", () => {
+  /** A client that, once, changes a provider's aggregates just before the sync writes its traits. */
+  class Meddling extends PlacementClient {
+    meddled = 0;
+    override async putTraits(uuid: string, generation: number, traits: string[]): Promise<number> {
+      if (this.meddled++ === 0) {
+        const cur = await this.getAggregates(uuid);
+        await super.putAggregates(uuid, cur.generation, [...cur.aggregates, "00000000-0000-4000-8000-00000000beef"]);
+      }
+      return super.putTraits(uuid, generation, traits);
+    }
+  }
+
+  it("re-reads a provider whose generation moved between its read and its write, and converges", async () => {
+    const spec = firewallFleet(2, {});
+    const result = planOk(spec);
+    const { client } = countingClient(server.url);
+    await syncFleet(client, { fleet: "meddle", spec, result });
+    const uuid = providerUuid("meddle", "fw-1");
+    await client.putTraits(uuid, (await client.getTraits(uuid)).generation, []);
+
+    const meddling = new Meddling({ endpoint: server.url, auth: PLACEMENT_TOKEN });
+    const report = await syncFleet(meddling, { fleet: "meddle", spec, result });
+    expect(meddling.meddled).toBe(2);
+    expect(report.providers.updated).toEqual(["fw-1"]);
+    expect((await client.getTraits(uuid)).traits.sort()).toEqual(["CUSTOM_FW", "HW_NIC_SRIOV"]);
+    expect((await client.getAggregates(uuid)).aggregates.sort()).toEqual([poolAggregate("meddle", "fw"), zoneAggregate("meddle", "az2")].sort());
   });
 });
