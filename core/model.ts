@@ -45,7 +45,7 @@ export function deviceName(pool: string, index: number): string {
 /** Zone of the `index`-th device of a created pool: round-robin over the pool's zones. */
 export function createdDeviceZone(pool: PoolSpec, index: number): string | null {
   const zones = pool.zones ?? [];
-  return zones.length === 0 ? null : zones[index % zones.length]!;
+  return zones.length === 0 ? null : zones[index % zones.length];
 }
 
 export function tenancyOf(template: TemplateSpec): TenancySpec {
@@ -58,7 +58,7 @@ function inventories(
 ): Record<ResourceClass, Inventory> {
   const merged = { ...base, ...(override ?? {}) };
   const out: Record<ResourceClass, Inventory> = {};
-  for (const rc of Object.keys(merged).sort()) out[rc] = normalizeInventory(merged[rc]!);
+  for (const rc of Object.keys(merged).sort()) out[rc] = normalizeInventory(merged[rc]);
   return out;
 }
 
@@ -71,8 +71,8 @@ function sortedTraits(...lists: (Trait[] | undefined)[]): Trait[] {
  * ignored for declared (physical) pools, whose devices are the declared ones.
  */
 export function poolDevices(spec: FleetSpec, poolName: string, size: number): DeviceModel[] {
-  const pool = spec.pools[poolName]!;
-  const template = spec.templates[pool.template]!;
+  const pool = spec.pools[poolName];
+  const template = spec.templates[pool.template];
   const tenancy = tenancyOf(template);
   if (isDeclaredPool(pool, template)) {
     return (pool.devices ?? []).map((d, index) => ({

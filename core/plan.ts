@@ -37,7 +37,7 @@ import type {
 } from "./types";
 import { validateSpec } from "./validate";
 
-export const EMPTY_LEDGER: Ledger = Object.freeze({ version: 1, pools: {}, placements: {} }) as Ledger;
+export const EMPTY_LEDGER: Ledger = Object.freeze({ version: 1, pools: {}, placements: {} });
 
 const TOLERANCE = 1e-9;
 
@@ -197,7 +197,7 @@ class Planner {
       for (const dev of pool.busy) if (dev.index > highest) highest = dev.index;
       this.spreadWidths.set(pool, highest + 1);
     }
-    for (let i = movers.length - 1; i >= 0; i--) if (movers[i]!.device !== null) this.unassign(movers[i]!);
+    for (let i = movers.length - 1; i >= 0; i--) if (movers[i].device !== null) this.unassign(movers[i]);
     this.packOnly = false;
   }
 
@@ -205,8 +205,8 @@ class Planner {
 
   private buildPools(): void {
     for (const name of Object.keys(this.spec.pools).sort()) {
-      const spec = this.spec.pools[name]!;
-      const template = this.spec.templates[spec.template]!;
+      const spec = this.spec.pools[name];
+      const template = this.spec.templates[spec.template];
       const declared = isDeclaredPool(spec, template);
       const tenancy = tenancyOf(template);
       const prevSize = declared ? 0 : (this.previous.pools[name] ?? 0);
@@ -262,7 +262,7 @@ class Planner {
         dev.slot = list.length;
         list.push(dev);
         for (const [c, i] of classIndex) {
-          const cap = dev.cap[i]!;
+          const cap = dev.cap[i];
           if (dev.inv[i] !== undefined && cap > (this.refCap.get(c) ?? 0)) this.refCap.set(c, cap);
         }
       }
@@ -285,7 +285,7 @@ class Planner {
     const free = this.scratch;
     free.length = dev.cap.length;
     for (let i = 0; i < dev.cap.length; i++) {
-      free[i] = dev.healthy && dev.inv[i] !== undefined ? dev.cap[i]! - dev.used[i]! : -Infinity;
+      free[i] = dev.healthy && dev.inv[i] !== undefined ? dev.cap[i] - dev.used[i] : -Infinity;
     }
     const idle = dev.healthy && dev.tenants.size === 0;
     const open =
@@ -320,10 +320,10 @@ class Planner {
   private buildAllocs(): void {
     const allocations = this.spec.allocations ?? {};
     for (const name of Object.keys(allocations).sort()) {
-      const spec = allocations[name]!;
+      const spec = allocations[name];
       const demand = Object.keys(spec.demand)
         .sort()
-        .map((rc): [string, number] => [rc, spec.demand[rc]!]);
+        .map((rc): [string, number] => [rc, spec.demand[rc]]);
       const pools = this.eligiblePools(spec);
       this.allocs.push({
         name,
@@ -374,7 +374,7 @@ class Planner {
       const inv = i === undefined ? undefined : dev.inv[i];
       if (inv === undefined) return Refusal.MissingClass;
       if (unitViolation(inv, amount) !== null) return Refusal.Units;
-      if (dev.cap[i!]! < dev.used[i!]! + amount) return Refusal.Capacity;
+      if (dev.cap[i!] < dev.used[i!] + amount) return Refusal.Capacity;
     }
     return Refusal.OK;
   }
@@ -417,8 +417,8 @@ class Planner {
       if (unit === "min_unit") return `${amount} ${rc} is below \`minUnit\` ${inv.minUnit} on ${bt(dev.name)}`;
       if (unit === "max_unit") return `${amount} ${rc} is above \`maxUnit\` ${inv.maxUnit} on ${bt(dev.name)}`;
       if (unit === "step_size") return `${amount} ${rc} is not a multiple of \`stepSize\` ${inv.stepSize} on ${bt(dev.name)}`;
-      const free = dev.cap[i!]! - dev.used[i!]!;
-      if (dev.cap[i!]! < dev.used[i!]! + amount) {
+      const free = dev.cap[i!] - dev.used[i!];
+      if (dev.cap[i!] < dev.used[i!] + amount) {
         return `demand no longer fits on ${bt(dev.name)}: needs ${amount} ${rc}, ${fmtNum(free)} free`;
       }
     }
@@ -449,7 +449,7 @@ class Planner {
     slot.count++;
     for (const [rc, amount] of a.demand) {
       const i = dev.pool.classIndex.get(rc)!;
-      dev.used[i] = dev.used[i]! + amount;
+      dev.used[i] = dev.used[i] + amount;
     }
     if (a.group !== null) dev.groups.set(a.group, (dev.groups.get(a.group) ?? 0) + 1);
     dev.allocs.push(a);
@@ -471,7 +471,7 @@ class Planner {
     }
     for (const [rc, amount] of a.demand) {
       const i = dev.pool.classIndex.get(rc)!;
-      dev.used[i] = dev.used[i]! - amount;
+      dev.used[i] = dev.used[i] - amount;
     }
     if (a.group !== null) {
       const n = dev.groups.get(a.group)! - 1;
@@ -659,7 +659,7 @@ class Planner {
       }
     } else {
       for (let i = 0; i < width && i < pool.devices.length; i++) {
-        const dev = pool.devices[i]!;
+        const dev = pool.devices[i];
         if (!dev.tenants.has(a.tenant) && dev.contexts.size < pool.contextCount) consider(dev);
       }
     }
@@ -671,8 +671,8 @@ class Planner {
     let share = 0;
     for (let i = 0; i < dev.cap.length; i++) {
       if (dev.inv[i] === undefined) continue;
-      const cap = dev.cap[i]!;
-      const s = cap > 0 ? dev.used[i]! / cap : 1;
+      const cap = dev.cap[i];
+      const s = cap > 0 ? dev.used[i] / cap : 1;
       if (s > share) share = s;
     }
     return share;
@@ -717,16 +717,16 @@ class Planner {
         if (r === Refusal.Capacity) {
           const free = a.demand.map(([rc]) => {
             const i = pool.classIndex.get(rc)!;
-            return dev.cap[i]! - dev.used[i]!;
+            return dev.cap[i] - dev.used[i];
           });
-          maxFree = maxFree === null ? free : maxFree.map((m, k) => Math.max(m, free[k]!));
+          maxFree = maxFree === null ? free : maxFree.map((m, k) => Math.max(m, free[k]));
         }
         const fix = this.fixFor(pool, a, r);
         if (fix !== null) fixes.add(fix);
       }
       const groups = [...counts.entries()].map(([why, n]) =>
         why === "capacity" && maxFree !== null
-          ? `${n} ${n === 1 ? "device has" : "devices have"} at most ${a.demand.map(([rc], k) => `${fmtNum(maxFree![k]!)} ${rc}`).join(", ")} free`
+          ? `${n} ${n === 1 ? "device has" : "devices have"} at most ${a.demand.map(([rc], k) => `${fmtNum(maxFree[k])} ${rc}`).join(", ")} free`
           : why === "unhealthy"
             ? `${n} unhealthy ${n === 1 ? "device" : "devices"}`
             : `${n} ${n === 1 ? "device" : "devices"} ${why}`,
@@ -875,7 +875,7 @@ class Planner {
     const specAllocs = this.spec.allocations ?? {};
     for (const name of Object.keys(this.previous.placements)) {
       if (specAllocs[name] === undefined) {
-        allocChanges.push({ allocation: name, from: this.previous.placements[name]!.device, op: "release" });
+        allocChanges.push({ allocation: name, from: this.previous.placements[name].device, op: "release" });
       }
     }
     if (allocChanges.some((c) => c.op === "release")) {
@@ -906,7 +906,7 @@ class Planner {
       if (dev.inv[i] === undefined) return;
       capacity[rc] = dev.cap[i]!;
       used[rc] = dev.used[i]!;
-      free[rc] = dev.cap[i]! - dev.used[i]!;
+      free[rc] = dev.cap[i] - dev.used[i];
     });
     return {
       allocations: dev.allocs.map((a) => a.name).sort(),

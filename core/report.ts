@@ -29,7 +29,7 @@ export function poolUsage(result: PlanResult): PoolUsage[] {
   return Object.keys(result.pools)
     .sort()
     .map((name) => {
-      const pool = result.pools[name]!;
+      const pool = result.pools[name];
       const classes: Record<string, { capacity: number; used: number }> = {};
       let unhealthy = 0;
       for (const d of pool.devices) {
@@ -38,7 +38,7 @@ export function poolUsage(result: PlanResult): PoolUsage[] {
         if (!dev.healthy) unhealthy++;
         for (const rc of Object.keys(dev.capacity)) {
           const c = (classes[rc] ??= { capacity: 0, used: 0 });
-          c.capacity += dev.capacity[rc]!;
+          c.capacity += dev.capacity[rc];
           c.used += dev.used[rc] ?? 0;
         }
       }
@@ -90,8 +90,8 @@ function changeCells(c: Change): [string, string, string, string, string] {
 }
 
 function table(rows: string[][], indent = "  "): string[] {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
-  return rows.map((r) => `${indent}${r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join("  ")}`.trimEnd());
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
+  return rows.map((r) => `${indent}${r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]))).join("  ")}`.trimEnd());
 }
 
 const ANSI = { bold: "\u001b[1m", red: "\u001b[31m", green: "\u001b[32m", yellow: "\u001b[33m", cyan: "\u001b[36m", reset: "\u001b[0m" };
@@ -122,7 +122,7 @@ export function renderText(result: PlanResult, opts: RenderOptions = {}): string
     });
     const colored = table([["OP", "WHAT", "WHERE", "WHY"], ...rows]).map((line, i) => {
       if (i === 0) return line;
-      const op = rows[i - 1]![0]!;
+      const op = rows[i - 1][0];
       return op === "release" || op === "shrink" ? paint("red", line) : op === "move" ? paint("yellow", line) : paint("green", line);
     });
     out.push(...colored);
@@ -151,7 +151,7 @@ export function renderText(result: PlanResult, opts: RenderOptions = {}): string
   if (names.length > 0) {
     out.push("", paint("bold", "Placements"));
     const rows = names.slice(0, maxRows).map((n) => {
-      const p = result.placements[n]!;
+      const p = result.placements[n];
       return [n, p.tenant, p.device, p.pool, p.isolation === null ? "dedicated" : `${p.isolation.kind} ${p.isolation.id}`];
     });
     out.push(...table([["ALLOCATION", "TENANT", "DEVICE", "POOL", "ISOLATION"], ...rows]));
@@ -213,7 +213,7 @@ export function renderMarkdown(result: PlanResult, opts: RenderOptions = {}): st
   if (names.length > 0) {
     out.push("", `<details><summary>Placements (${names.length})</summary>`, "");
     const rows = names.slice(0, maxRows).map((n) => {
-      const p = result.placements[n]!;
+      const p = result.placements[n];
       return [code(n), code(p.tenant), code(p.device), code(p.pool), p.isolation === null ? "dedicated" : `${p.isolation.kind} ${p.isolation.id}`];
     });
     out.push(...mdTable(["Allocation", "Tenant", "Device", "Pool", "Isolation"], rows));

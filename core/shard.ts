@@ -64,12 +64,12 @@ export class Shard<T> {
     const l = 2 * node;
     const r = l + 1;
     for (let c = 0; c < k; c++) {
-      const a = this.maxFree[l * k + c]!;
-      const b = this.maxFree[r * k + c]!;
+      const a = this.maxFree[l * k + c];
+      const b = this.maxFree[r * k + c];
       this.maxFree[node * k + c] = a > b ? a : b;
     }
-    this.open[node] = this.open[l]! + this.open[r]!;
-    this.idle[node] = this.idle[l]! + this.idle[r]!;
+    this.open[node] = this.open[l] + this.open[r];
+    this.idle[node] = this.idle[l] + this.idle[r];
   }
 
   /**
@@ -85,8 +85,8 @@ export class Shard<T> {
     const visit = (node: number): T | null => {
       if (counts[node] === 0) return null;
       for (let c = 0; c < k; c++) {
-        const n = need[c]!;
-        if (n !== -Infinity && maxFree[node * k + c]! < n - TOLERANCE * Math.max(1, n)) return null;
+        const n = need[c];
+        if (n !== -Infinity && maxFree[node * k + c] < n - TOLERANCE * Math.max(1, n)) return null;
       }
       if (node >= width) {
         const item = items[node - width];

@@ -19,7 +19,7 @@ function lowerBound(spec: FleetSpec, capacity: Record<string, number>): number {
   for (const a of Object.values(spec.allocations ?? {})) {
     for (const [rc, n] of Object.entries(a.demand)) totals[rc] = (totals[rc] ?? 0) + n;
   }
-  return Math.max(...Object.entries(totals).map(([rc, n]) => Math.ceil(n / capacity[rc]!)));
+  return Math.max(...Object.entries(totals).map(([rc, n]) => Math.ceil(n / capacity[rc])));
 }
 
 /** 1% of allocations changed: a third grow their demand, a third are removed, a third are new. */
@@ -29,15 +29,15 @@ function changeOnePercent(spec: FleetSpec): FleetSpec {
   const names = Object.keys(allocations);
   const n = Math.floor(names.length / 100);
   for (let i = 0; i < n; i++) {
-    const name = names[Math.floor(rand() * names.length)]!;
+    const name = names[Math.floor(rand() * names.length)];
     const kind = i % 3;
     if (kind === 0 && allocations[name] !== undefined) {
-      const a = allocations[name]!;
-      allocations[name] = { ...a, demand: { ...a.demand, CUSTOM_SERVICE_SLOT: a.demand["CUSTOM_SERVICE_SLOT"]! + 2 } };
+      const a = allocations[name];
+      allocations[name] = { ...a, demand: { ...a.demand, CUSTOM_SERVICE_SLOT: a.demand["CUSTOM_SERVICE_SLOT"] + 2 } };
     } else if (kind === 1) {
       delete allocations[name];
     } else {
-      const src = allocations[names[i]!] ?? Object.values(allocations)[0]!;
+      const src = allocations[names[i]] ?? Object.values(allocations)[0];
       allocations[`new-${i}`] = { ...src };
     }
   }

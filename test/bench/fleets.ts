@@ -70,7 +70,7 @@ export function largeFleet(opts: ScaleOptions): FleetSpec {
     const fw = poolIndex % 2 === 0;
     const a: AllocationSpec = {
       tenant: `tenant-${t}`,
-      pools: [poolNames[poolIndex]!],
+      pools: [poolNames[poolIndex]],
       demand: fw
         ? { CUSTOM_SERVICE_SLOT: 1 + Math.floor(rand() * 2), CUSTOM_THROUGHPUT_MBPS: 100 * (1 + Math.floor(rand() * 20)) }
         : { CUSTOM_SERVICE_SLOT: 1 + Math.floor(rand() * 2), VCPU: 1 + Math.floor(rand() * 4) },

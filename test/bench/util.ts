@@ -4,7 +4,7 @@ import { performance } from "node:perf_hooks";
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 /** Runs `fn` `runs` times (after `warmup` unmeasured runs) and returns the times in ms and the last result. */

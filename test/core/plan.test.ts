@@ -65,8 +65,8 @@ describe("placement order and packing", () => {
     const result = plan(spec);
     expect(devicesOf(result)).toEqual({ a: "lb-0", b: "lb-1", c: "lb-0", d: "lb-1" });
     expect(result.pools["lb"]).toEqual({ template: "t8", devices: ["lb-0", "lb-1", "lb-2"], needed: 2, standby: 1 });
-    const packed = plan({ ...spec, pools: { lb: { ...spec.pools["lb"]!, strategy: "pack" } } });
-    expect(packed.pools["lb"]!.devices).toEqual(result.pools["lb"]!.devices);
+    const packed = plan({ ...spec, pools: { lb: { ...spec.pools["lb"], strategy: "pack" } } });
+    expect(packed.pools["lb"].devices).toEqual(result.pools["lb"].devices);
   });
 
   it("uses a busy device of a later pool before growing an earlier one", () => {
@@ -91,7 +91,7 @@ describe("pool sizing", () => {
   });
 
   it("clamps the size up to `min`", () => {
-    expect(plan(fleet({ a: alloc("t1", 1) }, { min: 3 })).pools["lb"]!.devices).toEqual(["lb-0", "lb-1", "lb-2"]);
+    expect(plan(fleet({ a: alloc("t1", 1) }, { min: 3 })).pools["lb"].devices).toEqual(["lb-0", "lb-1", "lb-2"]);
   });
 
   it("clamps needed plus standby down to `max`", () => {
@@ -186,7 +186,7 @@ describe("candidate filters", () => {
   it("honours a pin, growing the pool up to the pinned device", () => {
     const result = plan(fleet({ a: alloc("t1", 1, { device: "lb-2" }) }));
     expect(devicesOf(result)).toEqual({ a: "lb-2" });
-    expect(result.pools["lb"]!.devices).toEqual(["lb-0", "lb-1", "lb-2"]);
+    expect(result.pools["lb"].devices).toEqual(["lb-0", "lb-1", "lb-2"]);
   });
 
   it("places nothing new on an unhealthy device", () => {
@@ -199,7 +199,7 @@ describe("tenancy", () => {
   it("keeps a dedicated device to one tenant", () => {
     const result = plan(fleet({ a: alloc("t1", 1), b: alloc("t2", 1), c: alloc("t1", 1) }));
     expect(devicesOf(result)).toEqual({ a: "lb-0", b: "lb-1", c: "lb-0" });
-    expect(result.placements["a"]!.isolation).toBeNull();
+    expect(result.placements["a"].isolation).toBeNull();
   });
 
   const shared = docker({ [SLOT]: 8 }, { tenancy: { mode: "shared", isolation: "vlan", contexts: { first: 100, last: 101 } } });
@@ -219,11 +219,11 @@ describe("tenancy", () => {
     const first = plan(spec);
     delete spec.allocations!["a"];
     const second = plan(spec, { previous: first.ledger });
-    expect(second.placements["b"]!.isolation).toEqual({ kind: "vlan", id: 101 });
+    expect(second.placements["b"].isolation).toEqual({ kind: "vlan", id: 101 });
     spec.allocations!["e"] = alloc("t4", 1);
     const third = plan(spec, { previous: second.ledger });
-    expect(third.placements["e"]!.isolation).toEqual({ kind: "vlan", id: 100 });
-    expect(third.placements["b"]!.isolation).toEqual({ kind: "vlan", id: 101 });
+    expect(third.placements["e"].isolation).toEqual({ kind: "vlan", id: 100 });
+    expect(third.placements["b"].isolation).toEqual({ kind: "vlan", id: 101 });
   });
 });
 
@@ -277,7 +277,7 @@ describe("stickiness", () => {
     };
     const first = plan(spec);
     expect(devicesOf(first)).toEqual({ x: "a-0" });
-    spec.allocations!["x"]!.require = ["CUSTOM_FAST"];
+    spec.allocations!["x"].require = ["CUSTOM_FAST"];
     expect(plan(spec, { previous: first.ledger }).changes).toEqual([
       { op: "move", allocation: "x", from: "a-0", to: "b-0", reason: "`a-0` lacks required trait `CUSTOM_FAST`" },
       { op: "shrink", pool: "a", from: 1, to: 0 },
@@ -301,7 +301,7 @@ describe("errors", () => {
 
   it("groups devices by the constraint that excluded them", () => {
     const spec = fleet({ a: alloc("t1", 6, { require: ["HW_NIC_SRIOV"] }) }, { max: 3 });
-    expect(plan(spec).errors[0]!.message).toBe(
+    expect(plan(spec).errors[0].message).toBe(
       "allocation `a` (tenant `t1`) needs 6 CUSTOM_SERVICE_SLOT with trait `HW_NIC_SRIOV`; pool `lb` (`max` 3): 3 devices without trait `HW_NIC_SRIOV`; adjust the traits of template `t8` or the allocation's `require`/`forbid`/`requireAny`",
     );
   });
@@ -336,7 +336,7 @@ describe("errors", () => {
 
   it("explains a pin that cannot be honoured", () => {
     const spec = fleet({ a: alloc("t1", 2, { device: "lb-0" }), b: alloc("t2", 1, { device: "lb-0" }) });
-    expect(plan(spec).errors[0]!.message).toBe(
+    expect(plan(spec).errors[0].message).toBe(
       "allocation `b` (tenant `t2`) needs 1 CUSTOM_SERVICE_SLOT on pinned device `lb-0`, but `lb-0` is dedicated to tenant `t1`; unpin it (`allocations.b.device`) or free the device",
     );
   });
@@ -344,7 +344,7 @@ describe("errors", () => {
   it("suggests widening the context range when contexts run out", () => {
     const tpl = docker({ [SLOT]: 8 }, { tenancy: { mode: "shared", isolation: "vrf", contexts: { first: 1, last: 1 } } });
     const result = plan(fleet({ a: alloc("t1", 1), b: alloc("t2", 1) }, { max: 1 }, tpl));
-    expect(result.errors[0]!.message).toBe(
+    expect(result.errors[0].message).toBe(
       "allocation `b` (tenant `t2`) needs 1 CUSTOM_SERVICE_SLOT; pool `lb` (`max` 1): 1 device without a free isolation context; widen `templates.t8.tenancy.contexts`",
     );
   });

@@ -175,17 +175,17 @@ describe("planner properties over random fleets", () => {
         const first = plan(spec);
         const names = Object.keys(first.placements);
         fc.pre(first.ok && names.length > 0);
-        const gone = names[pick % names.length]!;
+        const gone = names[pick % names.length];
         const { [gone]: removed, ...rest } = spec.allocations!;
         const second = plan({ ...spec, allocations: rest }, { previous: first.ledger });
         expect(second.ok).toBe(true);
         for (const name of Object.keys(rest)) expect(samePlacement(first, second, name)).toBe(true);
-        const device = first.placements[gone]!.device;
-        const before = first.devices[device]!;
+        const device = first.placements[gone].device;
+        const before = first.devices[device];
         const after = second.devices[device];
         if (after !== undefined) {
-          for (const [rc, amount] of Object.entries(removed!.demand)) {
-            expect(after.used[rc]).toBe(before.used[rc]! - amount);
+          for (const [rc, amount] of Object.entries(removed.demand)) {
+            expect(after.used[rc]).toBe(before.used[rc] - amount);
           }
         }
         expect(second.changes.filter((c) => c.op !== "shrink")).toEqual([{ op: "release", allocation: gone, from: device }]);
@@ -198,15 +198,15 @@ describe("planner properties over random fleets", () => {
     fc.assert(
       fc.property(feasibleFleet, fc.nat(), (spec, pick) => {
         const first = plan(spec);
-        const busy = Object.keys(first.devices).filter((d) => first.devices[d]!.allocations.length > 0);
+        const busy = Object.keys(first.devices).filter((d) => first.devices[d].allocations.length > 0);
         fc.pre(first.ok && busy.length > 0);
-        const sick = busy[pick % busy.length]!;
+        const sick = busy[pick % busy.length];
         const second = plan(spec, { previous: first.ledger, health: { [sick]: false } });
         fc.pre(second.ok);
         for (const [name, p] of Object.entries(first.placements)) {
           if (p.device === sick) {
-            expect(second.placements[name]!.device).not.toBe(sick);
-            expect(second.changes).toContainEqual({ op: "move", allocation: name, from: sick, to: second.placements[name]!.device, reason: "device unhealthy" });
+            expect(second.placements[name].device).not.toBe(sick);
+            expect(second.changes).toContainEqual({ op: "move", allocation: name, from: sick, to: second.placements[name].device, reason: "device unhealthy" });
           } else {
             expect(samePlacement(first, second, name)).toBe(true);
           }
