@@ -12,7 +12,7 @@ import type { FleetSpec } from "../core/types";
 import { formatPath, parsePath, validateSpec } from "../core/validate";
 import schemaJson from "./fleet.schema.json";
 import { SpecError, sortIssues, type SpecIssue } from "./errors";
-import { locate, pathAt, type Anchor, type Segment } from "./locate";
+import { duplicateKeys, locate, pathAt, type Anchor, type Segment } from "./locate";
 import { GOT, show, toRawIssues, type RawIssue } from "./messages";
 import { decodeUtf8, LineIndex } from "./text";
 
@@ -86,7 +86,7 @@ function checkText(text: string, file: string): CheckResult {
   const at = (offset: number, path: string, message: string): SpecIssue => ({ path, ...lines.position(offset), message, file });
   let doc: Document;
   try {
-    doc = parseDocument(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text, { uniqueKeys: true, prettyErrors: false });
+    doc = parseDocument(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text, { uniqueKeys: false, prettyErrors: false });
   } catch (e) {
     return { errors: [at(0, "", crashMessage(e, "parse"))], position: () => NO_POSITION };
   }
@@ -97,7 +97,6 @@ function checkText(text: string, file: string): CheckResult {
   };
 
   const errors: SpecIssue[] = [];
-  let fatal = false;
   const problems = [...doc.errors, ...doc.warnings];
   const overflow = problems.find((p) => /call stack/i.test(p.message));
   if (overflow) {
@@ -107,21 +106,17 @@ function checkText(text: string, file: string): CheckResult {
   }
   for (const problem of problems) {
     const offset = problem.pos[0];
-    const path = formatPath(pathAt(doc, offset));
-    if (problem.code === "DUPLICATE_KEY") {
-      const key = keyAt(text.slice(offset + offset0));
-      errors.push(at(offset + offset0, path, `duplicate key${key ? ` \`${key}\`` : ""}: a key may appear once in a mapping: remove or rename one of them`));
-    } else {
-      fatal = true;
-      if (problem.code === "MULTIPLE_DOCS") {
-        errors.push(at(offset + offset0, "", "the file holds more than one YAML document (a `---` line): a fleet spec is one document: remove the `---` and what follows, or split the file"));
-        continue;
-      }
-      const first = problem.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
-      errors.push(at(offset + offset0, path, `YAML ${problem.name === "YAMLWarning" ? "warning" : "syntax error"}: ${first}`));
+    if (problem.code === "MULTIPLE_DOCS") {
+      errors.push(at(offset + offset0, "", "the file holds more than one YAML document (a `---` line): a fleet spec is one document: remove the `---` and what follows, or split the file"));
+      continue;
     }
+    const first = problem.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
+    errors.push(at(offset + offset0, formatPath(pathAt(doc, offset)), `YAML ${problem.name === "YAMLWarning" ? "warning" : "syntax error"}: ${first}`));
   }
-  if (fatal) return { errors: sortIssues(errors), position };
+  if (errors.length > 0) return { errors: sortIssues(errors), position };
+  for (const dup of duplicateKeys(doc)) {
+    errors.push(at(dup.offset + offset0, formatPath(dup.path), `duplicate key \`${dup.key}\`: a key may appear once in a mapping: remove or rename one of them`));
+  }
 
   let data: unknown;
   try {
@@ -194,11 +189,6 @@ function docValue(doc: Document, segments: Segment[]): unknown {
   } catch {
     return undefined;
   }
-}
-
-function keyAt(text: string): string | undefined {
-  const m = /^["']?([^"':\n]{1,60})/.exec(text);
-  return m ? m[1].trim() : undefined;
 }
 
 function crashMessage(e: unknown, what: "parse" | "read"): string {

@@ -104,3 +104,39 @@ function between(pair: unknown, offset: number): boolean {
   const r = (pair.value as Node | null)?.range;
   return a !== undefined && r !== undefined && r !== null && offset >= a && offset < r[2];
 }
+
+/** A key that appears twice in one mapping: where the second one is, and its path. */
+export interface DuplicateKey {
+  offset: number;
+  key: string;
+  path: Segment[];
+}
+
+/**
+ * Duplicate keys of every mapping, found with one set per mapping. (yaml's own `uniqueKeys`
+ * check compares each key with all earlier ones, which is quadratic in a mapping's size and
+ * takes minutes for 100,000 allocations.) Iterative, so deep nesting cannot overflow the stack.
+ */
+export function duplicateKeys(doc: Document): DuplicateKey[] {
+  const out: DuplicateKey[] = [];
+  const stack: { node: unknown; path: Segment[] }[] = [{ node: doc.contents, path: [] }];
+  while (stack.length > 0) {
+    const { node, path } = stack.pop()!;
+    if (isMap(node)) {
+      const seen = new Set<string>();
+      for (const pair of node.items) {
+        const k = keyText(pair);
+        if (k !== undefined) {
+          if (seen.has(k)) out.push({ offset: start(pair.key) ?? 0, key: k, path: path.length < MAX_PATH ? [...path, k] : path });
+          seen.add(k);
+        }
+        if (pair.value !== null && typeof pair.value === "object") stack.push({ node: pair.value, path: path.length < MAX_PATH && k !== undefined ? [...path, k] : path });
+      }
+    } else if (isSeq(node)) {
+      node.items.forEach((item, i) => {
+        if (item !== null && typeof item === "object") stack.push({ node: item, path: path.length < MAX_PATH ? [...path, i] : path });
+      });
+    }
+  }
+  return out.sort((a, b) => a.offset - b.offset);
+}
