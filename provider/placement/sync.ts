@@ -296,6 +296,11 @@ export async function syncFleet(client: PlacementClient, options: SyncOptions): 
   for (const d of removed) plan(deleteProviderLabel(d));
 
   // ---- 3. providers ----
+  // The generation each provider should have after our own writes; the state records a provider
+  // only when Placement shows exactly that, so a change someone else made meanwhile is re-read next time.
+  const expected = new Map<string, number>();
+  const bumps = new Map<string, number>();
+  for (const [device, rec] of owned) expected.set(rec.uuid, state.get(device)?.generation ?? rec.generation);
   const deferredInventories: DesiredProvider[] = [];
   const providerWork = desired.providers.filter((p) => !clean.has(p.device));
   const labels = new Map<string, string>();
@@ -327,7 +332,7 @@ export async function syncFleet(client: PlacementClient, options: SyncOptions): 
           }
           gen = await client.putInventories(p.uuid, gen, p.inventories);
           if (p.traits.length > 0) gen = await client.putTraits(p.uuid, gen, p.traits);
-          await client.putAggregates(p.uuid, gen, p.aggregates);
+          expected.set(p.uuid, await client.putAggregates(p.uuid, gen, p.aggregates));
           report.providers.created.push(p.device);
           return;
         }
@@ -360,6 +365,7 @@ export async function syncFleet(client: PlacementClient, options: SyncOptions): 
           }
         }
         current.generation = gen;
+        expected.set(p.uuid, gen);
         report.providers.updated.push(p.device);
       });
       progress({ phase: "providers", done: ++providersDone, total: changedProviders.length });
@@ -369,12 +375,15 @@ export async function syncFleet(client: PlacementClient, options: SyncOptions): 
   check("writing providers");
 
   // ---- 4. allocations ----
-  // Tenant drift (a consumer in place but written for another tenant): Placement's per-project usage
-  // of this fleet's consumers must equal the tenant's desired total; a tenant that differs has its
-  // consumers re-read and rewritten with the right project.
+  // Consumers believed in place are verified per tenant: Placement's usage of this fleet's consumers
+  // of a tenant (`GET /usages?project_id=&user_id=`) must equal what they should hold. This catches
+  // what provider generations do not: Placement does not bump a provider's generation when a
+  // consumer is deleted from it or moved away from it, so an unchanged generation does not prove
+  // our consumers are still there, nor that they carry the right project. A tenant that differs has
+  // each of its consumers re-read, and those that differ are rewritten.
   const writing = new Set(writes.map((w) => w.consumer.uuid));
   const tenantsToCheck = new Set<string>();
-  for (const c of desired.consumers) if (!clean.has(c.device) && !writing.has(c.uuid)) tenantsToCheck.add(c.tenant);
+  for (const c of desired.consumers) if (!writing.has(c.uuid)) tenantsToCheck.add(c.tenant);
   const driftTenants = new Set<string>();
   await mapLimit(
     [...tenantsToCheck].sort(),
@@ -402,16 +411,27 @@ export async function syncFleet(client: PlacementClient, options: SyncOptions): 
     stopped,
   );
   check("checking tenant usage");
-  for (const c of desired.consumers) {
-    if (!driftTenants.has(c.tenant) || writing.has(c.uuid) || clean.has(c.device)) continue;
-    const a = await client.getConsumerAllocations(c.uuid);
-    if (a.project_id === c.projectId) continue;
-    writes.push({
-      consumer: c,
-      move: false,
-      write: { allocations: { [c.provider]: { resources: c.resources } }, project_id: c.projectId, user_id: c.userId, consumer_generation: a.consumer_generation, consumer_type: CONSUMER_TYPE },
-    });
-  }
+  const recheck = desired.consumers.filter((c) => driftTenants.has(c.tenant) && !writing.has(c.uuid));
+  await mapLimit(
+    recheck,
+    concurrency,
+    async (c) => {
+      await step(plan(`re-read allocation \`${c.allocation}\``), async () => {
+        const a = await client.getConsumerAllocations(c.uuid);
+        const rps = Object.keys(a.allocations);
+        if (a.project_id === c.projectId && rps.length === 1 && rps[0] === c.provider && sameResources(a.allocations[c.provider].resources, c.resources)) return;
+        const w = {
+          consumer: c,
+          move: rps.length > 0 && !rps.includes(c.provider),
+          write: { allocations: { [c.provider]: { resources: c.resources } }, project_id: c.projectId, user_id: c.userId, consumer_generation: a.consumer_generation, consumer_type: CONSUMER_TYPE },
+        };
+        writes.push(w);
+        plan(writeLabel(c));
+      });
+    },
+    stopped,
+  );
+  check("re-reading allocations");
   // Moves first (they free capacity others may need), then the rest, in name order.
   writes.sort((a, b) => Number(b.move) - Number(a.move) || a.consumer.allocation.localeCompare(b.consumer.allocation));
   const totalAllocationWork = removedConsumers.length + writes.length;
@@ -423,6 +443,14 @@ export async function syncFleet(client: PlacementClient, options: SyncOptions): 
     if (entries.length === 0 || stopped()) return;
     try {
       await client.postAllocations(Object.fromEntries(entries.map(([c, w]) => [c, w])));
+      // Placement bumps, once per request, the generation of every provider named in it: targets,
+      // and the current providers of consumers whose allocations are emptied.
+      const touched = new Set<string>();
+      for (const [c, w] of entries) {
+        const targets = Object.keys(w.allocations);
+        for (const rp of targets.length > 0 ? targets : Object.keys(seen.get(c)?.allocations ?? {})) touched.add(rp);
+      }
+      for (const rp of touched) bumps.set(rp, (bumps.get(rp) ?? 0) + 1);
       for (const [c, , label] of entries) {
         pending.delete(label);
         if (label.startsWith("delete")) report.consumers.deleted.push(c);
@@ -478,7 +506,7 @@ export async function syncFleet(client: PlacementClient, options: SyncOptions): 
     async (p) => {
       await step(plan(`update inventories of provider \`${p.device}\` (after allocations moved)`), async () => {
         const inv = await client.getInventories(p.uuid);
-        await client.putInventories(p.uuid, inv.generation, p.inventories);
+        expected.set(p.uuid, await client.putInventories(p.uuid, inv.generation, p.inventories));
       });
     },
     stopped,
@@ -535,7 +563,8 @@ export async function syncFleet(client: PlacementClient, options: SyncOptions): 
   const providers: SyncState["providers"] = {};
   for (const p of desired.providers) {
     const rec = after.get(p.device);
-    if (rec !== undefined && rec.uuid === providerUuid(fleet, p.device)) providers[p.device] = { generation: rec.generation, digest: digests.get(p.device)! };
+    if (rec === undefined || rec.uuid !== providerUuid(fleet, p.device)) continue;
+    if (rec.generation === (expected.get(rec.uuid) ?? -1) + (bumps.get(rec.uuid) ?? 0)) providers[p.device] = { generation: rec.generation, digest: digests.get(p.device)! };
   }
   return { ...report, state: { version: 1, fleet, providers } };
 }

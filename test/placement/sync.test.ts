@@ -37,6 +37,7 @@ describe("syncFleet into a real Placement", () => {
     const { client, counts } = countingClient(server.url);
     const report = await syncFleet(client, { fleet: "edge", spec, result });
     state = report.state;
+    expect(Object.keys(state.providers)).toEqual(["fw-0", "fw-1", "fw-2"]);
     expect(report.providers).toEqual({ created: ["fw-0", "fw-1", "fw-2"], updated: [], deleted: [], unchanged: 0 });
     expect(report.consumers).toEqual({ written: ["t1-fw", "t2-fw", "t3-fw"], deleted: [], unchanged: 0 });
     // 2 custom classes + 1 custom trait, 3 providers x 4 writes, and the allocations in one bulk POST.
@@ -75,8 +76,31 @@ describe("syncFleet into a real Placement", () => {
     const warm = countingClient(server.url);
     await syncFleet(warm.client, { fleet: "edge", spec, result, previous: state });
     expect(warm.writes()).toBe(0);
-    // Only the provider list: every provider's generation and digest match the previous state.
-    expect(warm.log).toEqual(["GET /resource_providers", "GET /resource_classes", "GET /traits?name=startswith%3ACUSTOM_"]);
+    // Every provider's generation and digest match the previous state: no provider is read, only the
+    // provider list, the custom classes and traits, and one usage total per tenant.
+    expect(warm.log).toEqual([
+      "GET /resource_providers",
+      "GET /resource_classes",
+      "GET /traits?name=startswith%3ACUSTOM_",
+      ...["t1", "t2", "t3"].map((t) => `GET /usages?project_id=${projectId(t)}&user_id=${fleetUserId("edge")}`),
+    ]);
+  });
+
+  it("puts back a consumer someone deleted, although Placement left its provider's generation alone", async () => {
+    const spec = firewallFleet(3, allocations);
+    const result = planNext(spec);
+    const { client } = countingClient(server.url);
+    const victim = consumerUuid("edge", "t3-fw");
+    const provider = providerUuid("edge", result.placements["t3-fw"]!.device);
+    const generation = (await client.getProvider(provider))!.generation;
+    expect(await client.deleteAllocations(victim)).toBe(true);
+    expect((await client.getProvider(provider))!.generation).toBe(generation);
+    const counting = countingClient(server.url);
+    const report = await syncFleet(counting.client, { fleet: "edge", spec, result, previous: state });
+    expect(report.consumers.written).toEqual(["t3-fw"]);
+    expect(counting.writes()).toBe(1);
+    expect(Object.keys((await client.getConsumerAllocations(victim)).allocations)).toEqual([provider]);
+    state = report.state;
   });
 
   it("reports Placement in sync with the spec when nothing differs", async () => {
