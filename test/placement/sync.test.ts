@@ -91,7 +91,7 @@ describe("syncFleet into a real Placement", () => {
     const result = planNext(spec);
     const { client } = countingClient(server.url);
     const victim = consumerUuid("edge", "t3-fw");
-    const provider = providerUuid("edge", result.placements["t3-fw"]!.device);
+    const provider = providerUuid("edge", result.placements["t3-fw"].device);
     const generation = (await client.getProvider(provider))!.generation;
     expect(await client.deleteAllocations(victim)).toBe(true);
     expect((await client.getProvider(provider))!.generation).toBe(generation);
