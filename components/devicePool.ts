@@ -49,14 +49,18 @@ export class DevicePool extends pulumi.ComponentResource {
   readonly devices: pulumi.Output<string[]>;
   /** Resource id per device name: server id, container id, or registration id. */
   readonly deviceIds: pulumi.Output<Record<string, string>>;
+  /** Each device's id Output, by name; a Map so that nothing unwraps it into one big dependency. */
+  private readonly handles: pulumi.Output<Map<string, pulumi.Output<string>>>;
   /** Health per declared appliance (physical pools); empty for created pools. */
   readonly health: Record<string, pulumi.Output<boolean>> = {};
   /** The appliance registrations of a physical pool, by device name. */
   readonly appliances: Record<string, ApplianceRegistration> = {};
+  private readonly poolName: string;
 
   constructor(name: string, args: DevicePoolArgs, opts?: pulumi.ComponentResourceOptions) {
     super(COMPONENT_TOKENS.devicePool, name, {}, opts);
     const { fleet, pool, spec } = args;
+    this.poolName = pool;
     const poolSpec = spec.pools[pool];
     const templateSpec = spec.templates[poolSpec.template];
     const plain = spec as unknown as FleetSpec;
@@ -64,7 +68,7 @@ export class DevicePool extends pulumi.ComponentResource {
 
     if (isDeclaredPool(plain.pools[pool], plain.templates[poolSpec.template])) {
       const secret = args.secretConfig ?? ((key: string) => new pulumi.Config().requireSecret(key));
-      const ids: Record<string, pulumi.Output<string>> = {};
+      const ids = new Map<string, pulumi.Output<string>>();
       for (const device of poolSpec.devices ?? []) {
         const key = device.credentials?.passwordConfig;
         const reg = new ApplianceRegistration(
@@ -74,10 +78,10 @@ export class DevicePool extends pulumi.ComponentResource {
         );
         this.appliances[device.name] = reg;
         this.health[device.name] = reg.healthy;
-        ids[device.name] = reg.id;
+        ids.set(device.name, reg.id);
       }
       this.devices = pulumi.output((poolSpec.devices ?? []).map((d) => d.name));
-      this.deviceIds = pulumi.output(ids);
+      this.handles = pulumi.output(ids);
     } else {
       const group =
         templateSpec.driver === "openstack"
@@ -86,13 +90,22 @@ export class DevicePool extends pulumi.ComponentResource {
       const serverGroup = group ? new openstack.compute.ServerGroup(childName(fleet, pool), group, childOpts) : undefined;
       const models = pulumi.output(args.size ?? 0).apply((n) => poolDevices(plain, pool, n));
       this.devices = models.apply((ms) => ms.map((m) => m.name));
-      this.deviceIds = models.apply((ms) => {
-        const ids: Record<string, pulumi.Output<string>> = {};
-        for (const m of ms) ids[m.name] = this.createDevice(fleet, m, args, serverGroup, childOpts);
-        return pulumi.output(ids);
-      });
+      this.handles = models.apply((ms) => new Map(ms.map((m) => [m.name, this.createDevice(fleet, m, args, serverGroup, childOpts)])));
     }
+    this.deviceIds = this.handles.apply((m) => pulumi.all(Object.fromEntries(m)));
     this.registerOutputs({ devices: this.devices, deviceIds: this.deviceIds });
+  }
+
+  /**
+   * The id of one device (server, container or registration). It depends on that device alone,
+   * so an attachment never waits on, nor records a dependency on, every server of the pool.
+   */
+  deviceId(device: string): pulumi.Output<string> {
+    return this.handles.apply((m) => {
+      const id = m.get(device);
+      if (id === undefined) throw new Error(`pool \`${this.poolName}\` has no device \`${device}\``);
+      return id;
+    });
   }
 
   private createDevice(

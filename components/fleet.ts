@@ -101,9 +101,7 @@ export class Fleet extends pulumi.ComponentResource {
       const template = args.templates[args.pools[p].template];
       facts[p] = { driver: template.driver, template: args.pools[p].template, networks: template.docker?.networks ?? [] };
     }
-    const deviceIds = pulumi
-      .all(poolNames.map((p) => this.pools[p].deviceIds))
-      .apply((maps) => Object.assign({}, ...maps) as Record<string, string>);
+    const deviceId = (pool: string, device: string): pulumi.Output<string> => this.pools[pool].deviceId(device);
     for (const a of Object.keys(args.allocations ?? {}).sort()) {
       this.allocations[a] = new ServiceAllocation(
         `${name}-${a}`,
@@ -113,7 +111,7 @@ export class Fleet extends pulumi.ComponentResource {
           spec: args.allocations![a],
           placement: this.placements.apply((ps) => ps[a]),
           pools: facts,
-          deviceIds,
+          deviceId,
         },
         childOpts,
       );

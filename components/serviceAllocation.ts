@@ -27,8 +27,8 @@ export interface ServiceAllocationArgs {
   placement: pulumi.Input<PlacementResult | undefined>;
   /** Facts per pool name. */
   pools: Record<string, PoolFacts>;
-  /** Resource id of every device of the fleet (server ids for openstack pools). */
-  deviceIds: pulumi.Input<Record<string, string>>;
+  /** The resource id of a device (the server id for openstack pools). */
+  deviceId: (pool: string, device: string) => pulumi.Input<string>;
 }
 
 /**
@@ -70,7 +70,7 @@ export class ServiceAllocation extends pulumi.ComponentResource {
       const late = ServiceAllocation.networkErrors(allocation, spec, args.pools, [p.pool]);
       if (late.length > 0) throw new Error(late.join("\n"));
       if (facts.driver !== "openstack") return none;
-      return this.plugOpenStack(fleet, allocation, spec, p, args.deviceIds);
+      return this.plugOpenStack(fleet, allocation, spec, args.deviceId(p.pool, p.device));
     });
     this.registerOutputs({ device: this.device, pool: this.pool, isolation: this.isolation, vlan: this.vlan, portIds: this.portIds });
   }
@@ -95,8 +95,7 @@ export class ServiceAllocation extends pulumi.ComponentResource {
     fleet: string,
     allocation: string,
     spec: AllocationSpec<In>,
-    placement: PlacementResult,
-    deviceIds: pulumi.Input<Record<string, string>>,
+    instanceId: pulumi.Input<string>,
   ): pulumi.Output<string[]> {
     const opts = { parent: this };
     const resolve = (ref: NameOrId, subnetOf?: pulumi.Input<string>): pulumi.Input<string> => {
@@ -104,11 +103,6 @@ export class ServiceAllocation extends pulumi.ComponentResource {
       if (subnetOf === undefined) return openstack.networking.getNetworkOutput({ name: ref.name }, opts).apply((n) => n.id);
       return openstack.networking.getSubnetOutput({ name: ref.name, networkId: subnetOf }, opts).apply((s) => s.id);
     };
-    const instanceId = pulumi.output(deviceIds).apply((ids) => {
-      const id = ids[placement.device];
-      if (id === undefined) throw new Error(`allocation \`${allocation}\` is placed on \`${placement.device}\`, which has no server`);
-      return id;
-    });
     const ids = planPorts(fleet, allocation, spec.networks).map((plan) => {
       const networkId = resolve(plan.network);
       const portIds: { networkId: In; subnetId?: In } = { networkId };

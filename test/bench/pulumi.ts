@@ -1,0 +1,93 @@
+/**
+ * Pulumi program benchmark (issue 4): evaluating a `Fleet` of 1,000 OpenStack devices and 5,000
+ * allocations with one tenant network each under the mock runtime, through the engine harness
+ * (real Ledger provider, real closure serialization). Reports wall time, resources registered per
+ * second and the Ledger's serialized state per allocation (targets: < 30 s, <= 300 bytes).
+ */
+import { Fleet, type FleetArgs } from "../../components/fleet";
+import { DYNAMIC_TOKENS } from "../../components/tokens";
+import { Engine } from "../harness/engine";
+import { FakeProbe, extraOutputs, requireFor } from "../harness/fixtures";
+import { fmtMs, heading, line, peakRssMiB } from "./util";
+
+const POOLS = 4;
+const DEVICES_PER_POOL = 250;
+const SLOTS = 5;
+const ALLOCATIONS = 5000;
+
+/** 4 pools x 250 shared devices (5 VRF slots each) and 5,000 one-slot allocations, one network each. */
+export function benchFleet(allocations = ALLOCATIONS): FleetArgs {
+  const pools: FleetArgs["pools"] = {};
+  for (let p = 0; p < POOLS; p++) {
+    pools[`fw${p}`] = { template: "vfw", max: DEVICES_PER_POOL, zones: ["az1", "az2", "az3"], antiAffinity: "soft" };
+  }
+  const allocs: NonNullable<FleetArgs["allocations"]> = {};
+  for (let i = 0; i < allocations; i++) {
+    const id = i.toString(16).padStart(12, "0");
+    allocs[`t${i}-fw`] = {
+      tenant: `t${i}`,
+      pools: [`fw${i % POOLS}`],
+      demand: { CUSTOM_SERVICE_SLOT: 1 },
+      networks: [{ network: `00000000-0000-4000-8000-${id}` }],
+    };
+  }
+  return {
+    templates: {
+      vfw: {
+        driver: "openstack",
+        capacity: { CUSTOM_SERVICE_SLOT: SLOTS },
+        tenancy: { mode: "shared", isolation: "vrf", contexts: { first: 1, last: SLOTS } },
+        openstack: { image: { name: "vyos-1.4" }, flavor: { name: "m1.large" }, networks: ["edge-mgmt"], keyPair: "noc" },
+      },
+    },
+    pools,
+    allocations: allocs,
+  };
+}
+
+/** Bytes of the Ledger's state as `pulumi stack export` holds it (inputs and outputs, provider text included). */
+export function ledgerStateBytes(engine: Engine): number {
+  const r = [...engine.state.values()].find((x) => x.type === DYNAMIC_TOKENS.ledger);
+  if (r === undefined) throw new Error("no Ledger in state");
+  return Buffer.byteLength(JSON.stringify({ inputs: r.inputs, outputs: r.outputs }));
+}
+
+export async function main(): Promise<void> {
+  heading(`pulumi: Fleet of ${POOLS * DEVICES_PER_POOL} devices, ${ALLOCATIONS} allocations (mock runtime, engine harness)`);
+  const engine = new Engine({ requireModule: requireFor(new FakeProbe()), extraOutputs });
+  const spec = benchFleet();
+
+  const t0 = performance.now();
+  const created = await engine.up(() => {
+    new Fleet("bench", spec);
+  });
+  const createMs = performance.now() - t0;
+  if (!created.ok) throw new Error(created.errors.join("\n"));
+  const resources = created.resources.length;
+  const instances = created.resources.filter((r) => r.type === "openstack:compute/instance:Instance").length;
+  line("pulumi up (create): wall time", fmtMs(createMs), createMs < 30_000 ? "target < 30 s: ok" : "target < 30 s: MISSED");
+  line("resources registered", String(resources), `${instances} servers`);
+  line("resources registered per second", ((resources / createMs) * 1000).toFixed(0));
+
+  const bytes = ledgerStateBytes(engine);
+  const perAllocation = bytes / ALLOCATIONS;
+  line("Ledger state (inputs + outputs)", `${(bytes / 1024).toFixed(1)} KiB`);
+  line("Ledger state per allocation", `${perAllocation.toFixed(1)} B`, perAllocation <= 300 ? "target <= 300 B: ok" : "target <= 300 B: MISSED");
+
+  const t1 = performance.now();
+  const again = await engine.up(() => {
+    new Fleet("bench", spec);
+  });
+  const againMs = performance.now() - t1;
+  const changed = again.steps.filter((s) => s.op !== "same").length;
+  line("pulumi up (no change): wall time", fmtMs(againMs), `${changed} steps other than same`);
+
+  const t2 = performance.now();
+  const preview = await engine.preview(() => {
+    new Fleet("bench", { ...spec, allocations: { ...spec.allocations, "new-fw": { tenant: "new", demand: { CUSTOM_SERVICE_SLOT: 1 } } } });
+  });
+  const previewMs = performance.now() - t2;
+  const creates = preview.steps.filter((s) => s.op === "create").map((s) => s.name);
+  line("pulumi preview (one allocation added): wall time", fmtMs(previewMs), `creates: ${creates.join(", ")}`);
+  line("peak RSS", `${peakRssMiB().toFixed(0)} MiB`);
+}
