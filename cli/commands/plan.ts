@@ -56,7 +56,6 @@ export function planCommand(ctx: CliContext): Command {
       const checked = checkSpec(input.bytes, input.name);
       if (!checked.spec) {
         for (const issue of checked.errors) ctx.io.stderr.write(`${formatIssue(issue)}\n`);
-        ctx.io.stderr.write(`${input.name}: ${checked.errors.length} error${checked.errors.length === 1 ? "" : "s"}; nothing planned\n`);
         ctx.exitCode = EXIT.failed;
         return;
       }

@@ -14,7 +14,6 @@ export function validateCommand(ctx: CliContext): Command {
       const result = checkSpec(input.bytes, input.name);
       if (!result.spec) {
         for (const issue of result.errors) ctx.io.stderr.write(`${formatIssue(issue)}\n`);
-        ctx.io.stderr.write(`${input.name}: ${result.errors.length} error${result.errors.length === 1 ? "" : "s"}\n`);
         ctx.exitCode = EXIT.failed;
         return;
       }

@@ -70,7 +70,7 @@ describe("servicevm as a subprocess", () => {
     expect([r.exitCode, r.stdout, r.stderr]).toEqual([
       1,
       "",
-      "<stdin>:40:15: pools.lb.strategy: must be one of `pack`, `spread`, not `spraed`: did you mean `spread`?\n<stdin>: 1 error\n",
+      "<stdin>:40:15: pools.lb.strategy: must be one of `pack`, `spread`, not `spraed`: did you mean `spread`?\n",
     ]);
   });
 

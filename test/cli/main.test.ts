@@ -74,7 +74,6 @@ describe("servicevm validate", () => {
       stderr: [
         "<stdin>:38:5: pools.lb.standbye: unknown field `standbye`: did you mean `standby`?",
         "<stdin>:42:15: pools.ids.template: pool `ids` uses template `idz`, which is not defined: did you mean `ids`?",
-        "<stdin>: 2 errors",
         "",
       ].join("\n"),
     });
@@ -93,7 +92,7 @@ describe("servicevm validate", () => {
     expect(r).toEqual({
       code: 1,
       stdout: "",
-      stderr: "<stdin>:1:4: byte 0xff at offset 3 is not valid UTF-8; fleet specs are UTF-8 text: save the file as UTF-8 (e.g. `iconv -f latin1 -t utf-8`)\n<stdin>: 1 error\n",
+      stderr: "<stdin>:1:4: byte 0xff at offset 3 is not valid UTF-8; fleet specs are UTF-8 text: save the file as UTF-8 (e.g. `iconv -f latin1 -t utf-8`)\n",
     });
   });
 });
@@ -152,7 +151,7 @@ describe("servicevm plan", () => {
     expect(r).toEqual({
       code: 1,
       stdout: "",
-      stderr: "<stdin>:40:15: pools.lb.strategy: must be one of `pack`, `spread`, not `spraed`: did you mean `spread`?\n<stdin>: 1 error; nothing planned\n",
+      stderr: "<stdin>:40:15: pools.lb.strategy: must be one of `pack`, `spread`, not `spraed`: did you mean `spread`?\n",
     });
   });
 });
