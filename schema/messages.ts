@@ -41,7 +41,7 @@ export function show(value: unknown): string {
 function kindOf(value: unknown): string {
   if (value === null) return "`null`";
   if (Array.isArray(value)) return "a list";
-  if (typeof value === "number") return Number.isInteger(value) ? `the number ${GOT}` : `the number ${GOT}`;
+  if (typeof value === "number") return `the number ${GOT}`;
   if (typeof value === "string") return `the string ${GOT}`;
   if (typeof value === "boolean") return `\`${String(value)}\``;
   if (typeof value === "object") return "a mapping";
@@ -132,7 +132,8 @@ function nameFix(bad: string): string | undefined {
     .toLowerCase()
     .replace(/[^a-z0-9-]+/g, "-")
     .replace(/^[^a-z]+/, "")
-    .slice(0, 63);
+    .slice(0, 63)
+    .replace(/-+$/, "");
   return new RegExp(NAME_PATTERN).test(fixed) && fixed !== bad ? fixed : undefined;
 }
 
