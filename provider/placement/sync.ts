@@ -454,7 +454,7 @@ export async function syncFleet(client: PlacementClient, options: SyncOptions): 
       for (const [c, , label] of entries) {
         pending.delete(label);
         if (label.startsWith("delete")) report.consumers.deleted.push(c);
-        else report.consumers.written.push(label);
+        else report.consumers.written.push(/`([^`]+)`/.exec(label)![1]!);
       }
       allocationsDone += entries.length;
       progress({ phase: "allocations", done: allocationsDone, total: totalAllocationWork });
@@ -498,7 +498,7 @@ export async function syncFleet(client: PlacementClient, options: SyncOptions): 
     await mapLimit(again, 1, (e) => writeBatch([e], true), stopped);
   }
   report.consumers.unchanged = desired.consumers.length - report.consumers.written.length - failed.filter((f) => f.what.startsWith("write allocation")).length - [...pending.keys()].filter((k) => k.startsWith("write allocation")).length;
-  report.consumers.written = report.consumers.written.map((l) => /`([^`]+)`/.exec(l)![1]).sort();
+  report.consumers.written.sort();
   report.consumers.deleted.sort();
   await mapLimit(
     deferredInventories,
