@@ -454,7 +454,7 @@ export async function syncFleet(client: PlacementClient, options: SyncOptions): 
       for (const [c, , label] of entries) {
         pending.delete(label);
         if (label.startsWith("delete")) report.consumers.deleted.push(c);
-        else report.consumers.written.push(/`([^`]+)`/.exec(label)![1]!);
+        else report.consumers.written.push(/`([^`]+)`/.exec(label)![1]);
       }
       allocationsDone += entries.length;
       progress({ phase: "allocations", done: allocationsDone, total: totalAllocationWork });
