@@ -35,3 +35,4 @@ export { desiredFleet, externalPoolOf, type DesiredFleet, type ExternalPool } fr
 export { syncFleet, SyncError, type SyncOptions, type SyncReport, type SyncState, type SyncProgress, type SyncStep } from "./sync";
 export { claimAllocations, candidateQuery, withKnownTraits, ClaimError, type ClaimOptions, type ClaimReport, type ClaimGrant } from "./claim";
 export { placementStatus, formatStatus, type StatusOptions, type StatusReport, type ForeignUsage } from "./status";
+export { reconcileFleet, claimRequests, type ReconcileOptions, type ReconcileReport, type PlacementDifference } from "./reconcile";

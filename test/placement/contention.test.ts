@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { FleetSpec, PoolSpec } from "../../core/types";
+import type { FleetSpec, PlanResult, PoolSpec } from "../../core/types";
 import { claimAllocations, candidateQuery, type ClaimReport } from "../../provider/placement/claim";
 import { claimUserId, consumerUuid, poolAggregate, projectId, providerUuid } from "../../provider/placement/ids";
+import { reconcileFleet } from "../../provider/placement/reconcile";
 import { syncFleet } from "../../provider/placement/sync";
 import { countingClient, planOk } from "./helpers";
 import { startPlacement, type PlacementServer } from "./server";
@@ -164,5 +165,55 @@ describe("claims from a pool another fleet owns, through a real Placement", () =
     expect(counting.writes()).toBe(0);
     expect(Object.values(report.foreign).flat().length).toBe(9);
     expect(report.foreign["fw-0"]).toContain(foreign);
+  });
+
+  it("reconciles a fleet that owns one pool and claims from another, and reports where Placement differed from the plan", async () => {
+    const { client } = countingClient(server.url);
+    // Free one slot of the shared pool (a grant not released before): it is the only room left.
+    const winner = reports.findLastIndex((r) => Object.keys(r.granted).length > 0);
+    const [name, grant] = Object.entries(reports[winner].granted).at(-1)!;
+    await claimAllocations(client, { fleet: `team-${winner}`, spec: claimer(winner), requests: [], release: [name] });
+    const full = grant.device === "fw-1" ? "fw-2" : "fw-1";
+
+    const spec: FleetSpec = {
+      templates: infra.templates,
+      pools: { own: { template: "fw", size: 1 }, shared: { template: "fw", external: { fleet: "infra", pool: "fw" } } as PoolSpec },
+      allocations: {
+        "own-a": { tenant: "blue", pools: ["own"], demand: { CUSTOM_SERVICE_SLOT: 2 } },
+        "ext-a": { tenant: "blue", pools: ["shared"], demand: { CUSTOM_SERVICE_SLOT: 1 } },
+        "ext-b": { tenant: "blue", pools: ["shared"], demand: { CUSTOM_SERVICE_SLOT: 1 } },
+      },
+    };
+    const result: PlanResult = {
+      ok: true,
+      errors: [],
+      pools: { own: { template: "fw", devices: ["own-0"], needed: 1, standby: 0 } },
+      devices: {},
+      placements: {
+        "own-a": { device: "own-0", pool: "own", tenant: "blue", isolation: null },
+        "ext-a": { device: full, pool: "shared", tenant: "blue", isolation: null },
+        "ext-b": { device: full, pool: "shared", tenant: "blue", isolation: null },
+      },
+      changes: [],
+      ledger: { version: 1, pools: { own: 1 }, placements: {} },
+    };
+    const report = await reconcileFleet(client, { fleet: "mixed", spec, result });
+    expect(report.sync.providers.created).toEqual(["own-0"]);
+    expect(report.sync.consumers.written).toEqual(["own-a"]);
+    expect(Object.keys(report.claims.granted).length + Object.keys(report.claims.refused).length).toBe(2);
+    const granted = Object.keys(report.claims.granted)[0];
+    const refused = Object.keys(report.claims.refused)[0];
+    expect(report.differences).toEqual(
+      [
+        {
+          allocation: granted,
+          planned: full,
+          placed: grant.device,
+          reason: `device \`${full}\` of fleet \`infra\` no longer had room when applied (another stack or service took it); Placement granted \`${grant.device}\``,
+        },
+        { allocation: refused, planned: full, placed: null, reason: report.claims.refused[refused] },
+      ].sort((a, b) => a.allocation.localeCompare(b.allocation)),
+    );
+    expect(report.claims.refused[refused]).toMatch(/^allocation `ext-[ab]` needs 1 CUSTOM_SERVICE_SLOT from pool `shared` \(fleet `infra`\); Placement has no provider there/);
   });
 });
