@@ -160,7 +160,12 @@ export async function startPlacement(options: StartOptions = {}): Promise<Placem
     await exited(proc);
   };
 
-  await launch();
+  try {
+    await launch();
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
   return {
     url,
     port,
