@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { PlacementClient } from "../../provider/placement/client";
 import { PlacementError } from "../../provider/placement/errors";
-import { freePort } from "./server";
+import { findPlacementApi, freePort } from "./server";
 
 /** A stand-in HTTP server on 127.0.0.1 whose answers the test scripts; it records every request. */
 interface Fake {
@@ -150,5 +150,17 @@ describe("PlacementClient retries and timeouts", () => {
     expect(await client.listResourceClasses()).toEqual(["VCPU"]);
     expect(invalidated).toBe(1);
     expect(f.requests.map((r) => r.headers["x-auth-token"])).toEqual(["expired", "fresh"]);
+  });
+
+  it("fails with the install command when placement-api is not installed", () => {
+    const path = process.env.PATH;
+    process.env.PATH = "/nonexistent";
+    try {
+      expect(() => findPlacementApi()).toThrow(
+        "`placement-api` is not installed, and the Placement backend tests need a real OpenStack Placement: run `apt-get install -y python3-placement` (`.ci/run` does it on CI)",
+      );
+    } finally {
+      process.env.PATH = path;
+    }
   });
 });
