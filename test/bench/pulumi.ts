@@ -4,6 +4,9 @@
  * (real Ledger provider, real closure serialization). Reports wall time, resources registered per
  * second and the Ledger's serialized state per allocation (targets: < 30 s, <= 300 bytes).
  */
+import * as os from "node:os";
+import * as openstack from "@pulumi/openstack";
+import * as pulumi from "@pulumi/pulumi";
 import { Fleet, type FleetArgs } from "../../components/fleet";
 import { DYNAMIC_TOKENS } from "../../components/tokens";
 import { Engine } from "../harness/engine";
@@ -52,6 +55,36 @@ export function ledgerStateBytes(engine: Engine): number {
   return Buffer.byteLength(JSON.stringify({ inputs: r.inputs, outputs: r.outputs }));
 }
 
+/** A component with no children of its own making, outputs registered at once. */
+class Bare extends pulumi.ComponentResource {
+  constructor(type: string, name: string, opts?: pulumi.ComponentResourceOptions) {
+    super(type, name, {}, opts);
+    this.registerOutputs({});
+  }
+}
+
+/**
+ * The SDK's own floor: the same mix of resources (1,000 servers, 5,000 components, ports and
+ * attachments) registered directly, without servicevm, under the same mock runtime.
+ */
+export async function sdkFloor(): Promise<{ resources: number; ms: number }> {
+  const engine = new Engine({ requireModule: requireFor(new FakeProbe()), extraOutputs });
+  const t0 = performance.now();
+  const result = await engine.up(() => {
+    const root = new Bare("bench:index:Root", "floor");
+    const servers: openstack.compute.Instance[] = [];
+    for (let d = 0; d < POOLS * DEVICES_PER_POOL; d++) {
+      servers.push(new openstack.compute.Instance(`floor-${d}`, { name: `floor-${d}`, flavorName: "m1", imageName: "i" }, { parent: root }));
+    }
+    for (let i = 0; i < ALLOCATIONS; i++) {
+      const c = new Bare("bench:index:Alloc", `floor-a${i}`, { parent: root });
+      const port = new openstack.networking.Port(`floor-a${i}-0`, { networkId: `net-${i}` }, { parent: c });
+      new openstack.compute.InterfaceAttach(`floor-a${i}-0-attach`, { instanceId: servers[i % servers.length].id, portId: port.id }, { parent: c });
+    }
+  });
+  return { resources: result.resources.length, ms: performance.now() - t0 };
+}
+
 export async function main(): Promise<void> {
   heading(`pulumi: Fleet of ${POOLS * DEVICES_PER_POOL} devices, ${ALLOCATIONS} allocations (mock runtime, engine harness)`);
   const engine = new Engine({ requireModule: requireFor(new FakeProbe()), extraOutputs });
@@ -89,5 +122,8 @@ export async function main(): Promise<void> {
   const previewMs = performance.now() - t2;
   const creates = preview.steps.filter((s) => s.op === "create").map((s) => s.name);
   line("pulumi preview (one allocation added): wall time", fmtMs(previewMs), `creates: ${creates.join(", ")}`);
+  const floor = await sdkFloor();
+  line("SDK floor: same resource mix without servicevm", fmtMs(floor.ms), `${floor.resources} resources, ${((floor.resources / floor.ms) * 1000).toFixed(0)}/s`);
+  line("load average (1 min) / CPUs", `${os.loadavg()[0].toFixed(2)} / ${os.cpus().length}`);
   line("peak RSS", `${peakRssMiB().toFixed(0)} MiB`);
 }
