@@ -176,4 +176,17 @@ describe("OpenStack auth for the Placement client", () => {
     const session = new KeystoneSession(loadCloudConfig({ env: { OS_AUTH_URL: base, OS_USERNAME: "ops", OS_PASSWORD: "wrong", OS_PROJECT_NAME: "infra" }, cwd: "/nonexistent", home: "/nonexistent" }));
     await expect(session.token()).rejects.toThrow("Keystone refused password auth for `OS_*` variables: 401 The request you have made requires authentication.");
   });
+
+  it("authenticates again when the token is within a minute of expiring", async () => {
+    const env = { OS_AUTH_URL: base, OS_USERNAME: "ops", OS_PASSWORD: "pw", OS_PROJECT_NAME: "infra" };
+    const fresh = new KeystoneSession(loadCloudConfig({ env, cwd: "/nonexistent", home: "/nonexistent" }), { now: () => Date.parse("2998-12-31T23:58:00Z") });
+    const first = await fresh.token();
+    expect(await fresh.token()).toBe(first);
+    expect(fresh.issued).toBe(1);
+    const expiring = new KeystoneSession(loadCloudConfig({ env, cwd: "/nonexistent", home: "/nonexistent" }), { now: () => Date.parse("2998-12-31T23:59:30Z") });
+    const a = await expiring.token();
+    const b = await expiring.token();
+    expect(a).not.toBe(b);
+    expect(expiring.issued).toBe(2);
+  });
 });
