@@ -76,13 +76,17 @@ function authTypeOf(raw: string | undefined, hasAppCred: boolean, source: string
   const t = raw ?? (hasAppCred ? "v3applicationcredential" : "password");
   if (t === "password" || t === "v3password") return "password";
   if (t === "v3applicationcredential" || t === "application_credential") return "v3applicationcredential";
-  throw new AuthConfigError(`${source}: \`auth_type\` \`${t}\` is not supported; use \`password\` or \`v3applicationcredential\``);
+  throw new AuthConfigError(
+    `${source}: \`auth_type\` \`${t}\` is not supported; use \`password\` or \`v3applicationcredential\``,
+  );
 }
 
 function interfaceOf(raw: string | undefined, source: string): Interface {
   const i = (raw ?? "public").replace(/URL$/, "");
   if (i === "public" || i === "internal" || i === "admin") return i;
-  throw new AuthConfigError(`${source}: \`interface\` \`${raw}\` must be \`public\`, \`internal\` or \`admin\``);
+  throw new AuthConfigError(
+    `${source}: \`interface\` \`${raw}\` must be \`public\`, \`internal\` or \`admin\``,
+  );
 }
 
 function checkComplete(c: CloudConfig): CloudConfig {
@@ -92,10 +96,14 @@ function checkComplete(c: CloudConfig): CloudConfig {
     if (c.username === undefined && c.userId === undefined) missing.push("username (or user_id)");
     if (c.password === undefined) missing.push("password");
   } else {
-    if (c.applicationCredentialId === undefined && c.applicationCredentialName === undefined) missing.push("application_credential_id");
+    if (c.applicationCredentialId === undefined && c.applicationCredentialName === undefined)
+      missing.push("application_credential_id");
     if (c.applicationCredentialSecret === undefined) missing.push("application_credential_secret");
   }
-  if (missing.length > 0) throw new AuthConfigError(`${c.source}: missing ${missing.map((m) => `\`${m}\``).join(", ")}; add them or set the \`OS_*\` variables`);
+  if (missing.length > 0)
+    throw new AuthConfigError(
+      `${c.source}: missing ${missing.map((m) => `\`${m}\``).join(", ")}; add them or set the \`OS_*\` variables`,
+    );
   return c;
 }
 
@@ -106,16 +114,22 @@ export function loadCloudConfig(lookup: CloudLookup = {}): CloudConfig {
   if (cloud !== undefined) {
     const paths = cloudsYamlPaths(lookup);
     const file = paths.find((p) => existsSync(p));
-    if (file === undefined) throw new AuthConfigError(`cloud \`${cloud}\`: no clouds.yaml found (looked in ${paths.join(", ")})`);
-    const doc = parseYaml(readFileSync(file, "utf8")) as { clouds?: Record<string, Record<string, unknown>> } | null;
+    if (file === undefined)
+      throw new AuthConfigError(`cloud \`${cloud}\`: no clouds.yaml found (looked in ${paths.join(", ")})`);
+    const doc = parseYaml(readFileSync(file, "utf8")) as {
+      clouds?: Record<string, Record<string, unknown>>;
+    } | null;
     const entry = doc?.clouds?.[cloud];
     if (entry === undefined) {
       const known = Object.keys(doc?.clouds ?? {}).sort();
-      throw new AuthConfigError(`cloud \`${cloud}\` is not in ${file} (clouds there: ${known.length === 0 ? "none" : known.join(", ")})`);
+      throw new AuthConfigError(
+        `cloud \`${cloud}\` is not in ${file} (clouds there: ${known.length === 0 ? "none" : known.join(", ")})`,
+      );
     }
     const source = `clouds.yaml ${file} (cloud \`${cloud}\`)`;
     const a = (entry.auth ?? {}) as Record<string, unknown>;
-    const hasAppCred = str(a.application_credential_id) !== undefined || str(a.application_credential_name) !== undefined;
+    const hasAppCred =
+      str(a.application_credential_id) !== undefined || str(a.application_credential_name) !== undefined;
     return checkComplete({
       source,
       authUrl: str(a.auth_url) ?? "",
@@ -143,7 +157,9 @@ export function loadCloudConfig(lookup: CloudLookup = {}): CloudConfig {
     );
   }
   const source = "`OS_*` variables";
-  const hasAppCred = str(env.OS_APPLICATION_CREDENTIAL_ID) !== undefined || str(env.OS_APPLICATION_CREDENTIAL_NAME) !== undefined;
+  const hasAppCred =
+    str(env.OS_APPLICATION_CREDENTIAL_ID) !== undefined ||
+    str(env.OS_APPLICATION_CREDENTIAL_NAME) !== undefined;
   return checkComplete({
     source,
     authUrl: str(env.OS_AUTH_URL) ?? "",
@@ -179,14 +195,21 @@ export function tokenRequestBody(c: CloudConfig): unknown {
         : {
             name: c.applicationCredentialName,
             secret: c.applicationCredentialSecret,
-            user: c.userId !== undefined ? { id: c.userId } : { name: c.username, domain: domain(c.userDomainName, c.userDomainId) },
+            user:
+              c.userId !== undefined
+                ? { id: c.userId }
+                : { name: c.username, domain: domain(c.userDomainName, c.userDomainId) },
           };
     return { auth: { identity: { methods: ["application_credential"], application_credential: cred } } };
   }
-  const user = c.userId !== undefined ? { id: c.userId, password: c.password } : { name: c.username, domain: domain(c.userDomainName, c.userDomainId), password: c.password };
+  const user =
+    c.userId !== undefined
+      ? { id: c.userId, password: c.password }
+      : { name: c.username, domain: domain(c.userDomainName, c.userDomainId), password: c.password };
   const auth: Record<string, unknown> = { identity: { methods: ["password"], password: { user } } };
   if (c.projectId !== undefined) auth.scope = { project: { id: c.projectId } };
-  else if (c.projectName !== undefined) auth.scope = { project: { name: c.projectName, domain: domain(c.projectDomainName, c.projectDomainId) } };
+  else if (c.projectName !== undefined)
+    auth.scope = { project: { name: c.projectName, domain: domain(c.projectDomainName, c.projectDomainId) } };
   return { auth };
 }
 
@@ -223,7 +246,9 @@ export class KeystoneSession implements TokenSource {
         signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000),
       });
     } catch (err) {
-      throw new AuthConfigError(`Keystone at ${url} unreachable (${this.config.source}): ${err instanceof Error ? err.message : String(err)}`);
+      throw new AuthConfigError(
+        `Keystone at ${url} unreachable (${this.config.source}): ${err instanceof Error ? err.message : String(err)}`,
+      );
     }
     const text = await response.text();
     if (response.status !== 201 && response.status !== 200) {
@@ -234,12 +259,16 @@ export class KeystoneSession implements TokenSource {
       } catch {
         // keep the raw text
       }
-      throw new AuthConfigError(`Keystone refused ${this.config.authType} auth for ${this.config.source}: ${response.status} ${detail}`);
+      throw new AuthConfigError(
+        `Keystone refused ${this.config.authType} auth for ${this.config.source}: ${response.status} ${detail}`,
+      );
     }
     const token = response.headers.get("x-subject-token");
-    if (token === null) throw new AuthConfigError(`Keystone at ${url} answered without an \`X-Subject-Token\` header`);
+    if (token === null)
+      throw new AuthConfigError(`Keystone at ${url} answered without an \`X-Subject-Token\` header`);
     const body = JSON.parse(text) as { token?: { expires_at?: string; catalog?: CatalogEntry[] } };
-    const expiresAt = body.token?.expires_at === undefined ? Number.POSITIVE_INFINITY : Date.parse(body.token.expires_at);
+    const expiresAt =
+      body.token?.expires_at === undefined ? Number.POSITIVE_INFINITY : Date.parse(body.token.expires_at);
     this.issued++;
     return { token, expiresAt, catalog: body.token?.catalog ?? [] };
   }
@@ -270,7 +299,9 @@ export class KeystoneSession implements TokenSource {
     const service = catalog.find((s) => s.type === type);
     const region = this.config.regionName;
     const ep = service?.endpoints.find(
-      (e) => e.interface === this.config.interface && (region === undefined || e.region_id === region || e.region === region),
+      (e) =>
+        e.interface === this.config.interface &&
+        (region === undefined || e.region_id === region || e.region === region),
     );
     if (ep === undefined) {
       const types = [...new Set(catalog.map((s) => s.type))].sort();
@@ -294,9 +325,16 @@ export interface ConnectOptions extends CloudLookup, Omit<PlacementClientOptions
 export async function connectPlacement(options: ConnectOptions): Promise<PlacementClient> {
   const { endpoint, token, cloud, env, cwd, home, ...rest } = options;
   if (token !== undefined) {
-    if (endpoint === undefined) throw new AuthConfigError("a static `token` needs an explicit Placement `endpoint`");
+    if (endpoint === undefined)
+      throw new AuthConfigError("a static `token` needs an explicit Placement `endpoint`");
     return new PlacementClient({ ...rest, endpoint, auth: token });
   }
-  const session = new KeystoneSession(loadCloudConfig({ cloud, env, cwd, home }), { timeoutMs: rest.timeoutMs });
-  return new PlacementClient({ ...rest, endpoint: endpoint ?? (await session.endpoint("placement")), auth: session });
+  const session = new KeystoneSession(loadCloudConfig({ cloud, env, cwd, home }), {
+    timeoutMs: rest.timeoutMs,
+  });
+  return new PlacementClient({
+    ...rest,
+    endpoint: endpoint ?? (await session.endpoint("placement")),
+    auth: session,
+  });
 }

@@ -82,7 +82,8 @@ function targetsOf(spec: FleetSpec, alloc: AllocationSpec): Target[] {
   const out: Target[] = [];
   for (const pool of names) {
     const ext = externalPoolOf(spec.pools[pool]);
-    if (ext !== null) out.push({ fleet: ext.fleet, pool, aggregate: poolAggregate(ext.fleet, ext.pool ?? pool) });
+    if (ext !== null)
+      out.push({ fleet: ext.fleet, pool, aggregate: poolAggregate(ext.fleet, ext.pool ?? pool) });
   }
   return out;
 }
@@ -97,7 +98,9 @@ function targetsOf(spec: FleetSpec, alloc: AllocationSpec): Target[] {
 export function withKnownTraits(alloc: AllocationSpec, known: ReadonlySet<string>): AllocationSpec | null {
   const forbid = (alloc.forbid ?? []).filter((t) => known.has(t));
   if ((alloc.require ?? []).some((t) => !known.has(t) || forbid.includes(t))) return null;
-  const requireAny = (alloc.requireAny ?? []).map((any) => any.filter((t) => known.has(t) && !forbid.includes(t)));
+  const requireAny = (alloc.requireAny ?? []).map((any) =>
+    any.filter((t) => known.has(t) && !forbid.includes(t)),
+  );
   if (requireAny.some((any) => any.length === 0)) return null;
   return { ...alloc, forbid, requireAny };
 }
@@ -113,8 +116,16 @@ export function candidateQuery(alloc: AllocationSpec, targets: Target[], limit: 
   const plain = [...(alloc.require ?? []), ...(alloc.forbid ?? []).map((t) => `!${t}`)];
   if (plain.length > 0) required.push(plain.join(","));
   for (const any of alloc.requireAny ?? []) required.push(`in:${[...any].sort().join(",")}`);
-  const memberOf = [`in:${targets.map((t) => t.aggregate).sort().join(",")}`];
-  if (alloc.zone !== undefined) memberOf.push(`in:${[...new Set(targets.map((t) => zoneAggregate(t.fleet, alloc.zone!)))].sort().join(",")}`);
+  const memberOf = [
+    `in:${targets
+      .map((t) => t.aggregate)
+      .sort()
+      .join(",")}`,
+  ];
+  if (alloc.zone !== undefined)
+    memberOf.push(
+      `in:${[...new Set(targets.map((t) => zoneAggregate(t.fleet, alloc.zone!)))].sort().join(",")}`,
+    );
   return { resources, required: required.length > 0 ? required : undefined, member_of: memberOf, limit };
 }
 
@@ -162,16 +173,25 @@ export async function claimAllocations(client: PlacementClient, options: ClaimOp
   const deviceOf = (uuid: string, t: Target[]): { target: Target; device: string } | null => {
     const rec = members.get(uuid);
     if (rec === undefined) return null;
-    for (const target of t) if (rec.name.startsWith(`${target.fleet}-`)) return { target, device: rec.name.slice(target.fleet.length + 1) };
+    for (const target of t)
+      if (rec.name.startsWith(`${target.fleet}-`))
+        return { target, device: rec.name.slice(target.fleet.length + 1) };
     return null;
   };
 
   const mentioned = new Set<string>();
   for (const name of options.requests) {
     const alloc = spec.allocations?.[name];
-    for (const t of [...(alloc?.require ?? []), ...(alloc?.forbid ?? []), ...(alloc?.requireAny ?? []).flat()]) mentioned.add(t);
+    for (const t of [
+      ...(alloc?.require ?? []),
+      ...(alloc?.forbid ?? []),
+      ...(alloc?.requireAny ?? []).flat(),
+    ])
+      mentioned.add(t);
   }
-  const known = new Set(mentioned.size === 0 ? [] : await client.listTraits({ name: `in:${[...mentioned].sort().join(",")}` }));
+  const known = new Set(
+    mentioned.size === 0 ? [] : await client.listTraits({ name: `in:${[...mentioned].sort().join(",")}` }),
+  );
 
   let done = 0;
   const requests = [...options.requests].sort();
@@ -179,29 +199,40 @@ export async function claimAllocations(client: PlacementClient, options: ClaimOp
     const alloc = spec.allocations?.[name];
     const targets = alloc === undefined ? [] : targetsOf(spec, alloc);
     if (alloc === undefined || targets.length === 0) {
-      report.refused[name] = alloc === undefined
-        ? `allocation \`${name}\` is not in the spec; add it under \`allocations\``
-        : `allocation \`${name}\` has no external pool to claim from; list one in \`allocations.${name}.pools\` or give a pool an \`external\` block`;
+      report.refused[name] =
+        alloc === undefined
+          ? `allocation \`${name}\` is not in the spec; add it under \`allocations\``
+          : `allocation \`${name}\` has no external pool to claim from; list one in \`allocations.${name}.pools\` or give a pool an \`external\` block`;
       options.onProgress?.(++done, requests.length);
       return;
     }
     const consumer = consumerUuid(fleet, name);
     const resources: Record<string, number> = {};
-    for (const rc of Object.keys(alloc.demand).sort()) if (alloc.demand[rc] > 0) resources[rc] = alloc.demand[rc]!;
+    for (const rc of Object.keys(alloc.demand).sort())
+      if (alloc.demand[rc] > 0) resources[rc] = alloc.demand[rc]!;
     const need = describeNeed(name, alloc, targets);
     let current = await client.getConsumerAllocations(consumer);
     const held = Object.keys(current.allocations);
     if (held.length === 1 && sameResources(current.allocations[held[0]].resources, resources)) {
       const where = deviceOf(held[0], targets);
       if (where !== null) {
-        report.granted[name] = { fleet: where.target.fleet, pool: where.target.pool, device: where.device, provider: held[0], consumer, kept: true };
+        report.granted[name] = {
+          fleet: where.target.fleet,
+          pool: where.target.pool,
+          device: where.device,
+          provider: held[0],
+          consumer,
+          kept: true,
+        };
         options.onProgress?.(++done, requests.length);
         return;
       }
     }
     const askable = withKnownTraits(alloc, known);
     if (askable === null) {
-      const unknown = [...new Set([...(alloc.require ?? []), ...(alloc.requireAny ?? []).flat()])].filter((t) => !known.has(t));
+      const unknown = [...new Set([...(alloc.require ?? []), ...(alloc.requireAny ?? []).flat()])].filter(
+        (t) => !known.has(t),
+      );
       report.refused[name] =
         unknown.length > 0
           ? `${need}; no provider can match: Placement does not know trait(s) ${unknown.join(", ")}; check the trait names or register them on the owning fleet's devices`
@@ -230,7 +261,10 @@ export async function claimAllocations(client: PlacementClient, options: ClaimOp
       // First attempt: the planned device, else the first in device order (pack). After losing a
       // race, a random candidate, so claimers that collided spread out instead of colliding again.
       const planned = options.planned?.[name];
-      const choice = attempt === 1 ? (options2.find((c) => c.where.device === planned) ?? options2[0]) : options2[Math.floor(Math.random() * options2.length)];
+      const choice =
+        attempt === 1
+          ? (options2.find((c) => c.where.device === planned) ?? options2[0])
+          : options2[Math.floor(Math.random() * options2.length)];
       if (choice === undefined) break;
       try {
         await client.putAllocations(consumer, {
@@ -252,11 +286,17 @@ export async function claimAllocations(client: PlacementClient, options: ClaimOp
         break;
       } catch (err) {
         if (!(err instanceof PlacementError)) throw err;
-        if (err.kind !== "capacity-exceeded" && err.kind !== "generation-conflict" && err.kind !== "constraint-violation") throw err;
+        if (
+          err.kind !== "capacity-exceeded" &&
+          err.kind !== "generation-conflict" &&
+          err.kind !== "constraint-violation"
+        )
+          throw err;
         lastRefusal = err.message;
         if (err.kind === "generation-conflict") current = await client.getConsumerAllocations(consumer);
         if (attempt === maxAttempts) {
-          report.refused[name] = `${need}; gave up after ${maxAttempts} attempts because other claimers kept taking the capacity first (last: ${err.message}); try again`;
+          report.refused[name] =
+            `${need}; gave up after ${maxAttempts} attempts because other claimers kept taking the capacity first (last: ${err.message}); try again`;
           break;
         }
         const cap = Math.min(2000, backoff * 2 ** (attempt - 1));

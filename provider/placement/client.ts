@@ -45,7 +45,11 @@ export interface PlacementClientOptions {
   random?: () => number;
 }
 
-export const DEFAULT_RETRY: Readonly<RetryPolicy> = Object.freeze({ attempts: 4, baseDelayMs: 100, maxDelayMs: 2000 });
+export const DEFAULT_RETRY: Readonly<RetryPolicy> = Object.freeze({
+  attempts: 4,
+  baseDelayMs: 100,
+  maxDelayMs: 2000,
+});
 
 /** A resource provider as Placement lists it. */
 export interface ProviderRecord {
@@ -91,7 +95,10 @@ export interface AllocationWrite {
 }
 
 export interface AllocationCandidates {
-  allocation_requests: { allocations: Record<string, { resources: Record<string, number> }>; mappings?: Record<string, string[]> }[];
+  allocation_requests: {
+    allocations: Record<string, { resources: Record<string, number> }>;
+    mappings?: Record<string, string[]>;
+  }[];
   provider_summaries: Record<
     string,
     {
@@ -192,16 +199,25 @@ export class PlacementClient {
         if (!(err instanceof PlacementError)) throw err;
         failure = err;
       }
-      if (failure.kind === "auth" && failure.info.status === 401 && !reauthenticated && this.tokens.invalidate) {
+      if (
+        failure.kind === "auth" &&
+        failure.info.status === 401 &&
+        !reauthenticated &&
+        this.tokens.invalidate
+      ) {
         this.tokens.invalidate();
         reauthenticated = true;
         attempt--;
         continue;
       }
-      const transient = failure.kind === "server" || failure.kind === "timeout" || failure.kind === "unavailable";
+      const transient =
+        failure.kind === "server" || failure.kind === "timeout" || failure.kind === "unavailable";
       const race = failure.kind === "generation-conflict" && failure.info.detail.startsWith(INTERNAL_RACE);
       if (!((transient && idempotent) || race) || attempt >= this.retry.attempts) {
-        if (attempt > 1 && (failure.kind === "timeout" || failure.kind === "unavailable" || failure.kind === "server")) {
+        if (
+          attempt > 1 &&
+          (failure.kind === "timeout" || failure.kind === "unavailable" || failure.kind === "server")
+        ) {
           throw new PlacementError(
             failure.kind,
             failure.info,
@@ -216,7 +232,12 @@ export class PlacementClient {
     }
   }
 
-  private async attempt<T>(method: string, path: string, options: RequestOptions, attempt: number): Promise<T | null> {
+  private async attempt<T>(
+    method: string,
+    path: string,
+    options: RequestOptions,
+    attempt: number,
+  ): Promise<T | null> {
     this.onRequest?.(method, path);
     const base = { method, path, attempts: attempt, requestId: null };
     const token = await this.tokens.token();
@@ -238,13 +259,19 @@ export class PlacementClient {
       text = await response.text();
     } catch (err) {
       if (err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError")) {
-        throw new PlacementError("timeout", { ...base, status: null, code: null, detail: `no answer within ${this.timeoutMs} ms` });
+        throw new PlacementError("timeout", {
+          ...base,
+          status: null,
+          code: null,
+          detail: `no answer within ${this.timeoutMs} ms`,
+        });
       }
       const code = connectionCode(err);
       const detail = `${err instanceof Error ? err.message : String(err)}${code === null ? "" : ` (${code})`} at ${this.endpoint}`;
       throw new PlacementError("unavailable", { ...base, status: null, code: null, detail });
     }
-    const requestId = response.headers.get("openstack-request-id") ?? response.headers.get("x-openstack-request-id");
+    const requestId =
+      response.headers.get("openstack-request-id") ?? response.headers.get("x-openstack-request-id");
     if (response.status === 404 && options.allow404 === true) return null;
     if (response.status >= 400) {
       let code: string | null = null;
@@ -269,7 +296,15 @@ export class PlacementClient {
   private async must<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
     const out = await this.request<T>(method, path, options);
     if (out === null) {
-      throw new PlacementError("server", { method, path, status: null, code: null, detail: "empty answer where a body was expected", requestId: null, attempts: 1 });
+      throw new PlacementError("server", {
+        method,
+        path,
+        status: null,
+        code: null,
+        detail: "empty answer where a body was expected",
+        requestId: null,
+        attempts: 1,
+      });
     }
     return out;
   }
@@ -277,7 +312,10 @@ export class PlacementClient {
   // ---- resource providers ----
 
   async listProviders(query?: Query): Promise<ProviderRecord[]> {
-    const out = await this.must<{ resource_providers: ProviderRecord[] }>("GET", `/resource_providers${queryString(query)}`);
+    const out = await this.must<{ resource_providers: ProviderRecord[] }>(
+      "GET",
+      `/resource_providers${queryString(query)}`,
+    );
     return out.resource_providers;
   }
 
@@ -294,31 +332,48 @@ export class PlacementClient {
     await this.request("DELETE", `/resource_providers/${uuid}`);
   }
 
-  async getInventories(uuid: string): Promise<{ generation: number; inventories: Record<string, InventoryRecord> }> {
-    const out = await this.must<{ resource_provider_generation: number; inventories: Record<string, InventoryRecord> }>(
-      "GET",
-      `/resource_providers/${uuid}/inventories`,
-    );
+  async getInventories(
+    uuid: string,
+  ): Promise<{ generation: number; inventories: Record<string, InventoryRecord> }> {
+    const out = await this.must<{
+      resource_provider_generation: number;
+      inventories: Record<string, InventoryRecord>;
+    }>("GET", `/resource_providers/${uuid}/inventories`);
     return { generation: out.resource_provider_generation, inventories: out.inventories };
   }
 
   /** Replaces every inventory of a provider; answers the new provider generation. */
-  async putInventories(uuid: string, generation: number, inventories: Record<string, InventoryRecord>): Promise<number> {
-    const out = await this.must<{ resource_provider_generation: number }>("PUT", `/resource_providers/${uuid}/inventories`, {
-      body: { resource_provider_generation: generation, inventories },
-    });
+  async putInventories(
+    uuid: string,
+    generation: number,
+    inventories: Record<string, InventoryRecord>,
+  ): Promise<number> {
+    const out = await this.must<{ resource_provider_generation: number }>(
+      "PUT",
+      `/resource_providers/${uuid}/inventories`,
+      {
+        body: { resource_provider_generation: generation, inventories },
+      },
+    );
     return out.resource_provider_generation;
   }
 
   async getTraits(uuid: string): Promise<{ generation: number; traits: string[] }> {
-    const out = await this.must<{ resource_provider_generation: number; traits: string[] }>("GET", `/resource_providers/${uuid}/traits`);
+    const out = await this.must<{ resource_provider_generation: number; traits: string[] }>(
+      "GET",
+      `/resource_providers/${uuid}/traits`,
+    );
     return { generation: out.resource_provider_generation, traits: out.traits };
   }
 
   async putTraits(uuid: string, generation: number, traits: string[]): Promise<number> {
-    const out = await this.must<{ resource_provider_generation: number }>("PUT", `/resource_providers/${uuid}/traits`, {
-      body: { resource_provider_generation: generation, traits },
-    });
+    const out = await this.must<{ resource_provider_generation: number }>(
+      "PUT",
+      `/resource_providers/${uuid}/traits`,
+      {
+        body: { resource_provider_generation: generation, traits },
+      },
+    );
     return out.resource_provider_generation;
   }
 
@@ -331,9 +386,13 @@ export class PlacementClient {
   }
 
   async putAggregates(uuid: string, generation: number, aggregates: string[]): Promise<number> {
-    const out = await this.must<{ resource_provider_generation: number }>("PUT", `/resource_providers/${uuid}/aggregates`, {
-      body: { resource_provider_generation: generation, aggregates },
-    });
+    const out = await this.must<{ resource_provider_generation: number }>(
+      "PUT",
+      `/resource_providers/${uuid}/aggregates`,
+      {
+        body: { resource_provider_generation: generation, aggregates },
+      },
+    );
     return out.resource_provider_generation;
   }
 

@@ -7,7 +7,16 @@ import { createHash } from "node:crypto";
 import { poolDevices } from "../../core/model";
 import type { FleetSpec, PlanResult, PoolSpec } from "../../core/types";
 import { toInventoryRecord, type InventoryRecord } from "./client";
-import { CONSUMER_TYPE, consumerUuid, fleetUserId, poolAggregate, projectId, providerName, providerUuid, zoneAggregate } from "./ids";
+import {
+  CONSUMER_TYPE,
+  consumerUuid,
+  fleetUserId,
+  poolAggregate,
+  projectId,
+  providerName,
+  providerUuid,
+  zoneAggregate,
+} from "./ids";
 
 /** A pool owned by another fleet: its devices are that fleet's providers; this fleet only claims. */
 export interface ExternalPool {
@@ -79,8 +88,19 @@ export function desiredFleet(fleet: string, spec: FleetSpec, result: PlanResult)
       if (!names.has(d.name)) continue;
       const inventories: Record<string, InventoryRecord> = {};
       for (const rc of Object.keys(d.inventory).sort()) inventories[rc] = toInventoryRecord(d.inventory[rc]);
-      const aggregates = [poolAggregate(fleet, pool), ...(d.zone === null ? [] : [zoneAggregate(fleet, d.zone)])].sort();
-      providers.push({ device: d.name, pool, uuid: providerUuid(fleet, d.name), name: providerName(fleet, d.name), inventories, traits: d.traits, aggregates });
+      const aggregates = [
+        poolAggregate(fleet, pool),
+        ...(d.zone === null ? [] : [zoneAggregate(fleet, d.zone)]),
+      ].sort();
+      providers.push({
+        device: d.name,
+        pool,
+        uuid: providerUuid(fleet, d.name),
+        name: providerName(fleet, d.name),
+        inventories,
+        traits: d.traits,
+        aggregates,
+      });
     }
   }
   const byDevice = new Map(providers.map((p) => [p.device, p]));
@@ -108,14 +128,25 @@ export function desiredFleet(fleet: string, spec: FleetSpec, result: PlanResult)
     for (const rc of Object.keys(p.inventories)) if (rc.startsWith("CUSTOM_")) rcs.add(rc);
     for (const t of p.traits) if (t.startsWith("CUSTOM_")) traits.add(t);
   }
-  return { fleet, providers, consumers, customResourceClasses: [...rcs].sort(), customTraits: [...traits].sort() };
+  return {
+    fleet,
+    providers,
+    consumers,
+    customResourceClasses: [...rcs].sort(),
+    customTraits: [...traits].sort(),
+  };
 }
 
 /** A digest of everything a sync writes about one provider and the consumers on it. */
 export function providerDigest(p: DesiredProvider, consumers: DesiredConsumer[]): string {
   const own = consumers
     .filter((c) => c.provider === p.uuid)
-    .map((c): [string, Record<string, number>, string, string] => [c.uuid, c.resources, c.projectId, c.userId])
+    .map((c): [string, Record<string, number>, string, string] => [
+      c.uuid,
+      c.resources,
+      c.projectId,
+      c.userId,
+    ])
     .sort((a, b) => a[0].localeCompare(b[0]));
   return createHash("sha256")
     .update(JSON.stringify([p.name, p.inventories, p.traits, p.aggregates, own, CONSUMER_TYPE]))
@@ -124,7 +155,12 @@ export function providerDigest(p: DesiredProvider, consumers: DesiredConsumer[])
 }
 
 /** Runs `fn` over `items` with at most `limit` in flight; stops taking new items once `stop()` is true. */
-export async function mapLimit<T>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<void>, stop: () => boolean = () => false): Promise<void> {
+export async function mapLimit<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<void>,
+  stop: () => boolean = () => false,
+): Promise<void> {
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < items.length && !stop()) {
@@ -136,14 +172,24 @@ export async function mapLimit<T>(items: readonly T[], limit: number, fn: (item:
 }
 
 /** Exact equality of two inventories maps (every field, every class). */
-export function sameInventories(a: Record<string, InventoryRecord>, b: Record<string, InventoryRecord>): boolean {
+export function sameInventories(
+  a: Record<string, InventoryRecord>,
+  b: Record<string, InventoryRecord>,
+): boolean {
   const ka = Object.keys(a).sort();
   const kb = Object.keys(b).sort();
   if (ka.join() !== kb.join()) return false;
   return ka.every((rc) => {
     const x = a[rc];
     const y = b[rc];
-    return x.total === y.total && x.reserved === y.reserved && x.min_unit === y.min_unit && x.max_unit === y.max_unit && x.step_size === y.step_size && x.allocation_ratio === y.allocation_ratio;
+    return (
+      x.total === y.total &&
+      x.reserved === y.reserved &&
+      x.min_unit === y.min_unit &&
+      x.max_unit === y.max_unit &&
+      x.step_size === y.step_size &&
+      x.allocation_ratio === y.allocation_ratio
+    );
   });
 }
 

@@ -76,7 +76,10 @@ export class PlacementError extends Error {
 
 /** True for errors worth another attempt of an idempotent request: 5xx, timeouts, refused connections. */
 export function isTransient(err: unknown): boolean {
-  return err instanceof PlacementError && (err.kind === "server" || err.kind === "timeout" || err.kind === "unavailable");
+  return (
+    err instanceof PlacementError &&
+    (err.kind === "server" || err.kind === "timeout" || err.kind === "unavailable")
+  );
 }
 
 /** Strips Placement's webob boilerplate ("409 Conflict\n\nThere was a conflict ...\n\n ") from a detail. */

@@ -2,7 +2,13 @@
  * The OpenStack Placement backend: a client, fleet sync, claims from pools other fleets own, and a
  * status view. See each module's header for the exact behaviour.
  */
-export { PlacementClient, PLACEMENT_MICROVERSION, DEFAULT_RETRY, toInventoryRecord, fromInventoryRecord } from "./client";
+export {
+  PlacementClient,
+  PLACEMENT_MICROVERSION,
+  DEFAULT_RETRY,
+  toInventoryRecord,
+  fromInventoryRecord,
+} from "./client";
 export type {
   PlacementClientOptions,
   RetryPolicy,
@@ -16,7 +22,14 @@ export type {
   Query,
 } from "./client";
 export { PlacementError, isTransient, type PlacementErrorKind, type PlacementErrorInfo } from "./errors";
-export { AuthConfigError, KeystoneSession, cloudsYamlPaths, connectPlacement, loadCloudConfig, tokenRequestBody } from "./auth";
+export {
+  AuthConfigError,
+  KeystoneSession,
+  cloudsYamlPaths,
+  connectPlacement,
+  loadCloudConfig,
+  tokenRequestBody,
+} from "./auth";
 export type { CloudConfig, CloudLookup, ConnectOptions } from "./auth";
 export {
   SERVICEVM_NAMESPACE,
@@ -32,7 +45,35 @@ export {
   ownedDevice,
 } from "./ids";
 export { desiredFleet, externalPoolOf, type DesiredFleet, type ExternalPool } from "./desired";
-export { syncFleet, SyncError, type SyncOptions, type SyncReport, type SyncState, type SyncProgress, type SyncStep } from "./sync";
-export { claimAllocations, candidateQuery, withKnownTraits, ClaimError, type ClaimOptions, type ClaimReport, type ClaimGrant } from "./claim";
-export { placementStatus, formatStatus, type StatusOptions, type StatusReport, type ForeignUsage } from "./status";
-export { reconcileFleet, claimRequests, type ReconcileOptions, type ReconcileReport, type PlacementDifference } from "./reconcile";
+export {
+  syncFleet,
+  SyncError,
+  type SyncOptions,
+  type SyncReport,
+  type SyncState,
+  type SyncProgress,
+  type SyncStep,
+} from "./sync";
+export {
+  claimAllocations,
+  candidateQuery,
+  withKnownTraits,
+  ClaimError,
+  type ClaimOptions,
+  type ClaimReport,
+  type ClaimGrant,
+} from "./claim";
+export {
+  placementStatus,
+  formatStatus,
+  type StatusOptions,
+  type StatusReport,
+  type ForeignUsage,
+} from "./status";
+export {
+  reconcileFleet,
+  claimRequests,
+  type ReconcileOptions,
+  type ReconcileReport,
+  type PlacementDifference,
+} from "./reconcile";

@@ -52,7 +52,10 @@ export function claimRequests(spec: FleetSpec, result: PlanResult): string[] {
   return out.sort();
 }
 
-export async function reconcileFleet(client: PlacementClient, options: ReconcileOptions): Promise<ReconcileReport> {
+export async function reconcileFleet(
+  client: PlacementClient,
+  options: ReconcileOptions,
+): Promise<ReconcileReport> {
   const { fleet, spec, result } = options;
   const sync = await syncFleet(client, {
     fleet,
@@ -81,7 +84,12 @@ export async function reconcileFleet(client: PlacementClient, options: Reconcile
     const grant = claims.granted[name];
     const plannedDevice = planned[name] ?? null;
     if (grant === undefined) {
-      differences.push({ allocation: name, planned: plannedDevice, placed: null, reason: claims.refused[name] ?? "not claimed" });
+      differences.push({
+        allocation: name,
+        planned: plannedDevice,
+        placed: null,
+        reason: claims.refused[name] ?? "not claimed",
+      });
     } else if (plannedDevice !== null && grant.device !== plannedDevice) {
       differences.push({
         allocation: name,

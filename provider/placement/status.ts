@@ -52,7 +52,10 @@ export interface StatusReport {
 }
 
 /** Reads Placement and compares it with what `syncFleet` would write. Never writes. */
-export async function placementStatus(client: PlacementClient, options: StatusOptions): Promise<StatusReport> {
+export async function placementStatus(
+  client: PlacementClient,
+  options: StatusOptions,
+): Promise<StatusReport> {
   const { fleet } = options;
   const desired = desiredFleet(fleet, options.spec, options.result);
   const userId = fleetUserId(fleet);
@@ -62,13 +65,31 @@ export async function placementStatus(client: PlacementClient, options: StatusOp
     if (device !== null) owned.set(device, rec);
   }
   const devices = [...owned.keys()].sort();
-  const read = new Map<string, { inventories: Record<string, import("./client").InventoryRecord>; traits: string[]; aggregates: string[]; allocations: Record<string, { resources: Record<string, number> }> }>();
+  const read = new Map<
+    string,
+    {
+      inventories: Record<string, import("./client").InventoryRecord>;
+      traits: string[];
+      aggregates: string[];
+      allocations: Record<string, { resources: Record<string, number> }>;
+    }
+  >();
   let done = 0;
   options.onProgress?.(0, devices.length);
   await mapLimit(devices, options.concurrency ?? 8, async (device) => {
     const uuid = owned.get(device)!.uuid;
-    const [inv, traits, aggs, allocs] = await Promise.all([client.getInventories(uuid), client.getTraits(uuid), client.getAggregates(uuid), client.getProviderAllocations(uuid)]);
-    read.set(device, { inventories: inv.inventories, traits: traits.traits, aggregates: aggs.aggregates, allocations: allocs.allocations });
+    const [inv, traits, aggs, allocs] = await Promise.all([
+      client.getInventories(uuid),
+      client.getTraits(uuid),
+      client.getAggregates(uuid),
+      client.getProviderAllocations(uuid),
+    ]);
+    read.set(device, {
+      inventories: inv.inventories,
+      traits: traits.traits,
+      aggregates: aggs.aggregates,
+      allocations: allocs.allocations,
+    });
     options.onProgress?.(++done, devices.length);
   });
 
@@ -106,7 +127,13 @@ export async function placementStatus(client: PlacementClient, options: StatusOp
   }
   const show = (xs: { device: string; resources: Record<string, number> }[]): string =>
     xs
-      .map((x) => `${x.device} ${Object.keys(x.resources).sort().map((rc) => `${x.resources[rc]} ${rc}`).join(" + ")}`)
+      .map(
+        (x) =>
+          `${x.device} ${Object.keys(x.resources)
+            .sort()
+            .map((rc) => `${x.resources[rc]} ${rc}`)
+            .join(" + ")}`,
+      )
       .join("; ");
   const desiredUuids = new Set(desired.consumers.map((c) => c.uuid));
   for (const c of desired.consumers) {
@@ -115,8 +142,14 @@ export async function placementStatus(client: PlacementClient, options: StatusOp
       report.consumers.missing.push(c.allocation);
       continue;
     }
-    if (cur.length === 1 && cur[0].device === c.device && sameResources(cur[0].resources, c.resources)) report.consumers.ok++;
-    else report.consumers.drift.push({ allocation: c.allocation, expected: show([{ device: c.device, resources: c.resources }]), actual: show(cur) });
+    if (cur.length === 1 && cur[0].device === c.device && sameResources(cur[0].resources, c.resources))
+      report.consumers.ok++;
+    else
+      report.consumers.drift.push({
+        allocation: c.allocation,
+        expected: show([{ device: c.device, resources: c.resources }]),
+        actual: show(cur),
+      });
   }
   const unknown = [...seen.keys()].filter((c) => !desiredUuids.has(c)).sort();
   const claims = claimUserId(fleet);
@@ -126,13 +159,28 @@ export async function placementStatus(client: PlacementClient, options: StatusOp
       report.consumers.extra.push(consumer);
       return;
     }
-    for (const x of seen.get(consumer)!) report.foreign.push({ device: x.device, consumer, projectId: a.project_id ?? "", userId: a.user_id ?? "", resources: x.resources });
+    for (const x of seen.get(consumer)!)
+      report.foreign.push({
+        device: x.device,
+        consumer,
+        projectId: a.project_id ?? "",
+        userId: a.user_id ?? "",
+        resources: x.resources,
+      });
   });
   report.consumers.extra.sort();
-  report.foreign.sort((a, b) => a.device.localeCompare(b.device, "en", { numeric: true }) || a.consumer.localeCompare(b.consumer));
+  report.foreign.sort(
+    (a, b) =>
+      a.device.localeCompare(b.device, "en", { numeric: true }) || a.consumer.localeCompare(b.consumer),
+  );
   report.consumers.drift.sort((a, b) => a.allocation.localeCompare(b.allocation));
   report.inSync =
-    report.providers.missing.length + report.providers.extra.length + report.providers.drift.length + report.consumers.missing.length + report.consumers.drift.length + report.consumers.extra.length ===
+    report.providers.missing.length +
+      report.providers.extra.length +
+      report.providers.drift.length +
+      report.consumers.missing.length +
+      report.consumers.drift.length +
+      report.consumers.extra.length ===
     0;
   return report;
 }
@@ -147,10 +195,20 @@ export function formatStatus(r: StatusReport): string {
     ...r.providers.extra.map((d) => `  extra provider for removed device ${d}`),
     `allocations: ${r.consumers.ok} ok, ${r.consumers.missing.length} missing, ${r.consumers.drift.length} different, ${r.consumers.extra.length} extra`,
     ...r.consumers.missing.map((a) => `  missing allocation ${a}`),
-    ...r.consumers.drift.map((d) => `  allocation ${d.allocation}: expected ${d.expected}, Placement has ${d.actual}`),
+    ...r.consumers.drift.map(
+      (d) => `  allocation ${d.allocation}: expected ${d.expected}, Placement has ${d.actual}`,
+    ),
     ...r.consumers.extra.map((c) => `  extra consumer ${c} (a removed allocation of this fleet)`),
     `foreign usage: ${r.foreign.length} consumer allocation(s) on this fleet's devices`,
-    ...r.foreign.map((f) => `  ${f.device}: consumer ${f.consumer} (project ${f.projectId}, user ${f.userId}) uses ${Object.keys(f.resources).sort().map((rc) => `${f.resources[rc]} ${rc}`).join(" + ")}`),
+    ...r.foreign.map(
+      (f) =>
+        `  ${f.device}: consumer ${f.consumer} (project ${f.projectId}, user ${f.userId}) uses ${Object.keys(
+          f.resources,
+        )
+          .sort()
+          .map((rc) => `${f.resources[rc]} ${rc}`)
+          .join(" + ")}`,
+    ),
   ];
   return `${lines.join("\n")}\n`;
 }

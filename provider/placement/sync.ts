@@ -145,10 +145,16 @@ export async function syncFleet(client: PlacementClient, options: SyncOptions): 
   };
   const fail = (stage: string): SyncError => {
     const notDone = [...pending.values()];
-    const cause = fatal !== null ? `Placement stopped answering (${fatal.message})` : `${failed.length} change(s) failed`;
+    const cause =
+      fatal !== null ? `Placement stopped answering (${fatal.message})` : `${failed.length} change(s) failed`;
     const lines = [
       `sync of fleet \`${fleet}\` into Placement did not finish (${stage}): ${cause}.`,
-      failed.length > 0 ? `Failed: ${list(failed.map((f) => `${f.what}: ${f.error ?? ""}`), 10)}.` : "",
+      failed.length > 0
+        ? `Failed: ${list(
+            failed.map((f) => `${f.what}: ${f.error ?? ""}`),
+            10,
+          )}.`
+        : "",
       notDone.length > 0 ? `Not done: ${list(notDone.map((s) => s.what))}.` : "",
       "Fix the cause and run the sync again: it re-reads Placement and does only what is missing.",
     ];
@@ -172,7 +178,8 @@ export async function syncFleet(client: PlacementClient, options: SyncOptions): 
   const toRead: string[] = [];
   for (const [device, rec] of owned) {
     const prev = previous[device];
-    if (prev !== undefined && prev.generation === rec.generation && prev.digest === digests.get(device)) clean.add(device);
+    if (prev !== undefined && prev.generation === rec.generation && prev.digest === digests.get(device))
+      clean.add(device);
     else toRead.push(device);
   }
   toRead.sort();
@@ -194,7 +201,12 @@ export async function syncFleet(client: PlacementClient, options: SyncOptions): 
         state.set(device, {
           record: rec,
           device,
-          generation: Math.max(inv.generation, traits.generation, aggs.generation, allocs.resource_provider_generation),
+          generation: Math.max(
+            inv.generation,
+            traits.generation,
+            aggs.generation,
+            allocs.resource_provider_generation,
+          ),
           inventories: inv.inventories,
           traits: traits.traits,
           aggregates: aggs.aggregates,
@@ -208,7 +220,10 @@ export async function syncFleet(client: PlacementClient, options: SyncOptions): 
   check("reading Placement");
 
   // Current allocations of every consumer seen on a read provider.
-  const seen = new Map<string, { allocations: Record<string, Record<string, number>>; generation: number | null }>();
+  const seen = new Map<
+    string,
+    { allocations: Record<string, Record<string, number>>; generation: number | null }
+  >();
   for (const ps of state.values()) {
     for (const [consumer, a] of Object.entries(ps.allocations)) {
       const entry = seen.get(consumer) ?? { allocations: {}, generation: a.consumer_generation };
@@ -226,7 +241,11 @@ export async function syncFleet(client: PlacementClient, options: SyncOptions): 
     async (consumer) => {
       await step(plan(`read consumer ${consumer}`), async () => {
         const a = await client.getConsumerAllocations(consumer);
-        owners.set(consumer, { projectId: a.project_id ?? "", userId: a.user_id ?? "", generation: a.consumer_generation });
+        owners.set(consumer, {
+          projectId: a.project_id ?? "",
+          userId: a.user_id ?? "",
+          generation: a.consumer_generation,
+        });
       });
     },
     stopped,
@@ -266,7 +285,13 @@ export async function syncFleet(client: PlacementClient, options: SyncOptions): 
   const deletes: Record<string, AllocationWrite> = {};
   for (const c of removedConsumers) {
     const o = owners.get(c)!;
-    deletes[c] = { allocations: {}, project_id: o.projectId, user_id: o.userId, consumer_generation: o.generation, consumer_type: CONSUMER_TYPE };
+    deletes[c] = {
+      allocations: {},
+      project_id: o.projectId,
+      user_id: o.userId,
+      consumer_generation: o.generation,
+      consumer_type: CONSUMER_TYPE,
+    };
   }
   const writes: { consumer: DesiredConsumer; write: AllocationWrite; move: boolean }[] = [];
   for (const c of desired.consumers) {
@@ -274,7 +299,13 @@ export async function syncFleet(client: PlacementClient, options: SyncOptions): 
     const cur = seen.get(c.uuid);
     if (deviceClean && cur === undefined) continue; // in place since the last sync
     const rps = Object.keys(cur?.allocations ?? {});
-    if (cur !== undefined && rps.length === 1 && rps[0] === c.provider && sameResources(cur.allocations[c.provider], c.resources)) continue;
+    if (
+      cur !== undefined &&
+      rps.length === 1 &&
+      rps[0] === c.provider &&
+      sameResources(cur.allocations[c.provider], c.resources)
+    )
+      continue;
     writes.push({
       consumer: c,
       move: cur !== undefined && !(c.provider in cur.allocations),
@@ -287,7 +318,8 @@ export async function syncFleet(client: PlacementClient, options: SyncOptions): 
       },
     });
   }
-  const writeLabel = (c: DesiredConsumer): string => `write allocation \`${c.allocation}\` on \`${c.device}\``;
+  const writeLabel = (c: DesiredConsumer): string =>
+    `write allocation \`${c.allocation}\` on \`${c.device}\``;
   const deleteLabel = (c: string): string => `delete consumer ${c} (a removed allocation of this fleet)`;
   for (const c of removedConsumers) plan(deleteLabel(c));
   for (const w of writes) plan(writeLabel(w.consumer));
@@ -307,7 +339,11 @@ export async function syncFleet(client: PlacementClient, options: SyncOptions): 
   for (const p of providerWork) {
     const current = state.get(p.device);
     if (current === undefined) labels.set(p.device, plan(`create provider \`${p.device}\``));
-    else if (!sameInventories(current.inventories, p.inventories) || !sameSet(current.traits, p.traits) || !sameSet(current.aggregates, p.aggregates))
+    else if (
+      !sameInventories(current.inventories, p.inventories) ||
+      !sameSet(current.traits, p.traits) ||
+      !sameSet(current.aggregates, p.aggregates)
+    )
       labels.set(p.device, plan(`update provider \`${p.device}\``));
   }
   let providersDone = 0;
@@ -327,7 +363,11 @@ export async function syncFleet(client: PlacementClient, options: SyncOptions): 
             // A create whose answer was lost and then retried, or a provider named like ours by someone else.
             if (!(err instanceof PlacementError && err.kind === "duplicate")) throw err;
             const existing = await client.getProvider(p.uuid);
-            if (existing === null) throw new Error(`provider name \`${p.name}\` is taken by another provider (not uuid ${p.uuid}); rename or delete it`, { cause: err });
+            if (existing === null)
+              throw new Error(
+                `provider name \`${p.name}\` is taken by another provider (not uuid ${p.uuid}); rename or delete it`,
+                { cause: err },
+              );
             gen = existing.generation;
           }
           gen = await client.putInventories(p.uuid, gen, p.inventories);
@@ -343,7 +383,8 @@ export async function syncFleet(client: PlacementClient, options: SyncOptions): 
           try {
             if (!sameSet(current.traits, p.traits)) gen = await client.putTraits(p.uuid, gen, p.traits);
             current.traits = p.traits;
-            if (!sameSet(current.aggregates, p.aggregates)) gen = await client.putAggregates(p.uuid, gen, p.aggregates);
+            if (!sameSet(current.aggregates, p.aggregates))
+              gen = await client.putAggregates(p.uuid, gen, p.aggregates);
             current.aggregates = p.aggregates;
             if (!sameInventories(current.inventories, p.inventories)) {
               try {
@@ -356,8 +397,13 @@ export async function syncFleet(client: PlacementClient, options: SyncOptions): 
             }
             break;
           } catch (err) {
-            if (!(err instanceof PlacementError && err.kind === "generation-conflict") || attempt >= 3) throw err;
-            const [inv, traits, aggs] = await Promise.all([client.getInventories(p.uuid), client.getTraits(p.uuid), client.getAggregates(p.uuid)]);
+            if (!(err instanceof PlacementError && err.kind === "generation-conflict") || attempt >= 3)
+              throw err;
+            const [inv, traits, aggs] = await Promise.all([
+              client.getInventories(p.uuid),
+              client.getTraits(p.uuid),
+              client.getAggregates(p.uuid),
+            ]);
             current.inventories = inv.inventories;
             current.traits = traits.traits;
             current.aggregates = aggs.aggregates;
@@ -393,16 +439,24 @@ export async function syncFleet(client: PlacementClient, options: SyncOptions): 
       await step(plan(`check usage of tenant \`${tenant}\``), async () => {
         const usages = await client.usages(project, userId);
         const got: Record<string, number> = {};
-        for (const byType of Object.values(usages)) for (const [rc, n] of Object.entries(byType)) if (rc !== "consumer_count") got[rc] = (got[rc] ?? 0) + n;
+        for (const byType of Object.values(usages))
+          for (const [rc, n] of Object.entries(byType))
+            if (rc !== "consumer_count") got[rc] = (got[rc] ?? 0) + n;
         const want: Record<string, number> = {};
-        for (const c of desired.consumers) if (c.tenant === tenant) for (const [rc, n] of Object.entries(c.resources)) want[rc] = (want[rc] ?? 0) + n;
+        for (const c of desired.consumers)
+          if (c.tenant === tenant)
+            for (const [rc, n] of Object.entries(c.resources)) want[rc] = (want[rc] ?? 0) + n;
         // Removed consumers of this tenant and pending writes still count in Placement; allow for them.
-        for (const c of removedConsumers) if (owners.get(c)!.projectId === project) for (const r of Object.values(seen.get(c)!.allocations)) for (const [rc, n] of Object.entries(r)) want[rc] = (want[rc] ?? 0) + n;
+        for (const c of removedConsumers)
+          if (owners.get(c)!.projectId === project)
+            for (const r of Object.values(seen.get(c)!.allocations))
+              for (const [rc, n] of Object.entries(r)) want[rc] = (want[rc] ?? 0) + n;
         for (const w of writes) {
           if (w.consumer.tenant !== tenant) continue;
           for (const [rc, n] of Object.entries(w.consumer.resources)) want[rc] = (want[rc] ?? 0) - n;
           const cur = seen.get(w.consumer.uuid);
-          for (const r of Object.values(cur?.allocations ?? {})) for (const [rc, n] of Object.entries(r)) want[rc] = (want[rc] ?? 0) + n;
+          for (const r of Object.values(cur?.allocations ?? {}))
+            for (const [rc, n] of Object.entries(r)) want[rc] = (want[rc] ?? 0) + n;
         }
         for (const rc of Object.keys(want)) if (want[rc] === 0) delete want[rc];
         if (!sameResources(got, want)) driftTenants.add(tenant);
@@ -419,11 +473,23 @@ export async function syncFleet(client: PlacementClient, options: SyncOptions): 
       await step(plan(`re-read allocation \`${c.allocation}\``), async () => {
         const a = await client.getConsumerAllocations(c.uuid);
         const rps = Object.keys(a.allocations);
-        if (a.project_id === c.projectId && rps.length === 1 && rps[0] === c.provider && sameResources(a.allocations[c.provider].resources, c.resources)) return;
+        if (
+          a.project_id === c.projectId &&
+          rps.length === 1 &&
+          rps[0] === c.provider &&
+          sameResources(a.allocations[c.provider].resources, c.resources)
+        )
+          return;
         const w = {
           consumer: c,
           move: rps.length > 0 && !rps.includes(c.provider),
-          write: { allocations: { [c.provider]: { resources: c.resources } }, project_id: c.projectId, user_id: c.userId, consumer_generation: a.consumer_generation, consumer_type: CONSUMER_TYPE },
+          write: {
+            allocations: { [c.provider]: { resources: c.resources } },
+            project_id: c.projectId,
+            user_id: c.userId,
+            consumer_generation: a.consumer_generation,
+            consumer_type: CONSUMER_TYPE,
+          },
         };
         writes.push(w);
         plan(writeLabel(c));
@@ -433,13 +499,18 @@ export async function syncFleet(client: PlacementClient, options: SyncOptions): 
   );
   check("re-reading allocations");
   // Moves first (they free capacity others may need), then the rest, in name order.
-  writes.sort((a, b) => Number(b.move) - Number(a.move) || a.consumer.allocation.localeCompare(b.consumer.allocation));
+  writes.sort(
+    (a, b) => Number(b.move) - Number(a.move) || a.consumer.allocation.localeCompare(b.consumer.allocation),
+  );
   const totalAllocationWork = removedConsumers.length + writes.length;
   let allocationsDone = 0;
   progress({ phase: "allocations", done: 0, total: totalAllocationWork });
 
   /** Writes one batch; on refusal splits it to find the refused consumers, each reported on its own. */
-  const writeBatch = async (entries: [string, AllocationWrite, string][], retryConflict: boolean): Promise<void> => {
+  const writeBatch = async (
+    entries: [string, AllocationWrite, string][],
+    retryConflict: boolean,
+  ): Promise<void> => {
     if (entries.length === 0 || stopped()) return;
     try {
       await client.postAllocations(Object.fromEntries(entries.map(([c, w]) => [c, w])));
@@ -448,7 +519,8 @@ export async function syncFleet(client: PlacementClient, options: SyncOptions): 
       const touched = new Set<string>();
       for (const [c, w] of entries) {
         const targets = Object.keys(w.allocations);
-        for (const rp of targets.length > 0 ? targets : Object.keys(seen.get(c)?.allocations ?? {})) touched.add(rp);
+        for (const rp of targets.length > 0 ? targets : Object.keys(seen.get(c)?.allocations ?? {}))
+          touched.add(rp);
       }
       for (const rp of touched) bumps.set(rp, (bumps.get(rp) ?? 0) + 1);
       for (const [c, , label] of entries) {
@@ -485,9 +557,21 @@ export async function syncFleet(client: PlacementClient, options: SyncOptions): 
       await writeBatch(entries.slice(half), retryConflict);
     }
   };
-  const chunks = <T>(xs: T[]): T[][] => Array.from({ length: Math.ceil(xs.length / batchSize) }, (_, i) => xs.slice(i * batchSize, (i + 1) * batchSize));
-  await mapLimit(chunks(removedConsumers.map((c): [string, AllocationWrite, string] => [c, deletes[c], deleteLabel(c)])), 2, (b) => writeBatch(b, true), stopped);
-  const writeEntries = writes.map((w): [string, AllocationWrite, string] => [w.consumer.uuid, w.write, writeLabel(w.consumer)]);
+  const chunks = <T>(xs: T[]): T[][] =>
+    Array.from({ length: Math.ceil(xs.length / batchSize) }, (_, i) =>
+      xs.slice(i * batchSize, (i + 1) * batchSize),
+    );
+  await mapLimit(
+    chunks(removedConsumers.map((c): [string, AllocationWrite, string] => [c, deletes[c], deleteLabel(c)])),
+    2,
+    (b) => writeBatch(b, true),
+    stopped,
+  );
+  const writeEntries = writes.map((w): [string, AllocationWrite, string] => [
+    w.consumer.uuid,
+    w.write,
+    writeLabel(w.consumer),
+  ]);
   await mapLimit(chunks(writeEntries), 2, (b) => writeBatch(b, true), stopped);
   // A refused write may have waited on capacity another write freed: try the refused ones once more.
   const refused = failed.filter((f) => f.what.startsWith("write allocation"));
@@ -497,17 +581,24 @@ export async function syncFleet(client: PlacementClient, options: SyncOptions): 
     for (const [, , label] of again) pending.set(label, { what: label });
     await mapLimit(again, 1, (e) => writeBatch([e], true), stopped);
   }
-  report.consumers.unchanged = desired.consumers.length - report.consumers.written.length - failed.filter((f) => f.what.startsWith("write allocation")).length - [...pending.keys()].filter((k) => k.startsWith("write allocation")).length;
+  report.consumers.unchanged =
+    desired.consumers.length -
+    report.consumers.written.length -
+    failed.filter((f) => f.what.startsWith("write allocation")).length -
+    [...pending.keys()].filter((k) => k.startsWith("write allocation")).length;
   report.consumers.written.sort();
   report.consumers.deleted.sort();
   await mapLimit(
     deferredInventories,
     concurrency,
     async (p) => {
-      await step(plan(`update inventories of provider \`${p.device}\` (after allocations moved)`), async () => {
-        const inv = await client.getInventories(p.uuid);
-        expected.set(p.uuid, await client.putInventories(p.uuid, inv.generation, p.inventories));
-      });
+      await step(
+        plan(`update inventories of provider \`${p.device}\` (after allocations moved)`),
+        async () => {
+          const inv = await client.getInventories(p.uuid);
+          expected.set(p.uuid, await client.putInventories(p.uuid, inv.generation, p.inventories));
+        },
+      );
     },
     stopped,
   );
@@ -529,7 +620,9 @@ export async function syncFleet(client: PlacementClient, options: SyncOptions): 
         if (holders.length > 0) {
           const described = holders.map((c) => {
             const o = owners.get(c);
-            return o === undefined ? c : `${c} (project ${o.projectId}, user ${o.userId}${o.userId === userId ? ", this fleet" : ""})`;
+            return o === undefined
+              ? c
+              : `${c} (project ${o.projectId}, user ${o.userId}${o.userId === userId ? ", this fleet" : ""})`;
           });
           blocked.push(device);
           throw new Error(
@@ -550,21 +643,34 @@ export async function syncFleet(client: PlacementClient, options: SyncOptions): 
   );
   report.providers.created.sort();
   report.providers.updated.sort();
-  report.providers.unchanged = desired.providers.length - report.providers.created.length - report.providers.updated.length;
+  report.providers.unchanged =
+    desired.providers.length - report.providers.created.length - report.providers.updated.length;
   report.providers.deleted.sort();
   check("deleting removed devices");
 
   // ---- state for the next sync ----
-  const wrote = report.providers.created.length + report.providers.updated.length + report.providers.deleted.length + report.consumers.written.length + report.consumers.deleted.length + deferredInventories.length;
-  const after = wrote === 0 ? owned : new Map((await client.listProviders()).flatMap((r) => {
-    const d = ownedDevice(fleet, r);
-    return d === null ? [] : [[d, r] as const];
-  }));
+  const wrote =
+    report.providers.created.length +
+    report.providers.updated.length +
+    report.providers.deleted.length +
+    report.consumers.written.length +
+    report.consumers.deleted.length +
+    deferredInventories.length;
+  const after =
+    wrote === 0
+      ? owned
+      : new Map(
+          (await client.listProviders()).flatMap((r) => {
+            const d = ownedDevice(fleet, r);
+            return d === null ? [] : [[d, r] as const];
+          }),
+        );
   const providers: SyncState["providers"] = {};
   for (const p of desired.providers) {
     const rec = after.get(p.device);
     if (rec === undefined || rec.uuid !== providerUuid(fleet, p.device)) continue;
-    if (rec.generation === (expected.get(rec.uuid) ?? -1) + (bumps.get(rec.uuid) ?? 0)) providers[p.device] = { generation: rec.generation, digest: digests.get(p.device)! };
+    if (rec.generation === (expected.get(rec.uuid) ?? -1) + (bumps.get(rec.uuid) ?? 0))
+      providers[p.device] = { generation: rec.generation, digest: digests.get(p.device)! };
   }
   return { ...report, state: { version: 1, fleet, providers } };
 }

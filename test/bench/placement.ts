@@ -19,7 +19,11 @@ import { fmtMs, heading, line, median } from "./util";
 const RESYNC_RUNS = 5;
 
 /** `pools` pools of `perPool` devices (2 zones, 2 traits, 2 resource classes) and `allocations` 1-slot allocations. */
-export function benchFleet(pools: number, perPool: number, allocations: number): { spec: FleetSpec; result: PlanResult } {
+export function benchFleet(
+  pools: number,
+  perPool: number,
+  allocations: number,
+): { spec: FleetSpec; result: PlanResult } {
   const spec: FleetSpec = {
     templates: {
       fw: {
@@ -32,9 +36,18 @@ export function benchFleet(pools: number, perPool: number, allocations: number):
     pools: {},
     allocations: {},
   };
-  for (let p = 0; p < pools; p++) spec.pools[`pool${p}`] = { template: "fw", size: perPool, zones: ["az1", "az2"] };
+  for (let p = 0; p < pools; p++)
+    spec.pools[`pool${p}`] = { template: "fw", size: perPool, zones: ["az1", "az2"] };
   const devices = buildDevices(spec, Object.fromEntries(Object.keys(spec.pools).map((p) => [p, perPool])));
-  const result: PlanResult = { ok: true, errors: [], pools: {}, devices: {}, placements: {}, changes: [], ledger: { version: 1, pools: {}, placements: {} } };
+  const result: PlanResult = {
+    ok: true,
+    errors: [],
+    pools: {},
+    devices: {},
+    placements: {},
+    changes: [],
+    ledger: { version: 1, pools: {}, placements: {} },
+  };
   for (const d of devices) {
     result.pools[d.pool] ??= { template: "fw", devices: [], needed: 0, standby: 0 };
     result.pools[d.pool].devices.push(d.name);
@@ -53,13 +66,19 @@ export function benchFleet(pools: number, perPool: number, allocations: number):
  * The naive baseline: the same end state, written one request at a time, reading each object
  * before writing it (as a sync without bulk reads, bulk writes or concurrency would).
  */
-async function naiveSync(client: PlacementClient, fleet: string, spec: FleetSpec, result: PlanResult): Promise<void> {
+async function naiveSync(
+  client: PlacementClient,
+  fleet: string,
+  spec: FleetSpec,
+  result: PlanResult,
+): Promise<void> {
   const desired = desiredFleet(fleet, spec, result);
   for (const rc of desired.customResourceClasses) await client.ensureResourceClass(rc);
   for (const t of desired.customTraits) await client.ensureTrait(t);
   for (const p of desired.providers) {
     const existing = await client.getProvider(p.uuid);
-    let gen = existing === null ? (await client.createProvider(p.uuid, p.name)).generation : existing.generation;
+    let gen =
+      existing === null ? (await client.createProvider(p.uuid, p.name)).generation : existing.generation;
     const inv = await client.getInventories(p.uuid);
     gen = await client.putInventories(p.uuid, Math.max(gen, inv.generation), p.inventories);
     const traits = await client.getTraits(p.uuid);
@@ -81,7 +100,12 @@ async function naiveSync(client: PlacementClient, fleet: string, spec: FleetSpec
 
 function counting(url: string): { client: PlacementClient; requests: () => number; reset: () => void } {
   let n = 0;
-  const client = new PlacementClient({ endpoint: url, auth: PLACEMENT_TOKEN, timeoutMs: 120_000, onRequest: () => n++ });
+  const client = new PlacementClient({
+    endpoint: url,
+    auth: PLACEMENT_TOKEN,
+    timeoutMs: 120_000,
+    onRequest: () => n++,
+  });
   return { client, requests: () => n, reset: () => (n = 0) };
 }
 
@@ -98,7 +122,9 @@ export async function main(): Promise<void> {
   const allocations = Math.max(1, Math.round(5000 * scale));
   const { spec, result } = benchFleet(pools, perPool, allocations);
   const devices = pools * perPool;
-  heading(`Placement sync: ${devices} devices, ${allocations} allocations (real Placement 8.0, SQLite, single-threaded server)`);
+  heading(
+    `Placement sync: ${devices} devices, ${allocations} allocations (real Placement 8.0, SQLite, single-threaded server)`,
+  );
 
   // Optimized sync into an empty Placement.
   const a = await startPlacement();
@@ -118,11 +144,22 @@ export async function main(): Promise<void> {
       c.reset();
       const r = await timed(() => syncFleet(c.client, { fleet: "bench", spec, result, previous: state }));
       const rep = r.value;
-      if (rep.providers.created.length + rep.providers.updated.length + rep.consumers.written.length + rep.consumers.deleted.length > 0) throw new Error("re-sync wrote something");
+      if (
+        rep.providers.created.length +
+          rep.providers.updated.length +
+          rep.consumers.written.length +
+          rep.consumers.deleted.length >
+        0
+      )
+        throw new Error("re-sync wrote something");
       state = rep.state;
       warm.push(r.ms);
     }
-    line(`re-sync, nothing changed, with the sync state (median of ${RESYNC_RUNS})`, fmtMs(median(warm)), writesIn(c.requests()));
+    line(
+      `re-sync, nothing changed, with the sync state (median of ${RESYNC_RUNS})`,
+      fmtMs(median(warm)),
+      writesIn(c.requests()),
+    );
     c.reset();
     const r = await timed(() => syncFleet(c.client, { fleet: "bench", spec, result }));
     cold = r.ms;
@@ -138,13 +175,20 @@ export async function main(): Promise<void> {
     const c = counting(b.url);
     const r = await timed(() => naiveSync(c.client, "bench", spec, result));
     naive = r.ms;
-    line("naive sync (read then write, one request at a time)", fmtMs(naive), `${c.requests()} requests, ${(naive / c.requests()).toFixed(2)} ms each`);
+    line(
+      "naive sync (read then write, one request at a time)",
+      fmtMs(naive),
+      `${c.requests()} requests, ${(naive / c.requests()).toFixed(2)} ms each`,
+    );
   } finally {
     await b.stop();
   }
 
   line("speed-up of the sync over the naive one (target >= 5x)", `${(naive / first).toFixed(2)}x`);
-  line("no-change re-sync with state / first sync (target < 5%)", `${((100 * median(warm)) / first).toFixed(2)} %`);
+  line(
+    "no-change re-sync with state / first sync (target < 5%)",
+    `${((100 * median(warm)) / first).toFixed(2)} %`,
+  );
   line("no-change re-sync without state / first sync", `${((100 * cold) / first).toFixed(1)} %`);
   warm = [];
 }

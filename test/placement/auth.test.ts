@@ -4,7 +4,14 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AuthConfigError, cloudsYamlPaths, connectPlacement, KeystoneSession, loadCloudConfig, tokenRequestBody } from "../../provider/placement/auth";
+import {
+  AuthConfigError,
+  cloudsYamlPaths,
+  connectPlacement,
+  KeystoneSession,
+  loadCloudConfig,
+  tokenRequestBody,
+} from "../../provider/placement/auth";
 
 /**
  * A small Keystone v3 on 127.0.0.1: `POST /v3/auth/tokens` accepts user `ops`/`pw` in project
@@ -24,13 +31,30 @@ beforeAll(async () => {
     req.on("data", (c: Buffer) => (body += c.toString()));
     req.on("end", () => {
       if (req.method === "POST" && req.url === "/v3/auth/tokens") {
-        const parsed = JSON.parse(body) as { auth: { identity: { password?: { user: { name: string; password: string } }; application_credential?: { id: string; secret: string } } } };
+        const parsed = JSON.parse(body) as {
+          auth: {
+            identity: {
+              password?: { user: { name: string; password: string } };
+              application_credential?: { id: string; secret: string };
+            };
+          };
+        };
         bodies.push(parsed);
         const id = parsed.auth.identity;
-        const ok = (id.password?.user.name === "ops" && id.password.user.password === "pw") || (id.application_credential?.id === "ac-1" && id.application_credential.secret === "s3cret");
+        const ok =
+          (id.password?.user.name === "ops" && id.password.user.password === "pw") ||
+          (id.application_credential?.id === "ac-1" && id.application_credential.secret === "s3cret");
         if (!ok) {
           res.writeHead(401, { "content-type": "application/json" });
-          res.end(JSON.stringify({ error: { code: 401, message: "The request you have made requires authentication.", title: "Unauthorized" } }));
+          res.end(
+            JSON.stringify({
+              error: {
+                code: 401,
+                message: "The request you have made requires authentication.",
+                title: "Unauthorized",
+              },
+            }),
+          );
           return;
         }
         const token = `tok-${++issued}`;
@@ -41,7 +65,10 @@ beforeAll(async () => {
             token: {
               expires_at: "2999-01-01T00:00:00.000000Z",
               catalog: [
-                { type: "identity", endpoints: [{ interface: "public", region_id: "r1", url: `${base}/v3` }] },
+                {
+                  type: "identity",
+                  endpoints: [{ interface: "public", region_id: "r1", url: `${base}/v3` }],
+                },
                 {
                   type: "placement",
                   endpoints: [
@@ -62,7 +89,13 @@ beforeAll(async () => {
         return;
       }
       res.writeHead(401, { "content-type": "application/json" });
-      res.end(JSON.stringify({ errors: [{ status: 401, title: "Unauthorized", detail: "bad token", code: "placement.undefined_code" }] }));
+      res.end(
+        JSON.stringify({
+          errors: [
+            { status: 401, title: "Unauthorized", detail: "bad token", code: "placement.undefined_code" },
+          ],
+        }),
+      );
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -108,8 +141,14 @@ function cloudsYaml(): string {
 
 describe("OpenStack auth for the Placement client", () => {
   it("searches clouds.yaml where openstacksdk does, OS_CLIENT_CONFIG_FILE first", () => {
-    expect(cloudsYamlPaths({ env: {}, cwd: "/w", home: "/h" })).toEqual(["/w/clouds.yaml", "/h/.config/openstack/clouds.yaml", "/etc/openstack/clouds.yaml"]);
-    expect(cloudsYamlPaths({ env: { OS_CLIENT_CONFIG_FILE: "/x/c.yaml" }, cwd: "/w", home: "/h" })[0]).toBe("/x/c.yaml");
+    expect(cloudsYamlPaths({ env: {}, cwd: "/w", home: "/h" })).toEqual([
+      "/w/clouds.yaml",
+      "/h/.config/openstack/clouds.yaml",
+      "/etc/openstack/clouds.yaml",
+    ]);
+    expect(cloudsYamlPaths({ env: { OS_CLIENT_CONFIG_FILE: "/x/c.yaml" }, cwd: "/w", home: "/h" })[0]).toBe(
+      "/x/c.yaml",
+    );
   });
 
   it("reads a password cloud from ~/.config/openstack/clouds.yaml and builds Keystone's project-scoped password body", () => {
@@ -119,7 +158,10 @@ describe("OpenStack auth for the Placement client", () => {
     expect(config.source).toBe(`clouds.yaml ${join(home, ".config/openstack/clouds.yaml")} (cloud \`prod\`)`);
     expect(tokenRequestBody(config)).toEqual({
       auth: {
-        identity: { methods: ["password"], password: { user: { name: "ops", domain: { name: "Default" }, password: "pw" } } },
+        identity: {
+          methods: ["password"],
+          password: { user: { name: "ops", domain: { name: "Default" }, password: "pw" } },
+        },
         scope: { project: { name: "infra", domain: { name: "Default" } } },
       },
     });
@@ -129,19 +171,37 @@ describe("OpenStack auth for the Placement client", () => {
 
   it("reads OS_* variables when no cloud is named, application credentials included", () => {
     const config = loadCloudConfig({
-      env: { OS_AUTH_URL: `${base}/v3`, OS_APPLICATION_CREDENTIAL_ID: "ac-1", OS_APPLICATION_CREDENTIAL_SECRET: "s3cret", OS_INTERFACE: "internalURL" },
+      env: {
+        OS_AUTH_URL: `${base}/v3`,
+        OS_APPLICATION_CREDENTIAL_ID: "ac-1",
+        OS_APPLICATION_CREDENTIAL_SECRET: "s3cret",
+        OS_INTERFACE: "internalURL",
+      },
       cwd: "/nonexistent",
       home: "/nonexistent",
     });
     expect(config.authType).toBe("v3applicationcredential");
     expect(config.interface).toBe("internal");
-    expect(tokenRequestBody(config)).toEqual({ auth: { identity: { methods: ["application_credential"], application_credential: { id: "ac-1", secret: "s3cret" } } } });
+    expect(tokenRequestBody(config)).toEqual({
+      auth: {
+        identity: {
+          methods: ["application_credential"],
+          application_credential: { id: "ac-1", secret: "s3cret" },
+        },
+      },
+    });
   });
 
   it.each([
-    [{ cloud: "nope", env: {}, cwd: "/nonexistent", home: "/nonexistent" }, "cloud `nope`: no clouds.yaml found (looked in /nonexistent/clouds.yaml, /nonexistent/.config/openstack/clouds.yaml, /etc/openstack/clouds.yaml)"],
+    [
+      { cloud: "nope", env: {}, cwd: "/nonexistent", home: "/nonexistent" },
+      "cloud `nope`: no clouds.yaml found (looked in /nonexistent/clouds.yaml, /nonexistent/.config/openstack/clouds.yaml, /etc/openstack/clouds.yaml)",
+    ],
     [{ env: {}, cwd: "/nonexistent", home: "/nonexistent" }, "no OpenStack credentials: set `OS_CLOUD`"],
-    [{ env: { OS_AUTH_URL: "http://k" }, cwd: "/nonexistent", home: "/nonexistent" }, "`OS_*` variables: missing `username (or user_id)`, `password`; add them or set the `OS_*` variables"],
+    [
+      { env: { OS_AUTH_URL: "http://k" }, cwd: "/nonexistent", home: "/nonexistent" },
+      "`OS_*` variables: missing `username (or user_id)`, `password`; add them or set the `OS_*` variables",
+    ],
   ])("explains what is missing: %j", (lookup, message) => {
     expect(() => loadCloudConfig(lookup)).toThrow(AuthConfigError);
     expect(() => loadCloudConfig(lookup)).toThrow(message);
@@ -149,7 +209,9 @@ describe("OpenStack auth for the Placement client", () => {
 
   it("names the clouds a clouds.yaml has when the asked one is not there", () => {
     const cwd = dirWith({ "clouds.yaml": cloudsYaml() });
-    expect(() => loadCloudConfig({ cloud: "staging", env: {}, cwd, home: "/nonexistent" })).toThrow(`cloud \`staging\` is not in ${join(cwd, "clouds.yaml")} (clouds there: appcred, prod)`);
+    expect(() => loadCloudConfig({ cloud: "staging", env: {}, cwd, home: "/nonexistent" })).toThrow(
+      `cloud \`staging\` is not in ${join(cwd, "clouds.yaml")} (clouds there: appcred, prod)`,
+    );
     rmSync(cwd, { recursive: true });
   });
 
@@ -166,24 +228,46 @@ describe("OpenStack auth for the Placement client", () => {
 
   it("uses the interface and region of the cloud for application credentials", async () => {
     const dir = dirWith({ "c.yaml": cloudsYaml() });
-    const session = new KeystoneSession(loadCloudConfig({ cloud: "appcred", env: { OS_CLIENT_CONFIG_FILE: join(dir, "c.yaml") }, cwd: "/nonexistent", home: "/nonexistent" }));
+    const session = new KeystoneSession(
+      loadCloudConfig({
+        cloud: "appcred",
+        env: { OS_CLIENT_CONFIG_FILE: join(dir, "c.yaml") },
+        cwd: "/nonexistent",
+        home: "/nonexistent",
+      }),
+    );
     expect(await session.endpoint()).toBe(`${base}/internal`);
-    await expect(session.endpoint("compute")).rejects.toThrow("no `compute` endpoint for interface `internal` in region `r1` in the catalog (services: identity, placement)");
+    await expect(session.endpoint("compute")).rejects.toThrow(
+      "no `compute` endpoint for interface `internal` in region `r1` in the catalog (services: identity, placement)",
+    );
     rmSync(dir, { recursive: true });
   });
 
   it("says Keystone refused the credentials, and which cloud they came from", async () => {
-    const session = new KeystoneSession(loadCloudConfig({ env: { OS_AUTH_URL: base, OS_USERNAME: "ops", OS_PASSWORD: "wrong", OS_PROJECT_NAME: "infra" }, cwd: "/nonexistent", home: "/nonexistent" }));
-    await expect(session.token()).rejects.toThrow("Keystone refused password auth for `OS_*` variables: 401 The request you have made requires authentication.");
+    const session = new KeystoneSession(
+      loadCloudConfig({
+        env: { OS_AUTH_URL: base, OS_USERNAME: "ops", OS_PASSWORD: "wrong", OS_PROJECT_NAME: "infra" },
+        cwd: "/nonexistent",
+        home: "/nonexistent",
+      }),
+    );
+    await expect(session.token()).rejects.toThrow(
+      "Keystone refused password auth for `OS_*` variables: 401 The request you have made requires authentication.",
+    );
   });
 
   it("authenticates again when the token is within a minute of expiring", async () => {
     const env = { OS_AUTH_URL: base, OS_USERNAME: "ops", OS_PASSWORD: "pw", OS_PROJECT_NAME: "infra" };
-    const fresh = new KeystoneSession(loadCloudConfig({ env, cwd: "/nonexistent", home: "/nonexistent" }), { now: () => Date.parse("2998-12-31T23:58:00Z") });
+    const fresh = new KeystoneSession(loadCloudConfig({ env, cwd: "/nonexistent", home: "/nonexistent" }), {
+      now: () => Date.parse("2998-12-31T23:58:00Z"),
+    });
     const first = await fresh.token();
     expect(await fresh.token()).toBe(first);
     expect(fresh.issued).toBe(1);
-    const expiring = new KeystoneSession(loadCloudConfig({ env, cwd: "/nonexistent", home: "/nonexistent" }), { now: () => Date.parse("2998-12-31T23:59:30Z") });
+    const expiring = new KeystoneSession(
+      loadCloudConfig({ env, cwd: "/nonexistent", home: "/nonexistent" }),
+      { now: () => Date.parse("2998-12-31T23:59:30Z") },
+    );
     const a = await expiring.token();
     const b = await expiring.token();
     expect(a).not.toBe(b);

@@ -1,7 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FleetSpec, PlanResult, PoolSpec } from "../../core/types";
 import { claimAllocations, candidateQuery, type ClaimReport } from "../../provider/placement/claim";
-import { claimUserId, consumerUuid, poolAggregate, projectId, providerUuid } from "../../provider/placement/ids";
+import {
+  claimUserId,
+  consumerUuid,
+  poolAggregate,
+  projectId,
+  providerUuid,
+} from "../../provider/placement/ids";
 import { reconcileFleet } from "../../provider/placement/reconcile";
 import { syncFleet } from "../../provider/placement/sync";
 import { countingClient, planOk } from "./helpers";
@@ -18,7 +24,12 @@ afterAll(async () => {
 /** The owning fleet: pool `fw` of 5 devices with 2 slots each (10 slots). */
 const infra: FleetSpec = {
   templates: {
-    fw: { driver: "docker", capacity: { CUSTOM_SERVICE_SLOT: 2 }, traits: ["CUSTOM_FW", "HW_NIC_SRIOV"], docker: { image: "vyos:1.4" } },
+    fw: {
+      driver: "docker",
+      capacity: { CUSTOM_SERVICE_SLOT: 2 },
+      traits: ["CUSTOM_FW", "HW_NIC_SRIOV"],
+      docker: { image: "vyos:1.4" },
+    },
   },
   pools: { fw: { template: "fw", size: 5 } },
   allocations: {},
@@ -31,8 +42,20 @@ function claimer(i: number): FleetSpec {
     templates: infra.templates,
     pools: { fw: external },
     allocations: {
-      [`c${i}-a`]: { tenant: `tenant-${i}`, pools: ["fw"], demand: { CUSTOM_SERVICE_SLOT: 1 }, require: ["HW_NIC_SRIOV"], forbid: ["CUSTOM_LEGACY"] },
-      [`c${i}-b`]: { tenant: `tenant-${i}`, pools: ["fw"], demand: { CUSTOM_SERVICE_SLOT: 1 }, require: ["HW_NIC_SRIOV"], forbid: ["CUSTOM_LEGACY"] },
+      [`c${i}-a`]: {
+        tenant: `tenant-${i}`,
+        pools: ["fw"],
+        demand: { CUSTOM_SERVICE_SLOT: 1 },
+        require: ["HW_NIC_SRIOV"],
+        forbid: ["CUSTOM_LEGACY"],
+      },
+      [`c${i}-b`]: {
+        tenant: `tenant-${i}`,
+        pools: ["fw"],
+        demand: { CUSTOM_SERVICE_SLOT: 1 },
+        require: ["HW_NIC_SRIOV"],
+        forbid: ["CUSTOM_LEGACY"],
+      },
     },
   };
 }
@@ -72,7 +95,10 @@ describe("claims from a pool another fleet owns, through a real Placement", () =
     const puts: string[] = [];
     const results = await Promise.all(
       Array.from({ length: LEDGERS }, (_, i) =>
-        claimAllocations(countingClient(server.url, { onRequest: (m, p) => (m === "PUT" ? puts.push(p) : 0) }).client, { fleet: `team-${i}`, spec: claimer(i), requests: [`c${i}-a`, `c${i}-b`], maxAttempts: 40 }),
+        claimAllocations(
+          countingClient(server.url, { onRequest: (m, p) => (m === "PUT" ? puts.push(p) : 0) }).client,
+          { fleet: `team-${i}`, spec: claimer(i), requests: [`c${i}-a`, `c${i}-b`], maxAttempts: 40 },
+        ),
       ),
     );
     reports.push(...results);
@@ -99,7 +125,9 @@ describe("claims from a pool another fleet owns, through a real Placement", () =
     for (let i = 0; i < LEDGERS; i++) {
       for (const [name, g] of Object.entries(results[i].granted)) {
         const a = await client.getConsumerAllocations(consumerUuid(`team-${i}`, name));
-        expect(a.allocations).toEqual({ [g.provider]: { generation: expect.any(Number) as number, resources: { CUSTOM_SERVICE_SLOT: 1 } } });
+        expect(a.allocations).toEqual({
+          [g.provider]: { generation: expect.any(Number) as number, resources: { CUSTOM_SERVICE_SLOT: 1 } },
+        });
         expect(a.project_id).toBe(projectId(`tenant-${i}`));
         expect(a.user_id).toBe(claimUserId(`team-${i}`));
       }
@@ -109,7 +137,11 @@ describe("claims from a pool another fleet owns, through a real Placement", () =
   it("keeps granted claims without writing when a ledger claims again", async () => {
     const i = reports.findIndex((r) => Object.keys(r.granted).length > 0);
     const again = countingClient(server.url);
-    const report = await claimAllocations(again.client, { fleet: `team-${i}`, spec: claimer(i), requests: Object.keys(reports[i].granted) });
+    const report = await claimAllocations(again.client, {
+      fleet: `team-${i}`,
+      spec: claimer(i),
+      requests: Object.keys(reports[i].granted),
+    });
     expect(Object.values(report.granted).every((g) => g.kept)).toBe(true);
     expect(again.writes()).toBe(0);
   });
@@ -120,11 +152,21 @@ describe("claims from a pool another fleet owns, through a real Placement", () =
     const released = Object.keys(reports[winner].granted)[0];
     const freed = reports[winner].granted[released].device;
     const { client } = countingClient(server.url);
-    const r1 = await claimAllocations(client, { fleet: `team-${winner}`, spec: claimer(winner), requests: [], release: [released] });
+    const r1 = await claimAllocations(client, {
+      fleet: `team-${winner}`,
+      spec: claimer(winner),
+      requests: [],
+      release: [released],
+    });
     expect(r1.released).toEqual([released]);
     const retry = Object.keys(reports[loser].refused)[0];
     const planned = freed === "fw-0" ? "fw-1" : "fw-0";
-    const r2 = await claimAllocations(client, { fleet: `team-${loser}`, spec: claimer(loser), requests: [retry], planned: { [retry]: planned } });
+    const r2 = await claimAllocations(client, {
+      fleet: `team-${loser}`,
+      spec: claimer(loser),
+      requests: [retry],
+      planned: { [retry]: planned },
+    });
     expect(r2.refused).toEqual({});
     expect(r2.granted[retry]).toEqual({
       fleet: "infra",
@@ -140,17 +182,34 @@ describe("claims from a pool another fleet owns, through a real Placement", () =
   it("refuses without asking for candidates when no device can match the traits, and says why", async () => {
     const spec = claimer(99);
     spec.allocations = {
-      unknown: { tenant: "t", pools: ["fw"], demand: { CUSTOM_SERVICE_SLOT: 1 }, require: ["CUSTOM_NO_SUCH_TRAIT"] },
-      conflict: { tenant: "t", pools: ["fw"], demand: { CUSTOM_SERVICE_SLOT: 1 }, forbid: ["CUSTOM_FW"], requireAny: [["CUSTOM_FW"]] },
+      unknown: {
+        tenant: "t",
+        pools: ["fw"],
+        demand: { CUSTOM_SERVICE_SLOT: 1 },
+        require: ["CUSTOM_NO_SUCH_TRAIT"],
+      },
+      conflict: {
+        tenant: "t",
+        pools: ["fw"],
+        demand: { CUSTOM_SERVICE_SLOT: 1 },
+        forbid: ["CUSTOM_FW"],
+        requireAny: [["CUSTOM_FW"]],
+      },
       nowhere: { tenant: "t", demand: { CUSTOM_SERVICE_SLOT: 1 }, pools: [] },
     };
     const counting = countingClient(server.url);
-    const report = await claimAllocations(counting.client, { fleet: "team-99", spec, requests: ["conflict", "nowhere", "unknown", "missing"] });
+    const report = await claimAllocations(counting.client, {
+      fleet: "team-99",
+      spec,
+      requests: ["conflict", "nowhere", "unknown", "missing"],
+    });
     expect(report.granted).toEqual({});
     expect(report.refused).toEqual({
-      conflict: "allocation `conflict` needs 1 CUSTOM_SERVICE_SLOT with no trait CUSTOM_FW, one of CUSTOM_FW from pool `fw` (fleet `infra`); no provider can match: the allocation forbids a trait it also requires; fix `allocations.conflict`",
+      conflict:
+        "allocation `conflict` needs 1 CUSTOM_SERVICE_SLOT with no trait CUSTOM_FW, one of CUSTOM_FW from pool `fw` (fleet `infra`); no provider can match: the allocation forbids a trait it also requires; fix `allocations.conflict`",
       missing: "allocation `missing` is not in the spec; add it under `allocations`",
-      nowhere: "allocation `nowhere` has no external pool to claim from; list one in `allocations.nowhere.pools` or give a pool an `external` block",
+      nowhere:
+        "allocation `nowhere` has no external pool to claim from; list one in `allocations.nowhere.pools` or give a pool an `external` block",
       unknown:
         "allocation `unknown` needs 1 CUSTOM_SERVICE_SLOT with trait CUSTOM_NO_SUCH_TRAIT from pool `fw` (fleet `infra`); no provider can match: Placement does not know trait(s) CUSTOM_NO_SUCH_TRAIT; check the trait names or register them on the owning fleet's devices",
     });
@@ -172,12 +231,20 @@ describe("claims from a pool another fleet owns, through a real Placement", () =
     // Free one slot of the shared pool (a grant not released before): it is the only room left.
     const winner = reports.findLastIndex((r) => Object.keys(r.granted).length > 0);
     const [name, grant] = Object.entries(reports[winner].granted).at(-1)!;
-    await claimAllocations(client, { fleet: `team-${winner}`, spec: claimer(winner), requests: [], release: [name] });
+    await claimAllocations(client, {
+      fleet: `team-${winner}`,
+      spec: claimer(winner),
+      requests: [],
+      release: [name],
+    });
     const full = grant.device === "fw-1" ? "fw-2" : "fw-1";
 
     const spec: FleetSpec = {
       templates: infra.templates,
-      pools: { own: { template: "fw", size: 1 }, shared: { template: "fw", external: { fleet: "infra", pool: "fw" } } as PoolSpec },
+      pools: {
+        own: { template: "fw", size: 1 },
+        shared: { template: "fw", external: { fleet: "infra", pool: "fw" } } as PoolSpec,
+      },
       allocations: {
         "own-a": { tenant: "blue", pools: ["own"], demand: { CUSTOM_SERVICE_SLOT: 2 } },
         "ext-a": { tenant: "blue", pools: ["shared"], demand: { CUSTOM_SERVICE_SLOT: 1 } },
@@ -214,6 +281,8 @@ describe("claims from a pool another fleet owns, through a real Placement", () =
         { allocation: refused, planned: full, placed: null, reason: report.claims.refused[refused] },
       ].sort((a, b) => a.allocation.localeCompare(b.allocation)),
     );
-    expect(report.claims.refused[refused]).toMatch(/^allocation `ext-[ab]` needs 1 CUSTOM_SERVICE_SLOT from pool `shared` \(fleet `infra`\); Placement has no provider there/);
+    expect(report.claims.refused[refused]).toMatch(
+      /^allocation `ext-[ab]` needs 1 CUSTOM_SERVICE_SLOT from pool `shared` \(fleet `infra`\); Placement has no provider there/,
+    );
   });
 });

@@ -50,7 +50,10 @@ const traitSet = fc.subarray([...TRAITS]);
 const fleetArb: fc.Arbitrary<FleetSpec> = fc
   .array(
     fc.record({
-      capacity: fc.record({ CUSTOM_SERVICE_SLOT: inventory, CUSTOM_THROUGHPUT_MBPS: fc.option(inventory, { nil: undefined }) }),
+      capacity: fc.record({
+        CUSTOM_SERVICE_SLOT: inventory,
+        CUSTOM_THROUGHPUT_MBPS: fc.option(inventory, { nil: undefined }),
+      }),
       traits: traitSet,
       size: fc.integer({ min: 1, max: 3 }),
       zones: fc.constantFrom<string[] | undefined>(undefined, ["az1"], ["az1", "az2"]),
@@ -61,9 +64,14 @@ const fleetArb: fc.Arbitrary<FleetSpec> = fc
     const spec: FleetSpec = { templates: {}, pools: {}, allocations: {} };
     pools.forEach((p, i) => {
       const capacity: Record<string, InventorySpec> = { CUSTOM_SERVICE_SLOT: p.capacity.CUSTOM_SERVICE_SLOT };
-      if (p.capacity.CUSTOM_THROUGHPUT_MBPS !== undefined) capacity.CUSTOM_THROUGHPUT_MBPS = p.capacity.CUSTOM_THROUGHPUT_MBPS;
+      if (p.capacity.CUSTOM_THROUGHPUT_MBPS !== undefined)
+        capacity.CUSTOM_THROUGHPUT_MBPS = p.capacity.CUSTOM_THROUGHPUT_MBPS;
       spec.templates[`t${i}`] = { driver: "docker", capacity, traits: p.traits, docker: { image: "x" } };
-      spec.pools[`p${i}`] = { template: `t${i}`, size: p.size, ...(p.zones === undefined ? {} : { zones: p.zones }) };
+      spec.pools[`p${i}`] = {
+        template: `t${i}`,
+        size: p.size,
+        ...(p.zones === undefined ? {} : { zones: p.zones }),
+      };
     });
     return spec;
   });
@@ -88,7 +96,10 @@ const requestArb: fc.Arbitrary<AllocationSpec> = fc
   .map((r) => {
     const out: AllocationSpec = {
       tenant: "t",
-      demand: r.mbps === undefined ? { CUSTOM_SERVICE_SLOT: r.slots } : { CUSTOM_SERVICE_SLOT: r.slots, CUSTOM_THROUGHPUT_MBPS: r.mbps },
+      demand:
+        r.mbps === undefined
+          ? { CUSTOM_SERVICE_SLOT: r.slots }
+          : { CUSTOM_SERVICE_SLOT: r.slots, CUSTOM_THROUGHPUT_MBPS: r.mbps },
       require: r.require,
       forbid: r.forbid.filter((t) => !r.require.includes(t)),
       requireAny: r.requireAny === undefined ? [] : [r.requireAny],
@@ -101,11 +112,22 @@ const requestArb: fc.Arbitrary<AllocationSpec> = fc
 /** A plan result with the given pool sizes and no placements: what sync needs to register devices. */
 function devicesOnly(spec: FleetSpec): PlanResult {
   const pools: PlanResult["pools"] = {};
-  for (const d of buildDevices(spec, Object.fromEntries(Object.entries(spec.pools).map(([p, s]) => [p, s.size ?? 0])))) {
+  for (const d of buildDevices(
+    spec,
+    Object.fromEntries(Object.entries(spec.pools).map(([p, s]) => [p, s.size ?? 0])),
+  )) {
     pools[d.pool] ??= { template: spec.pools[d.pool].template, devices: [], needed: 0, standby: 0 };
     pools[d.pool].devices.push(d.name);
   }
-  return { ok: true, errors: [], pools, devices: {}, placements: {}, changes: [], ledger: { version: 1, pools: {}, placements: {} } };
+  return {
+    ok: true,
+    errors: [],
+    pools,
+    devices: {},
+    placements: {},
+    changes: [],
+    ledger: { version: 1, pools: {}, placements: {} },
+  };
 }
 
 let run = 0;
@@ -117,28 +139,37 @@ describe("core candidates against Placement's allocation candidates", () => {
     await fc.assert(
       fc.asyncProperty(
         fleetArb,
-        fc.array(fc.tuple(fc.nat(), fc.constantFrom(...RCS), fc.integer({ min: 1, max: 3 })), { maxLength: 6 }),
+        fc.array(fc.tuple(fc.nat(), fc.constantFrom(...RCS), fc.integer({ min: 1, max: 3 })), {
+          maxLength: 6,
+        }),
         fc.array(requestArb, { minLength: 3, maxLength: 3 }),
         async (spec, usage, requests) => {
           const fleet = `diff${run++}`;
           await syncFleet(client, { fleet, spec, result: devicesOnly(spec) });
-          const devices = buildDevices(spec, Object.fromEntries(Object.entries(spec.pools).map(([p, s]) => [p, s.size ?? 0])));
+          const devices = buildDevices(
+            spec,
+            Object.fromEntries(Object.entries(spec.pools).map(([p, s]) => [p, s.size ?? 0])),
+          );
           // Random usage, written straight to Placement; whatever it refuses simply does not exist.
           for (const [k, [pick, rc, amount]] of usage.entries()) {
             const d = devices[pick % devices.length];
             if (d.inventory[rc] === undefined) continue;
             await client
-              .putAllocations(`00000000-0000-4000-8000-${String(run).padStart(6, "0")}${String(k).padStart(6, "0")}`, {
-                allocations: { [providerUuid(fleet, d.name)]: { resources: { [rc]: amount } } },
-                project_id: "p",
-                user_id: "u",
-                consumer_generation: null,
-                consumer_type: "TEST",
-              })
+              .putAllocations(
+                `00000000-0000-4000-8000-${String(run).padStart(6, "0")}${String(k).padStart(6, "0")}`,
+                {
+                  allocations: { [providerUuid(fleet, d.name)]: { resources: { [rc]: amount } } },
+                  project_id: "p",
+                  user_id: "u",
+                  consumer_generation: null,
+                  consumer_type: "TEST",
+                },
+              )
               .catch(() => undefined);
           }
           const used = new Map<string, Record<string, number>>();
-          for (const d of devices) used.set(d.name, (await client.getProviderUsages(providerUuid(fleet, d.name))).usages);
+          for (const d of devices)
+            used.set(d.name, (await client.getProviderUsages(providerUuid(fleet, d.name))).usages);
           const known = new Set(await client.listTraits({ name: `in:${TRAITS.join(",")}` }));
 
           for (const req of requests) {
@@ -146,7 +177,12 @@ describe("core candidates against Placement's allocation candidates", () => {
             const core = devices
               .filter((d) => pools.includes(d.pool))
               .filter((d) => req.zone === undefined || d.zone === req.zone)
-              .filter((d) => Object.entries(req.demand).every(([rc, n]) => d.inventory[rc] !== undefined && fits(d.inventory[rc], used.get(d.name)?.[rc] ?? 0, n)))
+              .filter((d) =>
+                Object.entries(req.demand).every(
+                  ([rc, n]) =>
+                    d.inventory[rc] !== undefined && fits(d.inventory[rc], used.get(d.name)?.[rc] ?? 0, n),
+                ),
+              )
               .filter((d) => (req.require ?? []).every((t) => d.traits.includes(t)))
               .filter((d) => !(req.forbid ?? []).some((t) => d.traits.includes(t)))
               .filter((d) => (req.requireAny ?? []).every((any) => any.some((t) => d.traits.includes(t))))
@@ -160,7 +196,9 @@ describe("core candidates against Placement's allocation candidates", () => {
               const byUuid = new Map(devices.map((d) => [providerUuid(fleet, d.name), d.name]));
               placement = answer.allocation_requests
                 .map((r) => Object.keys(r.allocations))
-                .map((rps) => (rps.length === 1 ? (byUuid.get(rps[0]) ?? `foreign ${rps[0]}`) : `several ${rps.join(",")}`))
+                .map((rps) =>
+                  rps.length === 1 ? (byUuid.get(rps[0]) ?? `foreign ${rps[0]}`) : `several ${rps.join(",")}`,
+                )
                 .sort();
             }
             expect({ fleet, request: req, placement }).toEqual({ fleet, request: req, placement: core });
@@ -170,6 +208,8 @@ describe("core candidates against Placement's allocation candidates", () => {
       { numRuns: 30 },
     );
     // Every device the test registered was one of the fleets' own.
-    expect((await client.listProviders()).every((p) => ownedDevice(p.name.split("-")[0], p) !== null)).toBe(true);
+    expect((await client.listProviders()).every((p) => ownedDevice(p.name.split("-")[0], p) !== null)).toBe(
+      true,
+    );
   }, 120_000);
 });

@@ -63,7 +63,13 @@ export function firewallFleet(size: number, allocations: FleetSpec["allocations"
         driver: "docker",
         capacity: {
           CUSTOM_SERVICE_SLOT: 4,
-          CUSTOM_THROUGHPUT_MBPS: { total: 10000, reserved: 1000, maxUnit: 5000, stepSize: 100, allocationRatio: 1.5 },
+          CUSTOM_THROUGHPUT_MBPS: {
+            total: 10000,
+            reserved: 1000,
+            maxUnit: 5000,
+            stepSize: 100,
+            allocationRatio: 1.5,
+          },
         },
         traits: ["CUSTOM_FW", "HW_NIC_SRIOV"],
         tenancy: { mode: "shared", isolation: "vrf", contexts: { first: 1, last: 8 } },

@@ -59,7 +59,14 @@ describe("PlacementClient retries and timeouts", () => {
   });
 
   it("retries an idempotent request that answers 500 a bounded number of times, then says so", async () => {
-    const f = await fake((_req, res) => placementError(res, 500, "placement.undefined_code", "500 Internal Server Error\n\nboom\n\n database is locked"));
+    const f = await fake((_req, res) =>
+      placementError(
+        res,
+        500,
+        "placement.undefined_code",
+        "500 Internal Server Error\n\nboom\n\n database is locked",
+      ),
+    );
     const client = new PlacementClient({ endpoint: f.url, auth: "admin", timeoutMs: 1000, ...noJitter });
     const err = await client.getInventories("rp").catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PlacementError);
@@ -92,7 +99,13 @@ describe("PlacementClient retries and timeouts", () => {
 
   it("times out a request that never gets an answer, retries it, then gives a clear timeout error", async () => {
     const f = await fake(() => undefined); // accepts, reads, never answers
-    const client = new PlacementClient({ endpoint: f.url, auth: "admin", timeoutMs: 150, random: () => 0, retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 1 } });
+    const client = new PlacementClient({
+      endpoint: f.url,
+      auth: "admin",
+      timeoutMs: 150,
+      random: () => 0,
+      retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 1 },
+    });
     const err = await client.getProvider("rp").catch((e: unknown) => e);
     expect((err as PlacementError).kind).toBe("timeout");
     expect((err as PlacementError).message).toBe(
@@ -112,7 +125,13 @@ describe("PlacementClient retries and timeouts", () => {
 
   it("retries Placement's internal write race but not a stale generation the caller sent", async () => {
     const race = await fake((_req, res, n) => {
-      if (n === 1) return placementError(res, 409, "placement.concurrent_update", "Inventory and/or allocations changed while attempting to allocate: Another thread concurrently updated the data.");
+      if (n === 1)
+        return placementError(
+          res,
+          409,
+          "placement.concurrent_update",
+          "Inventory and/or allocations changed while attempting to allocate: Another thread concurrently updated the data.",
+        );
       res.writeHead(204);
       res.end();
     });
@@ -125,8 +144,17 @@ describe("PlacementClient retries and timeouts", () => {
     });
     expect(race.requests.length).toBe(2);
 
-    const stale = await fake((_req, res) => placementError(res, 409, "placement.concurrent_update", "409 Conflict\n\nThere was a conflict when trying to complete your request.\n\n resource provider generation conflict"));
-    const err = await new PlacementClient({ endpoint: stale.url, auth: "admin", ...noJitter }).putTraits("rp", 3, []).catch((e: unknown) => e);
+    const stale = await fake((_req, res) =>
+      placementError(
+        res,
+        409,
+        "placement.concurrent_update",
+        "409 Conflict\n\nThere was a conflict when trying to complete your request.\n\n resource provider generation conflict",
+      ),
+    );
+    const err = await new PlacementClient({ endpoint: stale.url, auth: "admin", ...noJitter })
+      .putTraits("rp", 3, [])
+      .catch((e: unknown) => e);
     expect((err as PlacementError).kind).toBe("generation-conflict");
     expect((err as PlacementError).message).toBe(
       "`PUT /resource_providers/rp/traits`: generation conflict (someone else changed it first; re-read and retry): resource provider generation conflict (409, placement.concurrent_update, request req-test, 1 attempt)",
@@ -136,7 +164,8 @@ describe("PlacementClient retries and timeouts", () => {
 
   it("authenticates again once when Placement answers 401 to a token", async () => {
     const f = await fake((req, res) => {
-      if (req.headers["x-auth-token"] !== "fresh") return placementError(res, 401, "placement.undefined_code", "expired");
+      if (req.headers["x-auth-token"] !== "fresh")
+        return placementError(res, 401, "placement.undefined_code", "expired");
       res.writeHead(200, { "content-type": "application/json" });
       res.end('{"resource_classes": [{"name": "VCPU"}]}');
     });
@@ -144,7 +173,13 @@ describe("PlacementClient retries and timeouts", () => {
     let invalidated = 0;
     const client = new PlacementClient({
       endpoint: f.url,
-      auth: { token: () => Promise.resolve(token), invalidate: () => { invalidated++; token = "fresh"; } },
+      auth: {
+        token: () => Promise.resolve(token),
+        invalidate: () => {
+          invalidated++;
+          token = "fresh";
+        },
+      },
       ...noJitter,
     });
     expect(await client.listResourceClasses()).toEqual(["VCPU"]);

@@ -14,7 +14,17 @@
  * exits, so none is ever left behind.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { accessSync, constants, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, openSync, closeSync } from "node:fs";
+import {
+  accessSync,
+  constants,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  openSync,
+  closeSync,
+} from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
@@ -51,7 +61,10 @@ function pythonOf(bin: string): string {
 
 /** serve.py beside this file, or, when running compiled from dist/test/placement, in the source tree. */
 function serveScript(): string {
-  const candidates = [join(__dirname, "serve.py"), join(__dirname, "..", "..", "..", "test", "placement", "serve.py")];
+  const candidates = [
+    join(__dirname, "serve.py"),
+    join(__dirname, "..", "..", "..", "test", "placement", "serve.py"),
+  ];
   const found = candidates.find((p) => existsSync(p));
   if (found === undefined) throw new Error(`serve.py not found (looked in ${candidates.join(", ")})`);
   return found;
@@ -135,7 +148,9 @@ export async function startPlacement(options: StartOptions = {}): Promise<Placem
     const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);
     for (;;) {
       if (proc.exitCode !== null || proc.signalCode !== null) {
-        throw new Error(`placement-api exited during start (code ${proc.exitCode}); log:\n${readFileSync(logPath, "utf8").slice(-2000)}`);
+        throw new Error(
+          `placement-api exited during start (code ${proc.exitCode}); log:\n${readFileSync(logPath, "utf8").slice(-2000)}`,
+        );
       }
       try {
         const res = await fetch(`${url}/`, { signal: AbortSignal.timeout(1000) });
@@ -146,7 +161,9 @@ export async function startPlacement(options: StartOptions = {}): Promise<Placem
       }
       if (Date.now() > deadline) {
         proc.kill("SIGKILL");
-        throw new Error(`placement-api did not answer on ${url} within ${options.readyTimeoutMs ?? 60_000} ms; log:\n${readFileSync(logPath, "utf8").slice(-2000)}`);
+        throw new Error(
+          `placement-api did not answer on ${url} within ${options.readyTimeoutMs ?? 60_000} ms; log:\n${readFileSync(logPath, "utf8").slice(-2000)}`,
+        );
       }
       await new Promise((resolve) => setTimeout(resolve, 100));
     }

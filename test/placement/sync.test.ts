@@ -2,7 +2,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FleetSpec, Ledger, PlanResult } from "../../core/types";
 import { PlacementClient } from "../../provider/placement/client";
 import { PlacementError } from "../../provider/placement/errors";
-import { consumerUuid, fleetUserId, poolAggregate, projectId, providerUuid, zoneAggregate } from "../../provider/placement/ids";
+import {
+  consumerUuid,
+  fleetUserId,
+  poolAggregate,
+  projectId,
+  providerUuid,
+  zoneAggregate,
+} from "../../provider/placement/ids";
 import { placementStatus, formatStatus } from "../../provider/placement/status";
 import { SyncError, syncFleet, type SyncState } from "../../provider/placement/sync";
 import { countingClient, firewallFleet, planOk } from "./helpers";
@@ -38,7 +45,12 @@ describe("syncFleet into a real Placement", () => {
     const report = await syncFleet(client, { fleet: "edge", spec, result });
     state = report.state;
     expect(Object.keys(state.providers)).toEqual(["fw-0", "fw-1", "fw-2"]);
-    expect(report.providers).toEqual({ created: ["fw-0", "fw-1", "fw-2"], updated: [], deleted: [], unchanged: 0 });
+    expect(report.providers).toEqual({
+      created: ["fw-0", "fw-1", "fw-2"],
+      updated: [],
+      deleted: [],
+      unchanged: 0,
+    });
     expect(report.consumers).toEqual({ written: ["t1-fw", "t2-fw", "t3-fw"], deleted: [], unchanged: 0 });
     // 2 custom classes + 1 custom trait, 3 providers x 4 writes, and the allocations in one bulk POST.
     expect(counts.POST).toBe(3 + 1);
@@ -48,11 +60,27 @@ describe("syncFleet into a real Placement", () => {
     const rp = await client.getProvider(uuid);
     expect(rp?.name).toBe("edge-fw-1");
     expect((await client.getInventories(uuid)).inventories).toEqual({
-      CUSTOM_SERVICE_SLOT: { total: 4, reserved: 0, min_unit: 1, max_unit: 2147483647, step_size: 1, allocation_ratio: 1.0 },
-      CUSTOM_THROUGHPUT_MBPS: { total: 10000, reserved: 1000, min_unit: 1, max_unit: 5000, step_size: 100, allocation_ratio: 1.5 },
+      CUSTOM_SERVICE_SLOT: {
+        total: 4,
+        reserved: 0,
+        min_unit: 1,
+        max_unit: 2147483647,
+        step_size: 1,
+        allocation_ratio: 1.0,
+      },
+      CUSTOM_THROUGHPUT_MBPS: {
+        total: 10000,
+        reserved: 1000,
+        min_unit: 1,
+        max_unit: 5000,
+        step_size: 100,
+        allocation_ratio: 1.5,
+      },
     });
     expect((await client.getTraits(uuid)).traits.sort()).toEqual(["CUSTOM_FW", "HW_NIC_SRIOV"]);
-    expect((await client.getAggregates(uuid)).aggregates.sort()).toEqual([poolAggregate("edge", "fw"), zoneAggregate("edge", "az2")].sort());
+    expect((await client.getAggregates(uuid)).aggregates.sort()).toEqual(
+      [poolAggregate("edge", "fw"), zoneAggregate("edge", "az2")].sort(),
+    );
     for (const [name, a] of Object.entries(allocations)) {
       const got = await client.getConsumerAllocations(consumerUuid("edge", name));
       expect(got.project_id).toBe(projectId(a.tenant));
@@ -82,7 +110,9 @@ describe("syncFleet into a real Placement", () => {
       "GET /resource_providers",
       "GET /resource_classes",
       "GET /traits?name=startswith%3ACUSTOM_",
-      ...["t1", "t2", "t3"].map((t) => `GET /usages?project_id=${projectId(t)}&user_id=${fleetUserId("edge")}`),
+      ...["t1", "t2", "t3"].map(
+        (t) => `GET /usages?project_id=${projectId(t)}&user_id=${fleetUserId("edge")}`,
+      ),
     ]);
   });
 
@@ -107,7 +137,12 @@ describe("syncFleet into a real Placement", () => {
     const spec = firewallFleet(3, allocations);
     const { client } = countingClient(server.url);
     const progress: number[] = [];
-    const status = await placementStatus(client, { fleet: "edge", spec, result: planNext(spec), onProgress: (done) => progress.push(done) });
+    const status = await placementStatus(client, {
+      fleet: "edge",
+      spec,
+      result: planNext(spec),
+      onProgress: (done) => progress.push(done),
+    });
     expect(status.inSync).toBe(true);
     expect(status.providers.ok).toBe(3);
     expect(status.consumers.ok).toBe(3);
@@ -142,7 +177,9 @@ describe("syncFleet into a real Placement", () => {
     const report = await syncFleet(client, { fleet: "edge", spec, result, previous: state });
     expect(report.providers.updated).toEqual(["fw-0"]);
     expect(report.consumers.written).toEqual(["t2-fw"]);
-    expect(Object.keys((await client.getConsumerAllocations(moved)).allocations)).toEqual(Object.keys(before.allocations));
+    expect(Object.keys((await client.getConsumerAllocations(moved)).allocations)).toEqual(
+      Object.keys(before.allocations),
+    );
     expect((await placementStatus(client, { fleet: "edge", spec, result })).inSync).toBe(true);
     state = report.state;
   });
@@ -159,8 +196,15 @@ describe("syncFleet into a real Placement", () => {
     expect(counts.PUT).toBe(3);
     expect(counts.POST + counts.DELETE).toBe(0);
     expect(log.filter((l) => l.startsWith("PUT")).every((l) => l.endsWith("/inventories"))).toBe(true);
-    expect((await client.getInventories(providerUuid("edge", "fw-2"))).inventories.CUSTOM_SERVICE_SLOT).toEqual({
-      total: 6, reserved: 0, min_unit: 1, max_unit: 4, step_size: 1, allocation_ratio: 1.0,
+    expect(
+      (await client.getInventories(providerUuid("edge", "fw-2"))).inventories.CUSTOM_SERVICE_SLOT,
+    ).toEqual({
+      total: 6,
+      reserved: 0,
+      min_unit: 1,
+      max_unit: 4,
+      step_size: 1,
+      allocation_ratio: 1.0,
     });
   });
 
@@ -169,7 +213,11 @@ describe("syncFleet into a real Placement", () => {
     spec.templates.fw.capacity.CUSTOM_SERVICE_SLOT = { total: 6, maxUnit: 4 };
     spec.pools.fw.size = 2;
     const result = planNext(spec);
-    expect(Object.values(result.placements).map((p) => p.device).sort()).toEqual(["fw-0", "fw-1"]);
+    expect(
+      Object.values(result.placements)
+        .map((p) => p.device)
+        .sort(),
+    ).toEqual(["fw-0", "fw-1"]);
     const { client } = countingClient(server.url);
     const report = await syncFleet(client, { fleet: "edge", spec, result, previous: state });
     state = report.state;
@@ -178,7 +226,9 @@ describe("syncFleet into a real Placement", () => {
     expect(await client.getProvider(providerUuid("edge", "fw-2"))).toBeNull();
     expect((await client.getConsumerAllocations(consumerUuid("edge", "t2-fw"))).allocations).toEqual({});
     for (const [name, p] of Object.entries(result.placements)) {
-      expect(Object.keys((await client.getProviderAllocations(providerUuid("edge", p.device))).allocations)).toEqual([consumerUuid("edge", name)]);
+      expect(
+        Object.keys((await client.getProviderAllocations(providerUuid("edge", p.device))).allocations),
+      ).toEqual([consumerUuid("edge", name)]);
     }
   });
 
@@ -195,7 +245,9 @@ describe("syncFleet into a real Placement", () => {
     const spec = firewallFleet(1, { "t1-fw": allocations["t1-fw"], "t3-fw": allocations["t3-fw"] });
     spec.templates.fw.capacity.CUSTOM_SERVICE_SLOT = { total: 6, maxUnit: 4 };
     const result = planNext(spec);
-    const err = await syncFleet(client, { fleet: "edge", spec, result, previous: state }).catch((e: unknown) => e);
+    const err = await syncFleet(client, { fleet: "edge", spec, result, previous: state }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(SyncError);
     const message = (err as SyncError).message;
     expect(message).toContain(
@@ -208,8 +260,18 @@ describe("syncFleet into a real Placement", () => {
 
     const status = await placementStatus(client, { fleet: "edge", spec, result });
     expect(status.providers.extra).toEqual(["fw-1"]);
-    expect(status.foreign).toEqual([{ device: "fw-1", consumer: foreign, projectId: "nova-project", userId: "nova-user", resources: { CUSTOM_SERVICE_SLOT: 1 } }]);
-    expect(formatStatus(status)).toContain(`fw-1: consumer ${foreign} (project nova-project, user nova-user) uses 1 CUSTOM_SERVICE_SLOT`);
+    expect(status.foreign).toEqual([
+      {
+        device: "fw-1",
+        consumer: foreign,
+        projectId: "nova-project",
+        userId: "nova-user",
+        resources: { CUSTOM_SERVICE_SLOT: 1 },
+      },
+    ]);
+    expect(formatStatus(status)).toContain(
+      `fw-1: consumer ${foreign} (project nova-project, user nova-user) uses 1 CUSTOM_SERVICE_SLOT`,
+    );
 
     // Once the foreign consumer is gone, the same sync deletes the device.
     await client.deleteAllocations(foreign);
@@ -239,7 +301,9 @@ describe("syncFleet into a real Placement", () => {
   });
 
   it("reports a refused allocation write with Placement's reason and keeps the others", async () => {
-    const spec = firewallFleet(2, { big: { tenant: "t9", demand: { CUSTOM_SERVICE_SLOT: 1, CUSTOM_THROUGHPUT_MBPS: 100 } } });
+    const spec = firewallFleet(2, {
+      big: { tenant: "t9", demand: { CUSTOM_SERVICE_SLOT: 1, CUSTOM_THROUGHPUT_MBPS: 100 } },
+    });
     spec.templates.fw.capacity.CUSTOM_SERVICE_SLOT = { total: 6, maxUnit: 4 };
     const result = planNext(spec);
     spec.allocations!.big.demand.CUSTOM_THROUGHPUT_MBPS = 150; // changed after planning: only Placement sees it
@@ -248,7 +312,9 @@ describe("syncFleet into a real Placement", () => {
     const err = await syncFleet(client, { fleet: "edge", spec, result }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SyncError);
     const failed = (err as SyncError).failed;
-    expect(failed.map((f) => f.what)).toEqual([`write allocation \`big\` on \`${result.placements.big.device}\``]);
+    expect(failed.map((f) => f.what)).toEqual([
+      `write allocation \`big\` on \`${result.placements.big.device}\``,
+    ]);
     expect(failed[0].error).toContain("inventory constraint violated (min_unit, max_unit or step_size)");
     expect(failed[0].error).toContain("The requested amount would violate inventory constraints.");
     expect((err as SyncError).partial.consumers.deleted.length).toBe(2);
@@ -263,7 +329,10 @@ describe("syncFleet racing another writer", () => {
     override async putTraits(uuid: string, generation: number, traits: string[]): Promise<number> {
       if (this.meddled++ === 0) {
         const cur = await this.getAggregates(uuid);
-        await super.putAggregates(uuid, cur.generation, [...cur.aggregates, "00000000-0000-4000-8000-00000000beef"]);
+        await super.putAggregates(uuid, cur.generation, [
+          ...cur.aggregates,
+          "00000000-0000-4000-8000-00000000beef",
+        ]);
       }
       return super.putTraits(uuid, generation, traits);
     }
@@ -282,6 +351,8 @@ describe("syncFleet racing another writer", () => {
     expect(meddling.meddled).toBe(2);
     expect(report.providers.updated).toEqual(["fw-1"]);
     expect((await client.getTraits(uuid)).traits.sort()).toEqual(["CUSTOM_FW", "HW_NIC_SRIOV"]);
-    expect((await client.getAggregates(uuid)).aggregates.sort()).toEqual([poolAggregate("meddle", "fw"), zoneAggregate("meddle", "az2")].sort());
+    expect((await client.getAggregates(uuid)).aggregates.sort()).toEqual(
+      [poolAggregate("meddle", "fw"), zoneAggregate("meddle", "az2")].sort(),
+    );
   });
 });
