@@ -172,7 +172,15 @@ export async function syncFleet(client: PlacementClient, options: SyncOptions): 
     if (device !== null) owned.set(device, rec);
   }
   const desiredByDevice = new Map(desired.providers.map((p) => [p.device, p]));
-  const digests = new Map(desired.providers.map((p) => [p.device, providerDigest(p, desired.consumers)]));
+  const consumersOn = new Map<string, DesiredConsumer[]>();
+  for (const c of desired.consumers) {
+    const list = consumersOn.get(c.provider) ?? [];
+    list.push(c);
+    consumersOn.set(c.provider, list);
+  }
+  const digests = new Map(
+    desired.providers.map((p) => [p.device, providerDigest(p, consumersOn.get(p.uuid) ?? [])]),
+  );
   const previous = options.previous?.fleet === fleet ? options.previous.providers : {};
   const clean = new Set<string>();
   const toRead: string[] = [];
