@@ -6,7 +6,7 @@
  * `fleet.schema.json` (ajv, all errors); then the semantic checks of `core/validate`.
  */
 import { readFileSync } from "node:fs";
-import Ajv2020, { type ValidateFunction } from "ajv/dist/2020";
+import Ajv2020, { type ErrorObject, type ValidateFunction } from "ajv/dist/2020";
 import { parseDocument, type Document } from "yaml";
 import type { FleetSpec } from "../core/types";
 import { formatPath, parsePath, validateSpec } from "../core/validate";
@@ -19,17 +19,54 @@ import { decodeUtf8, LineIndex } from "./text";
 /** The fleet JSON Schema, as an object. */
 export const fleetSchema: Record<string, unknown> = schemaJson;
 
-let fastValidator: ValidateFunction | undefined;
-let verboseValidator: ValidateFunction | undefined;
+interface Validators {
+  /** The spec without the allocations' contents (their names are checked). */
+  shell: ValidateFunction;
+  /** One allocation. */
+  allocation: ValidateFunction;
+}
 
-/** The fast validator (no error details) for the common, valid case; the verbose one explains failures. */
-function validators(): { fast: ValidateFunction; verbose: ValidateFunction } {
-  if (!fastValidator || !verboseValidator) {
-    const options = { allErrors: true, strict: true, allowUnionTypes: true } as const;
-    fastValidator = new Ajv2020(options).compile(fleetSchema);
-    verboseValidator = new Ajv2020({ ...options, verbose: true }).compile(fleetSchema);
+let fastValidators: Validators | undefined;
+let verboseValidators: Validators | undefined;
+
+/**
+ * Allocations are validated one by one: ajv with `allErrors` concatenates the error list of
+ * each referenced schema into its caller's, which is quadratic when 100,000 allocations fail.
+ */
+function compileValidators(verbose: boolean): Validators {
+  const shellSchema = structuredClone(fleetSchema) as { properties: { allocations: Record<string, unknown> } };
+  shellSchema.properties.allocations.additionalProperties = true;
+  const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true, verbose });
+  const shell = ajv.compile(shellSchema);
+  const allocation = ajv.getSchema(`${String(fleetSchema.$id)}#/$defs/allocation`)!;
+  return { shell, allocation };
+}
+
+/** The fast validators (no error details) for the common, valid case; the verbose ones explain failures. */
+function validators(verbose: boolean): Validators {
+  if (verbose) return (verboseValidators ??= compileValidators(true));
+  return (fastValidators ??= compileValidators(false));
+}
+
+function escapePointer(key: string): string {
+  return key.replace(/~/g, "~0").replace(/\//g, "~1");
+}
+
+/** All schema errors of `data`, or `[]` when it is valid. */
+function schemaErrors(data: unknown): ErrorObject[] {
+  const allocations = typeof data === "object" && data !== null ? (data as { allocations?: unknown }).allocations : undefined;
+  const entries = typeof allocations === "object" && allocations !== null && !Array.isArray(allocations) ? Object.entries(allocations) : [];
+  const fast = validators(false);
+  if (fast.shell(data) && entries.every(([, a]) => fast.allocation(a))) return [];
+  const verbose = validators(true);
+  const errors: ErrorObject[] = [];
+  if (!verbose.shell(data)) for (const e of verbose.shell.errors ?? []) errors.push(e);
+  for (const [name, a] of entries) {
+    if (verbose.allocation(a)) continue;
+    const prefix = `/allocations/${escapePointer(name)}`;
+    for (const e of verbose.allocation.errors ?? []) errors.push({ ...e, instancePath: prefix + e.instancePath });
   }
-  return { fast: fastValidator, verbose: verboseValidator };
+  return errors;
 }
 
 /** What `checkSpec` found: the spec when there are no errors, and a way to place any spec path in the text. */
@@ -152,17 +189,14 @@ function analyze(data: unknown): RawIssue[] {
   if (data === null || data === undefined) {
     return [{ segments: [], anchor: "value", message: "the spec is empty: a fleet needs `templates` and `pools`, e.g. `templates: {}` and `pools: {}`" }];
   }
-  const { fast, verbose } = validators();
   const issues: RawIssue[] = [];
-  if (!fast(data)) {
-    verbose(data);
-    issues.push(...toRawIssues(fleetSchema, data, verbose.errors ?? []));
-  }
+  const errors = schemaErrors(data);
+  if (errors.length > 0) for (const issue of toRawIssues(fleetSchema, data, errors)) issues.push(issue);
   if (typeof data !== "object" || Array.isArray(data)) return issues;
-  const schemaPaths = issues.map((i) => formatPath(i.segments)).filter((p) => p !== "");
+  const schemaPaths = new Set(issues.filter((i) => i.segments.length > 0).map((i) => formatPath(i.segments)));
   for (const e of validateSpec(data as FleetSpec)) {
-    if (schemaPaths.some((p) => e.path === p || e.path.startsWith(`${p}.`) || e.path.startsWith(`${p}[`))) continue;
     const segments = parsePath(e.path);
+    if (schemaPaths.size > 0 && segments.some((_, n) => schemaPaths.has(formatPath(segments.slice(0, n + 1))))) continue;
     issues.push({ segments, anchor: anchorFor(valueAtPath(data, segments)), message: e.message });
   }
   return issues;

@@ -2,7 +2,7 @@
  * Finds where a JSON path is in a parsed YAML (or JSON) document, so errors point at the
  * offending key or value; and the other way round, the path of the node at a text offset.
  */
-import { isMap, isPair, isScalar, isSeq, type Document, type Node, type Pair } from "yaml";
+import { isMap, isPair, isScalar, isSeq, type Document, type Node, type Pair, type YAMLMap } from "yaml";
 
 export type Segment = string | number;
 
@@ -32,6 +32,22 @@ function start(node: unknown): number | undefined {
   return r ? r[0] : undefined;
 }
 
+const keyIndexes = new WeakMap<YAMLMap, Map<string, Pair>>();
+
+/** Key -> pair of one mapping (the last pair wins, as in `toJS`), built once per mapping. */
+function keyIndex(map: YAMLMap): Map<string, Pair> {
+  let index = keyIndexes.get(map);
+  if (!index) {
+    index = new Map();
+    for (const pair of map.items) {
+      const k = keyText(pair);
+      if (k !== undefined) index.set(k, pair);
+    }
+    keyIndexes.set(map, index);
+  }
+  return index;
+}
+
 /**
  * The offset of `segments` in `doc`: the key or the value of the last segment. When the path does
  * not exist in the text (a missing field), the deepest existing ancestor's key is used instead.
@@ -42,14 +58,7 @@ export function locate(doc: Document, segments: readonly Segment[], anchor: Anch
   for (let i = 0; i < segments.length; i++) {
     const seg = segments[i];
     if (isMap(node)) {
-      let found: Pair | undefined;
-      for (let j = node.items.length - 1; j >= 0; j--) {
-        const pair = node.items[j];
-        if (keyText(pair) === String(seg)) {
-          found = pair;
-          break;
-        }
-      }
+      const found = keyIndex(node).get(String(seg));
       if (!found) return { offset: fallback };
       fallback = start(found.key) ?? fallback;
       if (i === segments.length - 1 && anchor === "key") return { offset: fallback };

@@ -370,29 +370,58 @@ function reduceOneOf(ctx: Ctx, oneOf: ErrorObject, branchErrors: Map<number, Err
 /** All ajv errors of one validation (run with `allErrors` and `verbose`) as servicevm issues. */
 export function toRawIssues(root: SchemaNode, data: unknown, errors: ErrorObject[]): RawIssue[] {
   const ctx: Ctx = { root, data };
-  let pending = [...errors];
+  const isChoice = (e: ErrorObject): boolean => e.keyword === "oneOf" || e.keyword === "anyOf";
+  const choices = new Map<string, ErrorObject>();
+  for (const e of errors) if (isChoice(e)) choices.set(`${e.instancePath}\u0000${e.schemaPath}`, e);
+
+  // Each error belongs to its nearest enclosing oneOf (found by path prefixes, so this stays linear).
+  const members = new Map<ErrorObject | undefined, ErrorObject[]>();
+  for (const e of errors) {
+    const parent = choices.size === 0 ? undefined : enclosingChoice(e, choices);
+    let list = members.get(parent);
+    if (!list) members.set(parent, (list = []));
+    list.push(e);
+  }
+
   const issues: RawIssue[] = [];
-  // Outermost oneOf first: its chosen branch may hold inner ones.
-  for (;;) {
-    const oneOfs = pending.filter((e) => e.keyword === "oneOf" || e.keyword === "anyOf");
-    if (oneOfs.length === 0) break;
-    oneOfs.sort((a, b) => a.instancePath.length - b.instancePath.length || a.schemaPath.length - b.schemaPath.length);
-    const oneOf = oneOfs[0];
-    const byBranch = new Map<number, ErrorObject[]>();
-    const rest: ErrorObject[] = [];
-    for (const e of pending) {
-      if (e === oneOf) continue;
-      const k = branchOf(oneOf, e);
-      if (k === undefined) rest.push(e);
-      else byBranch.set(k, [...(byBranch.get(k) ?? []), e]);
+  const emit = (e: ErrorObject): void => {
+    if (!isChoice(e)) {
+      const issue = single(ctx, e);
+      if (issue) issues.push(issue);
+      return;
     }
-    const { keep, issues: summary } = reduceOneOf(ctx, oneOf, byBranch);
-    issues.push(...summary);
-    pending = [...rest, ...keep];
-  }
-  for (const e of pending) {
-    const issue = single(ctx, e);
-    if (issue) issues.push(issue);
-  }
+    const byBranch = new Map<number, ErrorObject[]>();
+    for (const m of members.get(e) ?? []) {
+      const k = branchOf(e, m);
+      if (k === undefined) continue;
+      let list = byBranch.get(k);
+      if (!list) byBranch.set(k, (list = []));
+      list.push(m);
+    }
+    const { keep, issues: summary } = reduceOneOf(ctx, e, byBranch);
+    for (const issue of summary) issues.push(issue);
+    for (const m of keep) emit(m);
+  };
+  for (const e of members.get(undefined) ?? []) emit(e);
   return issues;
+}
+
+/** The deepest oneOf/anyOf error whose instance and schema paths both enclose `e`'s. */
+function enclosingChoice(e: ErrorObject, choices: Map<string, ErrorObject>): ErrorObject | undefined {
+  const schemaPrefixes: string[] = [];
+  const re = /\/(oneOf|anyOf)(?=\/)/g;
+  for (let m = re.exec(e.schemaPath); m; m = re.exec(e.schemaPath)) schemaPrefixes.push(e.schemaPath.slice(0, m.index + m[0].length));
+  if (schemaPrefixes.length === 0) return undefined;
+  const instancePrefixes = [e.instancePath];
+  for (let i = e.instancePath.lastIndexOf("/"); i >= 0; i = e.instancePath.lastIndexOf("/", i - 1)) {
+    instancePrefixes.push(e.instancePath.slice(0, i));
+    if (i === 0) break;
+  }
+  for (let s = schemaPrefixes.length - 1; s >= 0; s--) {
+    for (const ip of instancePrefixes) {
+      const hit = choices.get(`${ip}\u0000${schemaPrefixes[s]}`);
+      if (hit && hit !== e) return hit;
+    }
+  }
+  return undefined;
 }

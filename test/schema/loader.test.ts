@@ -246,6 +246,19 @@ describe("checkSpec with objects", () => {
   });
 });
 
+describe("specs with very many errors", () => {
+  it("reports all 150,000 errors of 75,000 broken allocations", () => {
+    const allocations: Record<string, unknown> = {};
+    for (let i = 0; i < 75_000; i++) allocations[`a-${i}`] = { tenantt: "t", demand: { VCPU: 1 } };
+    const errors = checkSpec({ templates: {}, pools: {}, allocations }, "big.json").errors;
+    expect(errors).toHaveLength(150_000);
+    expect(errors.slice(0, 2).map(formatIssue)).toEqual([
+      "big.json: allocations.a-0: missing required field `tenant`: add `tenant: tenant-a`",
+      "big.json: allocations.a-0.tenantt: unknown field `tenantt`: did you mean `tenant`?",
+    ]);
+  }, 120_000);
+});
+
 describe("parseSpec and loadSpec", () => {
   it.each(EXAMPLES)("loads examples/%s/fleet.yaml", (name) => {
     const spec = loadSpec(join(__dirname, "../../examples", name, "fleet.yaml"));
