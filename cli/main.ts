@@ -36,6 +36,20 @@ export function buildProgram(ctx: ReturnType<typeof createContext>): Command {
     .helpCommand(true)
     .showHelpAfterError("(run `servicevm --help` for usage)")
     .exitOverride()
+    .addHelpText(
+      "after",
+      [
+        "",
+        "Examples:",
+        "  servicevm validate fleet.yaml",
+        "  servicevm plan fleet.yaml --format json > plan.json",
+        "  servicevm plan fleet.yaml --previous plan.json --format markdown",
+        "  pulumi stack export --show-secrets | servicevm plan fleet.yaml --previous -",
+        "",
+        "Exit codes: 0 ok; 1 invalid spec or infeasible plan; 2 usage error.",
+        "Colour only on a terminal, and never when NO_COLOR is set.",
+      ].join("\n"),
+    )
     .configureOutput({
       writeOut: (s) => ctx.io.stdout.write(s),
       writeErr: (s) => ctx.io.stderr.write(s),

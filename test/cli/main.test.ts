@@ -155,3 +155,17 @@ describe("servicevm plan", () => {
     });
   });
 });
+
+describe("servicevm help", () => {
+  it("shows examples and exit codes after the commands", async () => {
+    const r = await run(["--help"]);
+    expect(r.stdout.endsWith("Exit codes: 0 ok; 1 invalid spec or infeasible plan; 2 usage error.\nColour only on a terminal, and never when NO_COLOR is set.\n")).toBe(true);
+    expect(r.stdout).toContain("  pulumi stack export --show-secrets | servicevm plan fleet.yaml --previous -\n");
+  });
+
+  it("answers `servicevm help plan` with exit 0", async () => {
+    const r = await run(["help", "plan"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout.split("\n")[0]).toBe("Usage: servicevm plan [options] <spec>");
+  });
+});
