@@ -204,8 +204,17 @@ function single(ctx: Ctx, e: ErrorObject): RawIssue | undefined {
       const t = (e.params as { type: string | string[] }).type;
       const want = orList((Array.isArray(t) ? t : [t]).map((x) => TYPE_NAMES[x] ?? x));
       if (segments.length === 0) return { segments, anchor: "value", message: `the spec must be a mapping with \`templates\` and \`pools\`, not ${kindOf(value)}`, value };
+      const types = Array.isArray(t) ? t : [t];
       const tooBig = typeof value === "number" && !Number.isFinite(value) ? ", which is too large to be a number" : "";
-      return { segments, anchor: "value", message: `must be ${want}, not ${kindOf(value)}${tooBig}`, value };
+      const example = exampleOf(ctx.root, parent);
+      const numeric = typeof value === "string" && value.trim() !== "" && Number.isFinite(Number(value));
+      const fix =
+        numeric && (types.includes("integer") || types.includes("number"))
+          ? ": remove the quotes"
+          : example !== undefined
+            ? `: write it like \`${flow(example)}\``
+            : "";
+      return { segments, anchor: "value", message: `must be ${want}, not ${kindOf(value)}${tooBig}${fix}`, value };
     }
     case "minimum":
     case "exclusiveMinimum":

@@ -18,7 +18,7 @@ describe("schema errors through the loader", () => {
     [
       "a string where a number belongs",
       ["    max: 4\n", '    max: "4"\n'],
-      ["fleet.yaml:15:10: pools.fw.max: must be a whole number, not the string `4`"],
+      ["fleet.yaml:15:10: pools.fw.max: must be a whole number, not the string `4`: remove the quotes"],
     ],
     [
       "a huge number, quoted as written",
@@ -29,7 +29,7 @@ describe("schema errors through the loader", () => {
       "a number too large to be a number",
       ["      CUSTOM_SERVICE_SLOT: 8\n", "      CUSTOM_SERVICE_SLOT: 1e400\n"],
       [
-        "fleet.yaml:6:28: templates.fw.capacity.CUSTOM_SERVICE_SLOT: must be a whole number or a mapping, not the number `1e400`, which is too large to be a number",
+        "fleet.yaml:6:28: templates.fw.capacity.CUSTOM_SERVICE_SLOT: must be a whole number or a mapping, not the number `1e400`, which is too large to be a number: write it like `8`",
       ],
     ],
     [
@@ -95,7 +95,7 @@ describe("schema errors through the loader", () => {
       ["    demand: { CUSTOM_SERVICE_SLOT: 1 }\n", "    demand: { custom_slot: 1.5 }\n"],
       [
         "fleet.yaml:26:15: allocations.a.demand.custom_slot: the key `custom_slot` is not a Placement resource class: use a standard name like `VCPU` or `CUSTOM_` followed by upper-case letters, digits or `_`, like `CUSTOM_SLOT`",
-        "fleet.yaml:26:28: allocations.a.demand.custom_slot: must be a whole number, not the number `1.5`",
+        "fleet.yaml:26:28: allocations.a.demand.custom_slot: must be a whole number, not the number `1.5`: write it like `2`",
       ],
     ],
     [
