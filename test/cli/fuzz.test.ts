@@ -9,7 +9,10 @@ import { execa } from "execa";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
+import { checkInvariants } from "../../core/invariants";
+import { plan } from "../../core/plan";
 import type { PlanResult } from "../../core/types";
+import { checkSpec } from "../../schema/loader";
 import { run } from "./io";
 
 const ROOT = join(__dirname, "../..");
@@ -55,7 +58,7 @@ function typo(word: string, pick: number): string {
 }
 
 /** The mutated spec as bytes. */
-export function mutate(m: Mutation): Uint8Array {
+function mutate(m: Mutation): Uint8Array {
   const root = structuredClone(SEEDS[m.seed]) as Json;
   let text: string | undefined;
   for (let n = 0; n < m.count; n++) {
@@ -129,7 +132,12 @@ describe("fuzzed specs", () => {
         checkOutcome(`plan ${JSON.stringify(m)}`, p);
         if (v.code === 0) {
           valid++;
-          expect((JSON.parse(p.stdout) as PlanResult).ok).toBe(p.code === 0);
+          const result = JSON.parse(p.stdout) as PlanResult;
+          expect(result.ok).toBe(p.code === 0);
+          // What the CLI planned is sound, and planning again from its ledger changes nothing.
+          const spec = checkSpec(input).spec!;
+          expect(checkInvariants(spec, result)).toEqual([]);
+          if (result.ok) expect(plan(spec, { previous: result.ledger }).changes).toEqual([]);
         } else {
           expect(p.code).toBe(1);
         }
