@@ -114,4 +114,22 @@ describe("Fleet on Docker", () => {
       );
     });
   });
+
+  it("refuses an unsound spec at construction, listing every error with its path", () => {
+    const { engine } = newEngine();
+    const args = spec();
+    args.pools.lb.template = "haproxi";
+    args.allocations!["red-ids"].pools = ["idz"];
+    return engine.up(() => {
+      let message = "";
+      try {
+        new Fleet("lab", args);
+      } catch (e) {
+        message = (e as Error).message;
+      }
+      const lines = message.split("\n");
+      expect(lines[0]).toBe("fleet `lab` has 2 error(s) in its spec:");
+      expect(lines.slice(1).map((l) => l.trim().split(":")[0])).toEqual(["pools.lb.template", "allocations.red-ids.pools.0"]);
+    });
+  });
 });
