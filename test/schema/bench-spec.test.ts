@@ -15,6 +15,6 @@ describe("the spec benchmark", () => {
   it("reports one row per size with the runs it made", () => {
     const rows = benchSpec([50], 1);
     expect(rows.map((r) => [r.allocations, r.runs])).toEqual([[50, 1]]);
-    expect(rows[0]!.ratio).toBe(rows[0]!.loadMs / rows[0]!.parseMs);
+    expect(rows[0].ratio).toBe(rows[0].loadMs / rows[0].parseMs);
   });
 });
