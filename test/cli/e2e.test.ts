@@ -12,6 +12,8 @@ import type { PlanResult } from "../../core/types";
 
 const ROOT = join(__dirname, "../..");
 const BIN = join(ROOT, "bin", "servicevm.js");
+/** shared/ sits beside the repository, here and in CI. */
+const STRATIFY = join(ROOT, "..", "shared", "fixtures", "pulumi", "stratify-stack-export.json");
 const EXAMPLES = ["nfv-edge", "docker-lab", "physical-appliances", "mixed"];
 const example = (name: string): string => join("examples", name, "fleet.yaml");
 
@@ -104,7 +106,7 @@ describe("servicevm as a subprocess", () => {
     expect(first.exitCode).toBe(0);
     const previous = JSON.parse(first.stdout) as PlanResult;
     writeFileSync(join(dir, "plan.json"), first.stdout);
-    const stack = JSON.parse(readFileSync("/work/shared/fixtures/pulumi/stratify-stack-export.json", "utf8")) as { deployment: { resources: object[] } };
+    const stack = JSON.parse(readFileSync(STRATIFY, "utf8")) as { deployment: { resources: object[] } };
     stack.deployment.resources.push({
       urn: "urn:pulumi:dev::sample::servicevm:index:Fleet$pulumi-nodejs:dynamic/servicevm:Ledger::mixed-ledger",
       type: "pulumi-nodejs:dynamic/servicevm:Ledger",
@@ -121,10 +123,10 @@ describe("servicevm as a subprocess", () => {
   });
 
   it("exits 2 when the stack export has no Ledger", async () => {
-    const r = await cli(["plan", example("mixed"), "--previous", "/work/shared/fixtures/pulumi/stratify-stack-export.json"]);
+    const r = await cli(["plan", example("mixed"), "--previous", STRATIFY]);
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toBe(
-      "servicevm: `/work/shared/fixtures/pulumi/stratify-stack-export.json` is a `pulumi stack export` document holding 17 resources and no servicevm Ledger (type `pulumi-nodejs:dynamic/servicevm:Ledger`): export the stack whose program creates the servicevm `Fleet`, or pass a `servicevm plan --format json` output\n",
+      `servicevm: \`${STRATIFY}\` is a \`pulumi stack export\` document holding 17 resources and no servicevm Ledger (type \`pulumi-nodejs:dynamic/servicevm:Ledger\`): export the stack whose program creates the servicevm \`Fleet\`, or pass a \`servicevm plan --format json\` output\n`,
     );
   });
 

@@ -6,8 +6,9 @@ import { LEDGER_TYPE, readPrevious, urnName } from "../../cli/previous";
 import type { Ledger, PlanResult } from "../../core/types";
 import { run } from "./io";
 
-const FIXTURES = "/work/shared/fixtures/pulumi";
 const ROOT = join(__dirname, "../..");
+/** shared/ sits beside the repository, here and in CI. */
+const FIXTURES = join(ROOT, "..", "shared", "fixtures", "pulumi");
 const NFV = join(ROOT, "examples", "nfv-edge", "fleet.yaml");
 const fixture = (name: string): string => readFileSync(join(FIXTURES, name), "utf8");
 
