@@ -56,6 +56,14 @@ export interface SyncOptions {
   batchSize?: number;
   /** The previous report's `state`: providers unchanged since then are not read again. */
   previous?: SyncState;
+  /**
+   * Verify consumers on unchanged providers too, one `GET /usages` per tenant. Placement leaves a
+   * provider's generation alone when a consumer is deleted from it or moves away from it, so without
+   * this a consumer someone deleted behind the fleet's back since the last sync is only put back
+   * once its provider changes for another reason (`placementStatus` always sees it).
+   * @default true
+   */
+  verifyConsumers?: boolean;
   onProgress?: (progress: SyncProgress) => void;
 }
 
@@ -437,7 +445,10 @@ export async function syncFleet(client: PlacementClient, options: SyncOptions): 
   // each of its consumers re-read, and those that differ are rewritten.
   const writing = new Set(writes.map((w) => w.consumer.uuid));
   const tenantsToCheck = new Set<string>();
-  for (const c of desired.consumers) if (!writing.has(c.uuid)) tenantsToCheck.add(c.tenant);
+  const verifyAll = options.verifyConsumers ?? true;
+  for (const c of desired.consumers) {
+    if (!writing.has(c.uuid) && (verifyAll || !clean.has(c.device))) tenantsToCheck.add(c.tenant);
+  }
   const driftTenants = new Set<string>();
   await mapLimit(
     [...tenantsToCheck].sort(),
