@@ -114,6 +114,15 @@ describe("syncFleet into a real Placement", () => {
         (t) => `GET /usages?project_id=${projectId(t)}&user_id=${fleetUserId("edge")}`,
       ),
     ]);
+
+    // Trusting generations alone, it is the provider list and the custom names only.
+    const quick = countingClient(server.url);
+    await syncFleet(quick.client, { fleet: "edge", spec, result, previous: state, verifyConsumers: false });
+    expect(quick.log).toEqual([
+      "GET /resource_providers",
+      "GET /resource_classes",
+      "GET /traits?name=startswith%3ACUSTOM_",
+    ]);
   });
 
   it("puts back a consumer someone deleted, although Placement left its provider's generation alone", async () => {
