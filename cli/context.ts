@@ -41,19 +41,29 @@ export function createContext(io: CliIo): CliContext {
     async readInput(arg, what) {
       if (arg === "-") {
         if (stdinTaken) {
-          ctx.usageError(`only one input can be read from stdin (\`-\`), but ${what} is \`-\` too: pass a file for one of them`);
+          ctx.usageError(
+            `only one input can be read from stdin (\`-\`), but ${what} is \`-\` too: pass a file for one of them`,
+          );
           return undefined;
         }
         stdinTaken = true;
         const chunks: Uint8Array[] = [];
-        for await (const chunk of io.stdin) chunks.push(typeof chunk === "string" ? Buffer.from(chunk, "utf8") : chunk);
+        for await (const chunk of io.stdin)
+          chunks.push(typeof chunk === "string" ? Buffer.from(chunk, "utf8") : chunk);
         return { bytes: Buffer.concat(chunks), name: "<stdin>" };
       }
       try {
         return { bytes: await readFile(arg), name: arg };
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
-        const reason = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : code === "EACCES" ? "permission denied" : (e as Error).message;
+        const reason =
+          code === "ENOENT"
+            ? "no such file"
+            : code === "EISDIR"
+              ? "it is a directory"
+              : code === "EACCES"
+                ? "permission denied"
+                : (e as Error).message;
         ctx.usageError(`cannot read ${what} \`${arg}\`: ${reason}`);
         return undefined;
       }

@@ -13,7 +13,10 @@ export function packageVersion(): string {
   let dir = __dirname;
   for (let i = 0; i < 5; i++) {
     try {
-      const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { name?: string; version?: string };
+      const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as {
+        name?: string;
+        version?: string;
+      };
       if (pkg.name === "servicevm" && typeof pkg.version === "string") return pkg.version;
     } catch {
       // not here; look further up
@@ -30,7 +33,9 @@ function defaultIo(): CliIo {
 /** Builds the command tree around one context. */
 export function buildProgram(ctx: ReturnType<typeof createContext>): Command {
   const program = new Command("servicevm")
-    .description("Plan and check servicevm fleets offline: device templates, standby pools and tenant allocations.")
+    .description(
+      "Plan and check servicevm fleets offline: device templates, standby pools and tenant allocations.",
+    )
     .version(packageVersion(), "-V, --version", "print the version")
     .helpOption("-h, --help", "show help")
     .helpCommand(true)
@@ -76,7 +81,11 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     await program.parseAsync(argv, { from: "user" });
   } catch (e) {
     if (e instanceof CommanderError) {
-      if (e.code === "commander.helpDisplayed" || e.code === "commander.version" || e.code === "commander.help") {
+      if (
+        e.code === "commander.helpDisplayed" ||
+        e.code === "commander.version" ||
+        e.code === "commander.help"
+      ) {
         return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
       }
       return EXIT.usage;

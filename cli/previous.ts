@@ -38,13 +38,21 @@ export function readPrevious(text: string, name: string, fleet?: string): Previo
     doc = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
   } catch (e) {
     const reason = (e instanceof Error ? e.message : String(e)).split("\n")[0];
-    return { ok: false, message: `\`${name}\` is not JSON (${reason}): pass the output of \`servicevm plan --format json\` or of \`pulumi stack export\`` };
+    return {
+      ok: false,
+      message: `\`${name}\` is not JSON (${reason}): pass the output of \`servicevm plan --format json\` or of \`pulumi stack export\``,
+    };
   }
   if (!isRec(doc)) {
-    return { ok: false, message: `\`${name}\` is JSON but not an object: pass the output of \`servicevm plan --format json\` or of \`pulumi stack export\`` };
+    return {
+      ok: false,
+      message: `\`${name}\` is JSON but not an object: pass the output of \`servicevm plan --format json\` or of \`pulumi stack export\``,
+    };
   }
-  if ("ledger" in doc && ("placements" in doc || "ok" in doc)) return checked(doc.ledger, `\`${name}\` (a servicevm plan)`, "a plan output");
-  if (doc.version === 1 && "pools" in doc && "placements" in doc) return checked(doc, `\`${name}\` (a ledger)`, "a ledger");
+  if ("ledger" in doc && ("placements" in doc || "ok" in doc))
+    return checked(doc.ledger, `\`${name}\` (a servicevm plan)`, "a plan output");
+  if (doc.version === 1 && "pools" in doc && "placements" in doc)
+    return checked(doc, `\`${name}\` (a ledger)`, "a ledger");
   if ("deployment" in doc || "checkpoint" in doc) return fromStackExport(doc, name, fleet);
   if ("steps" in doc && "changeSummary" in doc) {
     return {
@@ -59,7 +67,11 @@ export function readPrevious(text: string, name: string, fleet?: string): Previo
 }
 
 function fromStackExport(doc: Rec, name: string, fleet: string | undefined): PreviousResult {
-  const deployment = isRec(doc.deployment) ? doc.deployment : isRec(doc.checkpoint) && isRec(doc.checkpoint.latest) ? doc.checkpoint.latest : {};
+  const deployment = isRec(doc.deployment)
+    ? doc.deployment
+    : isRec(doc.checkpoint) && isRec(doc.checkpoint.latest)
+      ? doc.checkpoint.latest
+      : {};
   const resources = Array.isArray(deployment.resources) ? deployment.resources.filter(isRec) : [];
   const ledgers = resources.filter((r) => r.type === LEDGER_TYPE && r.delete !== true);
   const kind = "deployment" in doc ? "`pulumi stack export` document" : "Pulumi checkpoint";
@@ -72,8 +84,11 @@ function fromStackExport(doc: Rec, name: string, fleet: string | undefined): Pre
   // A Fleet `edge` names its Ledger `edge-ledger` and is its parent: either name chooses it.
   const names = (r: Rec): string[] => {
     const own = urnName(r.urn);
-    const parent = typeof r.parent === "string" && r.parent.includes("servicevm:index:Fleet::") ? urnName(r.parent) : "";
-    return [own, own.endsWith("-ledger") ? own.slice(0, -"-ledger".length) : "", parent].filter((n) => n !== "");
+    const parent =
+      typeof r.parent === "string" && r.parent.includes("servicevm:index:Fleet::") ? urnName(r.parent) : "";
+    return [own, own.endsWith("-ledger") ? own.slice(0, -"-ledger".length) : "", parent].filter(
+      (n) => n !== "",
+    );
   };
   const all = [...new Set(ledgers.map((r) => urnName(r.urn)))].sort();
   let chosen: Rec;
@@ -101,11 +116,17 @@ function fromStackExport(doc: Rec, name: string, fleet: string | undefined): Pre
   const outputs = isRec(chosen.outputs) ? chosen.outputs : {};
   let ledger: unknown = outputs.ledger;
   if (ledger === undefined) {
-    return { ok: false, message: `${label} has no \`ledger\` output (an interrupted update?): run \`pulumi refresh\` or \`pulumi up\` and export again` };
+    return {
+      ok: false,
+      message: `${label} has no \`ledger\` output (an interrupted update?): run \`pulumi refresh\` or \`pulumi up\` and export again`,
+    };
   }
   if (isRec(ledger) && ledger[SECRET_SIG_KEY] === SECRET_SIG) {
     if (typeof ledger.plaintext !== "string") {
-      return { ok: false, message: `${label} is an encrypted secret: export with \`pulumi stack export --show-secrets\`` };
+      return {
+        ok: false,
+        message: `${label} is an encrypted secret: export with \`pulumi stack export --show-secrets\``,
+      };
     }
     ledger = ledger.plaintext;
   }
@@ -113,7 +134,10 @@ function fromStackExport(doc: Rec, name: string, fleet: string | undefined): Pre
     try {
       ledger = JSON.parse(ledger);
     } catch {
-      return { ok: false, message: `${label} is a string that is not JSON: export the stack again with a current servicevm` };
+      return {
+        ok: false,
+        message: `${label} is a string that is not JSON: export the stack again with a current servicevm`,
+      };
     }
   }
   return checked(ledger, label, "a stack export");
@@ -125,24 +149,32 @@ function checked(value: unknown, label: string, kind: string): PreviousResult {
   if (!isRec(value)) {
     problems.push("it is not an object");
   } else {
-    if (value.version !== 1) problems.push(`\`version\` is ${JSON.stringify(value.version) ?? "missing"}, not 1`);
+    if (value.version !== 1)
+      problems.push(`\`version\` is ${JSON.stringify(value.version) ?? "missing"}, not 1`);
     if (!isRec(value.pools)) problems.push("`pools` is not a mapping");
     else {
       for (const [p, n] of Object.entries(value.pools)) {
-        if (typeof n !== "number" || !Number.isInteger(n) || n < 0) problems.push(`\`pools.${p}\` is not a device count`);
+        if (typeof n !== "number" || !Number.isInteger(n) || n < 0)
+          problems.push(`\`pools.${p}\` is not a device count`);
       }
     }
     if (!isRec(value.placements)) problems.push("`placements` is not a mapping");
     else {
       for (const [a, pl] of Object.entries(value.placements)) {
-        if (!isRec(pl) || typeof pl.device !== "string" || typeof pl.tenant !== "string" || !(pl.context === null || (typeof pl.context === "number" && Number.isInteger(pl.context)))) {
+        if (
+          !isRec(pl) ||
+          typeof pl.device !== "string" ||
+          typeof pl.tenant !== "string" ||
+          !(pl.context === null || (typeof pl.context === "number" && Number.isInteger(pl.context)))
+        ) {
           problems.push(`\`placements.${a}\` is not \`{ device, tenant, context }\``);
         }
       }
     }
   }
   if (problems.length > 0) {
-    const shown = problems.slice(0, 3).join("; ") + (problems.length > 3 ? `; and ${problems.length - 3} more` : "");
+    const shown =
+      problems.slice(0, 3).join("; ") + (problems.length > 3 ? `; and ${problems.length - 3} more` : "");
     return { ok: false, message: `${label} is not a servicevm ledger: ${shown}: pass ${kind}, unmodified` };
   }
   return { ok: true, ledger: value as Ledger, from: label };

@@ -208,7 +208,10 @@ export function validateSpec(spec: FleetSpec): PlanError[] {
     run(spec, add);
   } catch (e) {
     // Unreachable by design; kept so that plan() can rely on a list, never an exception.
-    add([], `the spec could not be checked (${e instanceof Error ? e.message : String(e)}): check its structure against \`schema/fleet.schema.json\``);
+    add(
+      [],
+      `the spec could not be checked (${e instanceof Error ? e.message : String(e)}): check its structure against \`schema/fleet.schema.json\``,
+    );
   }
   return errors;
 }
@@ -275,10 +278,16 @@ function checkTemplate(t: string, tpl: Rec, add: Add): void {
     }
     const mine = own(tpl, driver);
     if (driver !== "physical" && mine === undefined) {
-      add(["templates", t], `${owner} has \`driver: ${driver}\` but no \`${driver}\` block: add ${DRIVER_BLOCK_HINT[driver]}`);
+      add(
+        ["templates", t],
+        `${owner} has \`driver: ${driver}\` but no \`${driver}\` block: add ${DRIVER_BLOCK_HINT[driver]}`,
+      );
     }
     if (driver === "physical" && mine !== undefined && (!isRec(mine) || Object.keys(mine).length > 0)) {
-      add(["templates", t, "physical"], `${owner} has a non-empty \`physical\` block; physical templates take no settings yet: remove it or leave it \`{}\``);
+      add(
+        ["templates", t, "physical"],
+        `${owner} has a non-empty \`physical\` block; physical templates take no settings yet: remove it or leave it \`{}\``,
+      );
     }
   }
   checkInventory(owner, ["templates", t, "capacity"], rec(own(tpl, "capacity")), add);
@@ -294,7 +303,12 @@ function checkTemplate(t: string, tpl: Rec, add: Add): void {
         path,
         `${owner} has an empty context range: \`first: ${first}\` is above \`last: ${last}\`, so no tenant can be placed: set \`last\` to at least ${first}`,
       );
-    } else if (own(tenancy, "isolation") === "vlan" && first !== undefined && last !== undefined && (first < VLAN_FIRST || last > VLAN_LAST)) {
+    } else if (
+      own(tenancy, "isolation") === "vlan" &&
+      first !== undefined &&
+      last !== undefined &&
+      (first < VLAN_FIRST || last > VLAN_LAST)
+    ) {
       add(
         path,
         `${owner} has VLAN contexts ${first}..${last}, outside the VLAN ids ${VLAN_FIRST}..${VLAN_LAST}: keep \`first\` and \`last\` within ${VLAN_FIRST}..${VLAN_LAST}`,
@@ -306,9 +320,15 @@ function checkTemplate(t: string, tpl: Rec, add: Add): void {
 function checkPool(p: string, pool: Rec, templates: Rec, templateNames: string[], add: Add): PoolInfo {
   const owner = `pool \`${p}\``;
   const templateName = str(own(pool, "template"));
-  const template = templateName !== undefined && isRec(own(templates, templateName)) ? (own(templates, templateName) as Rec) : undefined;
+  const template =
+    templateName !== undefined && isRec(own(templates, templateName))
+      ? (own(templates, templateName) as Rec)
+      : undefined;
   if (templateName !== undefined && template === undefined) {
-    add(["pools", p, "template"], `${owner} uses template \`${templateName}\`, which is not defined: ${suggestion(templateName, templateNames, "template")}`);
+    add(
+      ["pools", p, "template"],
+      `${owner} uses template \`${templateName}\`, which is not defined: ${suggestion(templateName, templateNames, "template")}`,
+    );
   }
   const driver = template ? str(own(template, "driver")) : undefined;
   const devices = own(pool, "devices");
@@ -350,9 +370,15 @@ function checkPool(p: string, pool: Rec, templates: Rec, templateNames: string[]
       }
     } else if (min !== undefined && min > (max ?? DEFAULT_MAX)) {
       const maxText = max !== undefined ? `\`max: ${max}\`` : `the default \`max\` of ${DEFAULT_MAX}`;
-      add(["pools", p, "min"], `${owner} has \`min: ${min}\` above ${maxText}: lower \`min\` or raise \`max\` to at least ${min}`);
+      add(
+        ["pools", p, "min"],
+        `${owner} has \`min: ${min}\` above ${maxText}: lower \`min\` or raise \`max\` to at least ${min}`,
+      );
     } else if (standby !== undefined && max !== undefined && standby > max) {
-      add(["pools", p, "standby"], `${owner} keeps \`standby: ${standby}\` idle devices but has \`max: ${max}\`: lower \`standby\` or raise \`max\` to at least ${standby}`);
+      add(
+        ["pools", p, "standby"],
+        `${owner} keeps \`standby: ${standby}\` idle devices but has \`max: ${max}\`: lower \`standby\` or raise \`max\` to at least ${standby}`,
+      );
     }
   }
 
@@ -370,7 +396,10 @@ function checkPool(p: string, pool: Rec, templates: Rec, templateNames: string[]
     for (const rc of Object.keys(cap)) classes.add(rc);
     checkInventory(`device \`${name ?? i}\` of ${owner}`, ["pools", p, "devices", i, "capacity"], cap, add);
   });
-  const serviceTypes = template !== undefined && Array.isArray(own(template, "serviceTypes")) ? strings(own(template, "serviceTypes")) : undefined;
+  const serviceTypes =
+    template !== undefined && Array.isArray(own(template, "serviceTypes"))
+      ? strings(own(template, "serviceTypes"))
+      : undefined;
   return {
     name: p,
     spec: pool,
@@ -413,7 +442,12 @@ function checkDeviceNames(infos: Map<string, PoolInfo>, add: Add): Map<string, P
       const split = splitCreatedName(name);
       const other = split ? infos.get(split[0]) : undefined;
       if (split && other && other.created && split[1] < other.limit) {
-        const by = own(other.spec, "size") !== undefined ? `\`size: ${other.limit}\`` : own(other.spec, "max") !== undefined ? `\`max: ${other.limit}\`` : `the default \`max\` of ${other.limit}`;
+        const by =
+          own(other.spec, "size") !== undefined
+            ? `\`size: ${other.limit}\``
+            : own(other.spec, "max") !== undefined
+              ? `\`max: ${other.limit}\``
+              : `the default \`max\` of ${other.limit}`;
         add(
           ["pools", info.name, "devices", i, "name"],
           `device \`${name}\` of pool \`${info.name}\` has the name of device ${split[1]} of pool \`${other.name}\`, which creates \`${other.name}-0\`..\`${other.name}-${other.limit - 1}\` (${by}); device names are unique across the fleet: rename the device`,
@@ -442,7 +476,11 @@ function checkAllocation(
     if (typeof p !== "string") return;
     const info = infos.get(p);
     if (info) known.push(info);
-    else add(["allocations", a, "pools", i], `${owner} lists pool \`${p}\`, which is not defined: ${suggestion(p, poolNames, "pool")}`);
+    else
+      add(
+        ["allocations", a, "pools", i],
+        `${owner} lists pool \`${p}\`, which is not defined: ${suggestion(p, poolNames, "pool")}`,
+      );
   });
   const base = listed ? known : [...infos.values()];
   const withTemplate = base.filter((i) => i.template !== undefined);
@@ -507,7 +545,8 @@ function checkAllocation(
 
   // device pin: must exist and belong to one of the allocation's pools.
   const device = str(own(alloc, "device"));
-  if (device !== undefined) checkPin(owner, a, device, listed ? known : undefined, eligible, infos, deviceOwner, add);
+  if (device !== undefined)
+    checkPin(owner, a, device, listed ? known : undefined, eligible, infos, deviceOwner, add);
 }
 
 function checkPin(

@@ -34,7 +34,9 @@ let verboseValidators: Validators | undefined;
  * each referenced schema into its caller's, which is quadratic when 100,000 allocations fail.
  */
 function compileValidators(verbose: boolean): Validators {
-  const shellSchema = structuredClone(fleetSchema) as { properties: { allocations: Record<string, unknown> } };
+  const shellSchema = structuredClone(fleetSchema) as {
+    properties: { allocations: Record<string, unknown> };
+  };
   shellSchema.properties.allocations.additionalProperties = true;
   const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true, verbose });
   const shell = ajv.compile(shellSchema);
@@ -54,8 +56,12 @@ function escapePointer(key: string): string {
 
 /** All schema errors of `data`, or `[]` when it is valid. */
 function schemaErrors(data: unknown): ErrorObject[] {
-  const allocations = typeof data === "object" && data !== null ? (data as { allocations?: unknown }).allocations : undefined;
-  const entries = typeof allocations === "object" && allocations !== null && !Array.isArray(allocations) ? Object.entries(allocations) : [];
+  const allocations =
+    typeof data === "object" && data !== null ? (data as { allocations?: unknown }).allocations : undefined;
+  const entries =
+    typeof allocations === "object" && allocations !== null && !Array.isArray(allocations)
+      ? Object.entries(allocations)
+      : [];
   const fast = validators(false);
   if (fast.shell(data) && entries.every(([, a]) => fast.allocation(a))) return [];
   const verbose = validators(true);
@@ -64,7 +70,8 @@ function schemaErrors(data: unknown): ErrorObject[] {
   for (const [name, a] of entries) {
     if (verbose.allocation(a)) continue;
     const prefix = `/allocations/${escapePointer(name)}`;
-    for (const e of verbose.allocation.errors ?? []) errors.push({ ...e, instancePath: prefix + e.instancePath });
+    for (const e of verbose.allocation.errors ?? [])
+      errors.push({ ...e, instancePath: prefix + e.instancePath });
   }
   return errors;
 }
@@ -87,7 +94,12 @@ export function checkSpec(input: unknown, filename = "<spec>"): CheckResult {
   if (input instanceof Uint8Array) {
     const decoded = decodeUtf8(input);
     if (!decoded.ok) {
-      return { errors: [{ path: "", line: decoded.line, col: decoded.col, message: decoded.message, file: filename }], position: () => NO_POSITION };
+      return {
+        errors: [
+          { path: "", line: decoded.line, col: decoded.col, message: decoded.message, file: filename },
+        ],
+        position: () => NO_POSITION,
+      };
     }
     return checkText(decoded.text, filename);
   }
@@ -109,7 +121,15 @@ export function loadSpec(path: string): FleetSpec {
     bytes = readFileSync(path);
   } catch (e) {
     const reason = e instanceof Error ? e.message : String(e);
-    throw new SpecError([{ path: "", line: 0, col: 0, file: path, message: `cannot read the spec file (${reason}): check the path` }]);
+    throw new SpecError([
+      {
+        path: "",
+        line: 0,
+        col: 0,
+        file: path,
+        message: `cannot read the spec file (${reason}): check the path`,
+      },
+    ]);
   }
   const result = checkSpec(bytes, path);
   if (result.errors.length > 0 || !result.spec) throw new SpecError(result.errors);
@@ -120,10 +140,18 @@ export function loadSpec(path: string): FleetSpec {
 
 function checkText(text: string, file: string): CheckResult {
   const lines = new LineIndex(text);
-  const at = (offset: number, path: string, message: string): SpecIssue => ({ path, ...lines.position(offset), message, file });
+  const at = (offset: number, path: string, message: string): SpecIssue => ({
+    path,
+    ...lines.position(offset),
+    message,
+    file,
+  });
   let doc: Document;
   try {
-    doc = parseDocument(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text, { uniqueKeys: false, prettyErrors: false });
+    doc = parseDocument(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text, {
+      uniqueKeys: false,
+      prettyErrors: false,
+    });
   } catch (e) {
     return { errors: [at(0, "", crashMessage(e, "parse"))], position: () => NO_POSITION };
   }
@@ -139,20 +167,47 @@ function checkText(text: string, file: string): CheckResult {
   if (overflow) {
     // The parser ran out of stack; whatever else it says is a consequence.
     const offset = overflow.pos[0];
-    return { errors: [at(offset + offset0, formatPath(pathAt(doc, offset)), crashMessage(new RangeError(overflow.message), "parse"))], position };
+    return {
+      errors: [
+        at(
+          offset + offset0,
+          formatPath(pathAt(doc, offset)),
+          crashMessage(new RangeError(overflow.message), "parse"),
+        ),
+      ],
+      position,
+    };
   }
   for (const problem of problems) {
     const offset = problem.pos[0];
     if (problem.code === "MULTIPLE_DOCS") {
-      errors.push(at(offset + offset0, "", "the file holds more than one YAML document (a `---` line): a fleet spec is one document: remove the `---` and what follows, or split the file"));
+      errors.push(
+        at(
+          offset + offset0,
+          "",
+          "the file holds more than one YAML document (a `---` line): a fleet spec is one document: remove the `---` and what follows, or split the file",
+        ),
+      );
       continue;
     }
     const first = problem.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
-    errors.push(at(offset + offset0, formatPath(pathAt(doc, offset)), `YAML ${problem.name === "YAMLWarning" ? "warning" : "syntax error"}: ${first}`));
+    errors.push(
+      at(
+        offset + offset0,
+        formatPath(pathAt(doc, offset)),
+        `YAML ${problem.name === "YAMLWarning" ? "warning" : "syntax error"}: ${first}`,
+      ),
+    );
   }
   if (errors.length > 0) return { errors: sortIssues(errors), position };
   for (const dup of duplicateKeys(doc)) {
-    errors.push(at(dup.offset + offset0, formatPath(dup.path), `duplicate key \`${dup.key}\`: a key may appear once in a mapping: remove or rename one of them`));
+    errors.push(
+      at(
+        dup.offset + offset0,
+        formatPath(dup.path),
+        `duplicate key \`${dup.key}\`: a key may appear once in a mapping: remove or rename one of them`,
+      ),
+    );
   }
 
   let data: unknown;
@@ -165,21 +220,35 @@ function checkText(text: string, file: string): CheckResult {
   const raw = analyze(data);
   for (const issue of raw) {
     const located = locate(doc, issue.segments, issue.anchor);
-    const got = located.source !== undefined ? `\`${located.source.length > 40 ? `${located.source.slice(0, 37)}...` : located.source}\`` : show(issue.value);
+    const got =
+      located.source !== undefined
+        ? `\`${located.source.length > 40 ? `${located.source.slice(0, 37)}...` : located.source}\``
+        : show(issue.value);
     errors.push(at(located.offset + offset0, formatPath(issue.segments), issue.message.split(GOT).join(got)));
   }
   const sorted = sortIssues(errors);
-  return sorted.length === 0 ? { spec: data as FleetSpec, errors: [], position } : { errors: sorted, position };
+  return sorted.length === 0
+    ? { spec: data as FleetSpec, errors: [], position }
+    : { errors: sorted, position };
 }
 
 function checkObject(input: unknown, file: string): CheckResult {
   const position = (): { line: number; col: number } => NO_POSITION;
   const cleaned = plainCopy(input);
   if ("error" in cleaned) {
-    return { errors: [{ path: formatPath(cleaned.at), line: 0, col: 0, file, message: cleaned.error }], position };
+    return {
+      errors: [{ path: formatPath(cleaned.at), line: 0, col: 0, file, message: cleaned.error }],
+      position,
+    };
   }
   const errors = sortIssues(
-    analyze(cleaned.value).map((i) => ({ path: formatPath(i.segments), line: 0, col: 0, file, message: i.message.split(GOT).join(show(i.value)) })),
+    analyze(cleaned.value).map((i) => ({
+      path: formatPath(i.segments),
+      line: 0,
+      col: 0,
+      file,
+      message: i.message.split(GOT).join(show(i.value)),
+    })),
   );
   return errors.length === 0 ? { spec: cleaned.value as FleetSpec, errors, position } : { errors, position };
 }
@@ -187,7 +256,14 @@ function checkObject(input: unknown, file: string): CheckResult {
 /** Schema errors, then the semantic errors that do not repeat a schema error at or under the same path. */
 function analyze(data: unknown): RawIssue[] {
   if (data === null || data === undefined) {
-    return [{ segments: [], anchor: "value", message: "the spec is empty: a fleet needs `templates` and `pools`, e.g. `templates: {}` and `pools: {}`" }];
+    return [
+      {
+        segments: [],
+        anchor: "value",
+        message:
+          "the spec is empty: a fleet needs `templates` and `pools`, e.g. `templates: {}` and `pools: {}`",
+      },
+    ];
   }
   const issues: RawIssue[] = [];
   const errors = schemaErrors(data);
@@ -196,7 +272,11 @@ function analyze(data: unknown): RawIssue[] {
   const schemaPaths = new Set(issues.filter((i) => i.segments.length > 0).map((i) => formatPath(i.segments)));
   for (const e of validateSpec(data as FleetSpec)) {
     const segments = parsePath(e.path);
-    if (schemaPaths.size > 0 && segments.some((_, n) => schemaPaths.has(formatPath(segments.slice(0, n + 1))))) continue;
+    if (
+      schemaPaths.size > 0 &&
+      segments.some((_, n) => schemaPaths.has(formatPath(segments.slice(0, n + 1))))
+    )
+      continue;
     issues.push({ segments, anchor: anchorFor(valueAtPath(data, segments)), message: e.message });
   }
   return issues;
@@ -210,7 +290,8 @@ function anchorFor(value: unknown): Anchor {
 function valueAtPath(data: unknown, segments: Segment[]): unknown {
   let node = data;
   for (const s of segments) {
-    if (typeof node !== "object" || node === null || !Object.prototype.hasOwnProperty.call(node, s)) return undefined;
+    if (typeof node !== "object" || node === null || !Object.prototype.hasOwnProperty.call(node, s))
+      return undefined;
     node = (node as Record<string | number, unknown>)[s];
   }
   return node;
@@ -219,7 +300,7 @@ function valueAtPath(data: unknown, segments: Segment[]): unknown {
 function docValue(doc: Document, segments: Segment[]): unknown {
   try {
     const node = doc.getIn(segments, true);
-    return node && typeof node === "object" && "value" in node ? (node).value : node;
+    return node && typeof node === "object" && "value" in node ? node.value : node;
   } catch {
     return undefined;
   }
@@ -247,9 +328,18 @@ const MAX_DEPTH = 64;
 function plainCopy(input: unknown): Copied {
   const seen = new Set<object>();
   const walk = (v: unknown, at: Segment[]): Copied => {
-    if (v === null || typeof v === "string" || typeof v === "number" || typeof v === "boolean") return { value: v };
-    if (typeof v !== "object") return { error: `must be plain data, not a ${typeof v}: pass strings, numbers, booleans, lists and mappings`, at };
-    if (at.length > MAX_DEPTH) return { error: `is nested more than ${MAX_DEPTH} levels deep: a fleet spec is only a few levels deep`, at };
+    if (v === null || typeof v === "string" || typeof v === "number" || typeof v === "boolean")
+      return { value: v };
+    if (typeof v !== "object")
+      return {
+        error: `must be plain data, not a ${typeof v}: pass strings, numbers, booleans, lists and mappings`,
+        at,
+      };
+    if (at.length > MAX_DEPTH)
+      return {
+        error: `is nested more than ${MAX_DEPTH} levels deep: a fleet spec is only a few levels deep`,
+        at,
+      };
     if (seen.has(v)) return { error: "refers back to itself (a cycle): pass a tree of plain values", at };
     seen.add(v);
     try {
@@ -265,7 +355,10 @@ function plainCopy(input: unknown): Copied {
       const proto = Object.getPrototypeOf(v) as unknown;
       if (proto !== Object.prototype && proto !== null) {
         const name = (v as { constructor?: { name?: string } }).constructor?.name ?? "object";
-        return { error: `must be plain data, not a \`${name}\` instance (a Pulumi Output or class object?): pass plain values`, at };
+        return {
+          error: `must be plain data, not a \`${name}\` instance (a Pulumi Output or class object?): pass plain values`,
+          at,
+        };
       }
       const out: Record<string, unknown> = {};
       for (const k of Object.keys(v)) {
@@ -273,7 +366,12 @@ function plainCopy(input: unknown): Copied {
         if (child === undefined) continue;
         const r = walk(child, [...at, k]);
         if ("error" in r) return r;
-        Object.defineProperty(out, k, { value: r.value, enumerable: true, writable: true, configurable: true });
+        Object.defineProperty(out, k, {
+          value: r.value,
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
       }
       return { value: out };
     } finally {

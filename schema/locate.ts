@@ -24,7 +24,9 @@ function keyText(pair: Pair): string | undefined {
   if (!isScalar(k)) return undefined;
   const v = k.value;
   if (v === null) return "";
-  return typeof v === "string" || typeof v === "number" || typeof v === "boolean" || typeof v === "bigint" ? String(v) : undefined;
+  return typeof v === "string" || typeof v === "number" || typeof v === "boolean" || typeof v === "bigint"
+    ? String(v)
+    : undefined;
 }
 
 function start(node: unknown): number | undefined {
@@ -83,7 +85,9 @@ export function pathAt(doc: Document, offset: number): Segment[] {
   let node: unknown = doc.contents;
   while (out.length < MAX_PATH) {
     if (isMap(node)) {
-      const pair = node.items.find((p) => contains(p.key, offset) || contains(p.value, offset) || between(p, offset));
+      const pair = node.items.find(
+        (p) => contains(p.key, offset) || contains(p.value, offset) || between(p, offset),
+      );
       if (!pair) return out;
       const k = keyText(pair);
       if (k === undefined) return out;
@@ -136,14 +140,24 @@ export function duplicateKeys(doc: Document): DuplicateKey[] {
       for (const pair of node.items) {
         const k = keyText(pair);
         if (k !== undefined) {
-          if (seen.has(k)) out.push({ offset: start(pair.key) ?? 0, key: k, path: path.length < MAX_PATH ? [...path, k] : path });
+          if (seen.has(k))
+            out.push({
+              offset: start(pair.key) ?? 0,
+              key: k,
+              path: path.length < MAX_PATH ? [...path, k] : path,
+            });
           seen.add(k);
         }
-        if (pair.value !== null && typeof pair.value === "object") stack.push({ node: pair.value, path: path.length < MAX_PATH && k !== undefined ? [...path, k] : path });
+        if (pair.value !== null && typeof pair.value === "object")
+          stack.push({
+            node: pair.value,
+            path: path.length < MAX_PATH && k !== undefined ? [...path, k] : path,
+          });
       }
     } else if (isSeq(node)) {
       node.items.forEach((item, i) => {
-        if (item !== null && typeof item === "object") stack.push({ node: item, path: path.length < MAX_PATH ? [...path, i] : path });
+        if (item !== null && typeof item === "object")
+          stack.push({ node: item, path: path.length < MAX_PATH ? [...path, i] : path });
       });
     }
   }

@@ -31,7 +31,14 @@ export function show(value: unknown): string {
     const s = value.length > 40 ? `${value.slice(0, 37)}...` : value;
     return `\`${s.replace(/`/g, "'").replace(/[\u0000-\u001f]/g, "?")}\``;
   }
-  if (typeof value === "number") return Number.isFinite(value) ? String(value) : value > 0 ? "an infinite number" : value < 0 ? "a negative infinite number" : "NaN";
+  if (typeof value === "number")
+    return Number.isFinite(value)
+      ? String(value)
+      : value > 0
+        ? "an infinite number"
+        : value < 0
+          ? "a negative infinite number"
+          : "NaN";
   if (typeof value === "boolean" || value === null) return `\`${String(value)}\``;
   if (Array.isArray(value)) return "a list";
   if (typeof value === "object") return "a mapping";
@@ -99,7 +106,10 @@ function deref(root: SchemaNode, node: unknown): SchemaNode | undefined {
     const parts = ref.replace(/^#\//, "").split("/");
     let target: unknown = root;
     for (const p of parts) target = (target as SchemaNode | undefined)?.[p];
-    cur = { ...(target as SchemaNode), ...Object.fromEntries(Object.entries(cur).filter(([k]) => k !== "$ref")) };
+    cur = {
+      ...(target as SchemaNode),
+      ...Object.fromEntries(Object.entries(cur).filter(([k]) => k !== "$ref")),
+    };
   }
   return cur;
 }
@@ -112,10 +122,15 @@ function propertiesOf(root: SchemaNode, schema: unknown): Record<string, unknown
 
 /** A small YAML flow rendering of an example value. */
 function flow(value: unknown): string {
-  if (typeof value === "string") return /^[A-Za-z0-9_./:-]+$/.test(value) && !/^(true|false|null|[0-9.]+)$/.test(value) ? value : JSON.stringify(value);
+  if (typeof value === "string")
+    return /^[A-Za-z0-9_./:-]+$/.test(value) && !/^(true|false|null|[0-9.]+)$/.test(value)
+      ? value
+      : JSON.stringify(value);
   if (Array.isArray(value)) return `[${value.map(flow).join(", ")}]`;
   if (typeof value === "object" && value !== null) {
-    return `{ ${Object.entries(value).map(([k, v]) => `${k}: ${flow(v)}`).join(", ")} }`;
+    return `{ ${Object.entries(value)
+      .map(([k, v]) => `${k}: ${flow(v)}`)
+      .join(", ")} }`;
   }
   return String(value);
 }
@@ -140,7 +155,12 @@ function nameFix(bad: string): string | undefined {
 /** `custom_slot` -> `CUSTOM_SLOT`, when that makes a valid Placement name. */
 function placementFix(bad: string): string | undefined {
   const fixed = bad.toUpperCase().replace(/[^A-Z0-9_]+/g, "_");
-  return /^CUSTOM_[A-Z0-9_]+$/.test(fixed) || (/^[A-Z][A-Z0-9_]*$/.test(fixed) && !fixed.startsWith("CUSTOM_")) ? (fixed !== bad ? fixed : undefined) : undefined;
+  return /^CUSTOM_[A-Z0-9_]+$/.test(fixed) ||
+    (/^[A-Z][A-Z0-9_]*$/.test(fixed) && !fixed.startsWith("CUSTOM_"))
+    ? fixed !== bad
+      ? fixed
+      : undefined
+    : undefined;
 }
 
 function patternMessage(e: ErrorObject, value: unknown, isKey: boolean): string {
@@ -157,7 +177,8 @@ function patternMessage(e: ErrorObject, value: unknown, isKey: boolean): string 
     const standard = kind === "trait" ? "`HW_NIC_SRIOV`" : "`VCPU`";
     return `${what} is not a Placement ${kind}: use a standard name like ${standard} or \`CUSTOM_\` followed by upper-case letters, digits or \`_\`${fix ? `, like \`${fix}\`` : ""}`;
   }
-  if (pattern === URL_PATTERN) return `${what} is not an http:// or https:// URL: write the full URL, like \`https://192.0.2.10/health\``;
+  if (pattern === URL_PATTERN)
+    return `${what} is not an http:// or https:// URL: write the full URL, like \`https://192.0.2.10/health\``;
   if (e.schemaPath.includes("passwordConfig") || pattern.startsWith("^[A-Za-z][A-Za-z0-9_.:-]")) {
     return `${what} is not a Pulumi config key: give the name of the secret config value that holds the password (letters, digits, \`_\`, \`.\`, \`:\`, \`-\`), like \`rack1Password\`, never the password itself`;
   }
@@ -197,15 +218,23 @@ function single(ctx: Ctx, e: ErrorObject): RawIssue | undefined {
       return undefined;
     case "pattern": {
       const prop = (e as ErrorObject & { propertyName?: string }).propertyName;
-      if (prop !== undefined) return { segments: [...segments, prop], anchor: "key", message: patternMessage(e, prop, true) };
+      if (prop !== undefined)
+        return { segments: [...segments, prop], anchor: "key", message: patternMessage(e, prop, true) };
       return { segments, anchor: "value", message: patternMessage(e, value, false), value };
     }
     case "type": {
       const t = (e.params as { type: string | string[] }).type;
       const want = orList((Array.isArray(t) ? t : [t]).map((x) => TYPE_NAMES[x] ?? x));
-      if (segments.length === 0) return { segments, anchor: "value", message: `the spec must be a mapping with \`templates\` and \`pools\`, not ${kindOf(value)}`, value };
+      if (segments.length === 0)
+        return {
+          segments,
+          anchor: "value",
+          message: `the spec must be a mapping with \`templates\` and \`pools\`, not ${kindOf(value)}`,
+          value,
+        };
       const types = Array.isArray(t) ? t : [t];
-      const tooBig = typeof value === "number" && !Number.isFinite(value) ? ", which is too large to be a number" : "";
+      const tooBig =
+        typeof value === "number" && !Number.isFinite(value) ? ", which is too large to be a number" : "";
       const example = exampleOf(ctx.root, parent);
       const numeric = typeof value === "string" && value.trim() !== "" && Number.isFinite(Number(value));
       const fix =
@@ -214,15 +243,29 @@ function single(ctx: Ctx, e: ErrorObject): RawIssue | undefined {
           : example !== undefined
             ? `: write it like \`${flow(example)}\``
             : "";
-      return { segments, anchor: "value", message: `must be ${want}, not ${kindOf(value)}${tooBig}${fix}`, value };
+      return {
+        segments,
+        anchor: "value",
+        message: `must be ${want}, not ${kindOf(value)}${tooBig}${fix}`,
+        value,
+      };
     }
     case "minimum":
     case "exclusiveMinimum":
     case "maximum": {
       const limit = (e.params as { limit: number }).limit;
       const rule =
-        e.keyword === "minimum" ? `at least ${limit}` : e.keyword === "exclusiveMinimum" ? `more than ${limit}` : `at most ${limit}${limit === MAX_INT ? " (Placement's largest integer)" : ""}`;
-      const fix = e.keyword === "minimum" ? `use ${limit} or more` : e.keyword === "exclusiveMinimum" ? `use a value above ${limit}` : `use ${limit} or less`;
+        e.keyword === "minimum"
+          ? `at least ${limit}`
+          : e.keyword === "exclusiveMinimum"
+            ? `more than ${limit}`
+            : `at most ${limit}${limit === MAX_INT ? " (Placement's largest integer)" : ""}`;
+      const fix =
+        e.keyword === "minimum"
+          ? `use ${limit} or more`
+          : e.keyword === "exclusiveMinimum"
+            ? `use a value above ${limit}`
+            : `use ${limit} or less`;
       return { segments, anchor: "value", message: `must be ${rule}, not ${GOT}: ${fix}`, value };
     }
     case "enum": {
@@ -236,15 +279,35 @@ function single(ctx: Ctx, e: ErrorObject): RawIssue | undefined {
       };
     }
     case "const":
-      return { segments, anchor: "value", message: `must be \`${String((e.params as { allowedValue: unknown }).allowedValue)}\`, not ${GOT}`, value };
+      return {
+        segments,
+        anchor: "value",
+        message: `must be \`${String((e.params as { allowedValue: unknown }).allowedValue)}\`, not ${GOT}`,
+        value,
+      };
     case "minLength":
-      return { segments, anchor: "value", message: "must not be empty: give a value or remove the field", value };
+      return {
+        segments,
+        anchor: "value",
+        message: "must not be empty: give a value or remove the field",
+        value,
+      };
     case "maxLength": {
       const limit = (e.params as { limit: number }).limit;
-      return { segments, anchor: "value", message: `is ${typeof value === "string" ? value.length : "?"} characters long; at most ${limit} are allowed: shorten it`, value };
+      return {
+        segments,
+        anchor: "value",
+        message: `is ${typeof value === "string" ? value.length : "?"} characters long; at most ${limit} are allowed: shorten it`,
+        value,
+      };
     }
     case "minItems":
-      return { segments, anchor: "value", message: `must list at least ${(e.params as { limit: number }).limit}: add an entry or remove the field`, value };
+      return {
+        segments,
+        anchor: "value",
+        message: `must list at least ${(e.params as { limit: number }).limit}: add an entry or remove the field`,
+        value,
+      };
     case "minProperties": {
       const example = exampleOf(ctx.root, parent);
       return {
@@ -256,7 +319,11 @@ function single(ctx: Ctx, e: ErrorObject): RawIssue | undefined {
     }
     case "maxProperties": {
       const keys = typeof value === "object" && value !== null ? Object.keys(value) : [];
-      return { segments, anchor: "key", message: `must be empty (\`{}\`), but has ${keys.map((k) => `\`${k}\``).join(", ")}: remove ${keys.length > 1 ? "them" : "it"}` };
+      return {
+        segments,
+        anchor: "key",
+        message: `must be empty (\`{}\`), but has ${keys.map((k) => `\`${k}\``).join(", ")}: remove ${keys.length > 1 ? "them" : "it"}`,
+      };
     }
     case "uniqueItems": {
       const { i, j } = e.params as { i: number; j: number };
@@ -277,7 +344,8 @@ function single(ctx: Ctx, e: ErrorObject): RawIssue | undefined {
 function branchOf(oneOf: ErrorObject, e: ErrorObject): number | undefined {
   const prefix = `${oneOf.schemaPath}/`;
   if (!e.schemaPath.startsWith(prefix)) return undefined;
-  if (e.instancePath !== oneOf.instancePath && !e.instancePath.startsWith(`${oneOf.instancePath}/`)) return undefined;
+  if (e.instancePath !== oneOf.instancePath && !e.instancePath.startsWith(`${oneOf.instancePath}/`))
+    return undefined;
   const k = Number(e.schemaPath.slice(prefix.length).split("/")[0]);
   return Number.isInteger(k) ? k : undefined;
 }
@@ -293,13 +361,20 @@ function formOf(root: SchemaNode, branch: unknown): string {
 }
 
 /** Errors of the branch the user meant, or one summary error when none fits. */
-function reduceOneOf(ctx: Ctx, oneOf: ErrorObject, branchErrors: Map<number, ErrorObject[]>): { keep: ErrorObject[]; issues: RawIssue[] } {
+function reduceOneOf(
+  ctx: Ctx,
+  oneOf: ErrorObject,
+  branchErrors: Map<number, ErrorObject[]>,
+): { keep: ErrorObject[]; issues: RawIssue[] } {
   const branches = (Array.isArray(oneOf.schema) ? oneOf.schema : []) as unknown[];
   const segments = pointerToSegments(oneOf.instancePath, ctx.data);
   const value = valueAt(ctx.data, segments);
-  const present = typeof value === "object" && value !== null && !Array.isArray(value) ? Object.keys(value) : [];
+  const present =
+    typeof value === "object" && value !== null && !Array.isArray(value) ? Object.keys(value) : [];
   // A discriminator (`mode`, `kind`) whose value names a branch: that branch is the one meant.
-  const tags = branches.map((b) => Object.entries(propertiesOf(ctx.root, b)).find(([, v]) => (deref(ctx.root, v) ?? {}).const !== undefined));
+  const tags = branches.map((b) =>
+    Object.entries(propertiesOf(ctx.root, b)).find(([, v]) => (deref(ctx.root, v) ?? {}).const !== undefined),
+  );
   const tagName = tags[0]?.[0];
   if (tagName !== undefined && tags.every((t) => t?.[0] === tagName) && present.includes(tagName)) {
     const got = (value as Record<string, unknown>)[tagName];
@@ -311,7 +386,11 @@ function reduceOneOf(ctx: Ctx, oneOf: ErrorObject, branchErrors: Map<number, Err
     let score = errs.length;
     for (const e of errs) {
       if (e.keyword === "const") score += 1000;
-      else if (e.instancePath === oneOf.instancePath && (e.keyword === "additionalProperties" || e.keyword === "type")) score += 100;
+      else if (
+        e.instancePath === oneOf.instancePath &&
+        (e.keyword === "additionalProperties" || e.keyword === "type")
+      )
+        score += 100;
     }
     return score;
   });
@@ -320,16 +399,40 @@ function reduceOneOf(ctx: Ctx, oneOf: ErrorObject, branchErrors: Map<number, Err
 
   const forms = branches.map((b) => formOf(ctx.root, b));
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    return { keep: [], issues: [{ segments, anchor: "value", message: `must be a mapping, one of ${orList(forms)}; not ${kindOf(value)}`, value }] };
+    return {
+      keep: [],
+      issues: [
+        {
+          segments,
+          anchor: "value",
+          message: `must be a mapping, one of ${orList(forms)}; not ${kindOf(value)}`,
+          value,
+        },
+      ],
+    };
   }
   // A discriminator (`mode`, `kind`) with a value no branch accepts.
-  const consts = branches.map((b) => Object.entries(propertiesOf(ctx.root, b)).find(([, v]) => (deref(ctx.root, v) ?? {}).const !== undefined));
+  const consts = branches.map((b) =>
+    Object.entries(propertiesOf(ctx.root, b)).find(([, v]) => (deref(ctx.root, v) ?? {}).const !== undefined),
+  );
   const tag = consts[0]?.[0];
   if (tag !== undefined && consts.every((c) => c?.[0] === tag)) {
     const allowed = consts.map((c) => String((deref(ctx.root, c![1]) ?? {}).const as string));
     const got = (value as Record<string, unknown>)[tag];
     if (got === undefined) {
-      return { keep: [], issues: [{ segments, anchor: "key", message: `missing required field \`${tag}\`: add \`${tag}: ${allowed[0]}\` (or ${allowed.slice(1).map((a) => `\`${a}\``).join(", ")})` }] };
+      return {
+        keep: [],
+        issues: [
+          {
+            segments,
+            anchor: "key",
+            message: `missing required field \`${tag}\`: add \`${tag}: ${allowed[0]}\` (or ${allowed
+              .slice(1)
+              .map((a) => `\`${a}\``)
+              .join(", ")})`,
+          },
+        ],
+      };
     }
     const near = typeof got === "string" ? closest(got, allowed) : undefined;
     return {
@@ -419,7 +522,8 @@ export function toRawIssues(root: SchemaNode, data: unknown, errors: ErrorObject
 function enclosingChoice(e: ErrorObject, choices: Map<string, ErrorObject>): ErrorObject | undefined {
   const schemaPrefixes: string[] = [];
   const re = /\/(oneOf|anyOf)(?=\/)/g;
-  for (let m = re.exec(e.schemaPath); m; m = re.exec(e.schemaPath)) schemaPrefixes.push(e.schemaPath.slice(0, m.index + m[0].length));
+  for (let m = re.exec(e.schemaPath); m; m = re.exec(e.schemaPath))
+    schemaPrefixes.push(e.schemaPath.slice(0, m.index + m[0].length));
   if (schemaPrefixes.length === 0) return undefined;
   const instancePrefixes = [e.instancePath];
   for (let i = e.instancePath.lastIndexOf("/"); i >= 0; i = e.instancePath.lastIndexOf("/", i - 1)) {

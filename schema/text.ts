@@ -35,8 +35,17 @@ const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 
 /** Decodes UTF-8 (dropping a BOM), or says where the first byte that is not UTF-8 is. */
 export function decodeUtf8(bytes: Uint8Array): Decoded {
-  if (bytes.length >= 2 && ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff))) {
-    return { ok: false, line: 1, col: 1, message: "the file is UTF-16 (it starts with a UTF-16 byte order mark); fleet specs are UTF-8: save it as UTF-8" };
+  if (
+    bytes.length >= 2 &&
+    ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff))
+  ) {
+    return {
+      ok: false,
+      line: 1,
+      col: 1,
+      message:
+        "the file is UTF-16 (it starts with a UTF-16 byte order mark); fleet specs are UTF-8: save it as UTF-8",
+    };
   }
   try {
     return { ok: true, text: decoder.decode(bytes) };

@@ -24,14 +24,21 @@ interface PlanFlags {
 
 export function planCommand(ctx: CliContext): Command {
   return new Command("plan")
-    .description("plan a fleet: placements, moves and pool sizes (exit 0 ok, 1 invalid spec or infeasible plan)")
+    .description(
+      "plan a fleet: placements, moves and pool sizes (exit 0 ok, 1 invalid spec or infeasible plan)",
+    )
     .argument("<spec>", "fleet spec file (YAML or JSON), or - for stdin")
-    .option("--previous <file|->", "previous `servicevm plan --format json` output or `pulumi stack export` document, or - for stdin")
+    .option(
+      "--previous <file|->",
+      "previous `servicevm plan --format json` output or `pulumi stack export` document, or - for stdin",
+    )
     .addOption(new Option("--format <format>", "output format").choices(FORMATS).default("text"))
     .option("--fleet <name>", "Ledger resource (or Fleet) name to read when the stack export holds several")
     .action(async (specArg: string, flags: PlanFlags) => {
       if (flags.fleet !== undefined && flags.previous === undefined) {
-        ctx.usageError("`--fleet` chooses the Ledger in a `--previous` stack export: pass `--previous <file>` too");
+        ctx.usageError(
+          "`--fleet` chooses the Ledger in a `--previous` stack export: pass `--previous <file>` too",
+        );
         return;
       }
       const input = await ctx.readInput(specArg, "the spec");
@@ -70,7 +77,9 @@ export function planCommand(ctx: CliContext): Command {
       if (!result.ok) {
         for (const e of result.errors) {
           const { line, col } = checked.position(e.path);
-          ctx.io.stderr.write(`${formatIssue({ file: input.name, line, col, path: e.path, message: e.message })}\n`);
+          ctx.io.stderr.write(
+            `${formatIssue({ file: input.name, line, col, path: e.path, message: e.message })}\n`,
+          );
         }
         ctx.exitCode = EXIT.failed;
         return;

@@ -39,8 +39,18 @@ export function benchSpecText(n: number): string {
     "pools:",
   ];
   const perPool = Math.ceil(n / 2 / 60) + 2;
-  for (const [p, t] of [["fw-a", "vfw"], ["fw-b", "vfw"], ["lb", "lb"]] as const) {
-    lines.push(`  ${p}:`, `    template: ${t}`, "    standby: 1", `    max: ${Math.min(10000, perPool)}`, "    zones: [az1, az2]");
+  for (const [p, t] of [
+    ["fw-a", "vfw"],
+    ["fw-b", "vfw"],
+    ["lb", "lb"],
+  ] as const) {
+    lines.push(
+      `  ${p}:`,
+      `    template: ${t}`,
+      "    standby: 1",
+      `    max: ${Math.min(10000, perPool)}`,
+      "    zones: [az1, az2]",
+    );
   }
   lines.push("allocations:");
   for (let i = 0; i < n; i++) {
@@ -54,7 +64,11 @@ export function benchSpecText(n: number): string {
         `    pools: [${i % 3 === 0 ? "fw-a" : "fw-b"}]`,
         `    demand: { CUSTOM_SERVICE_SLOT: 1, CUSTOM_THROUGHPUT_MBPS: ${100 * (1 + (i % 5))} }`,
       );
-      if (i % 10 === 0) lines.push("    require: [HW_NIC_SRIOV]", `    networks: [{ network: net-${tenant}, subnet: sub-${tenant} }]`);
+      if (i % 10 === 0)
+        lines.push(
+          "    require: [HW_NIC_SRIOV]",
+          `    networks: [{ network: net-${tenant}, subnet: sub-${tenant} }]`,
+        );
     }
   }
   return `${lines.join("\n")}\n`;
@@ -84,13 +98,18 @@ export interface SpecBenchRow {
 }
 
 /** Runs the benchmark for the given sizes and returns the medians. */
-export function benchSpec(sizes: readonly number[] = [1_000, 10_000, 100_000], runs = RUNS, budgetMs = BUDGET_MS): SpecBenchRow[] {
+export function benchSpec(
+  sizes: readonly number[] = [1_000, 10_000, 100_000],
+  runs = RUNS,
+  budgetMs = BUDGET_MS,
+): SpecBenchRow[] {
   const rows: SpecBenchRow[] = [];
   for (const n of sizes) {
     const text = benchSpecText(n);
     const spec = parseSpec(text, `bench-${n}.yaml`);
     const check = plan(spec);
-    if (!check.ok) throw new Error(`bench spec of ${n} allocations does not plan: ${check.errors[0]?.message ?? "?"}`);
+    if (!check.ok)
+      throw new Error(`bench spec of ${n} allocations does not plan: ${check.errors[0]?.message ?? "?"}`);
     const parseT: number[] = [];
     const loadT: number[] = [];
     const planT: number[] = [];
@@ -104,7 +123,15 @@ export function benchSpec(sizes: readonly number[] = [1_000, 10_000, 100_000], r
     }
     const parseMs = median(parseT);
     const loadMs = median(loadT);
-    rows.push({ allocations: n, bytes: text.length, runs: parseT.length, parseMs, loadMs, planMs: median(planT), ratio: loadMs / parseMs });
+    rows.push({
+      allocations: n,
+      bytes: text.length,
+      runs: parseT.length,
+      parseMs,
+      loadMs,
+      planMs: median(planT),
+      ratio: loadMs / parseMs,
+    });
   }
   return rows;
 }

@@ -21,7 +21,14 @@ function newest(dir: string): number {
   let t = 0;
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const p = join(dir, entry.name);
-    t = Math.max(t, entry.isDirectory() ? newest(p) : entry.name.endsWith(".ts") || entry.name.endsWith(".json") ? statSync(p).mtimeMs : 0);
+    t = Math.max(
+      t,
+      entry.isDirectory()
+        ? newest(p)
+        : entry.name.endsWith(".ts") || entry.name.endsWith(".json")
+          ? statSync(p).mtimeMs
+          : 0,
+    );
   }
   return t;
 }
@@ -31,7 +38,11 @@ function ensureBuilt(): void {
   const sources = Math.max(...["cli", "schema", "core"].map((d) => newest(join(ROOT, d))));
   if (existsSync(main) && statSync(main).mtimeMs >= sources) return;
   try {
-    execFileSync(process.execPath, [join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", join(ROOT, "tsconfig.build.json")], { cwd: ROOT, stdio: "pipe" });
+    execFileSync(
+      process.execPath,
+      [join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", join(ROOT, "tsconfig.build.json")],
+      { cwd: ROOT, stdio: "pipe" },
+    );
   } catch {
     // Type errors elsewhere in the tree do not stop tsc from emitting; the tests below say whether the CLI works.
   }
@@ -60,14 +71,19 @@ describe("servicevm as a subprocess", () => {
   it.each(EXAMPLES)("validates and plans examples/%s with exit 0", async (name) => {
     const v = await cli(["validate", example(name)]);
     expect([v.exitCode, v.stderr]).toEqual([0, ""]);
-    expect(v.stdout).toMatch(new RegExp(`^${example(name)}: valid \\(\\d+ templates, \\d+ pools, \\d+ allocations\\)\\n$`));
+    expect(v.stdout).toMatch(
+      new RegExp(`^${example(name)}: valid \\(\\d+ templates, \\d+ pools, \\d+ allocations\\)\\n$`),
+    );
     const p = await cli(["plan", example(name)]);
     expect([p.exitCode, p.stderr]).toEqual([0, ""]);
     expect(p.stdout.split("\n")[0]).toMatch(new RegExp(`^servicevm plan ${example(name)}: ok — `));
   });
 
   it("exits 1 with file:line:col errors on an invalid spec", async () => {
-    const broken = readFileSync(join(ROOT, example("docker-lab")), "utf8").replace("strategy: spread", "strategy: spraed");
+    const broken = readFileSync(join(ROOT, example("docker-lab")), "utf8").replace(
+      "strategy: spread",
+      "strategy: spraed",
+    );
     const r = await cli(["validate", "-"], { input: broken });
     expect([r.exitCode, r.stdout, r.stderr]).toEqual([
       1,
@@ -85,7 +101,10 @@ describe("servicevm as a subprocess", () => {
   });
 
   it.each([
-    [["plan", "examples/nfv-edge/fleet.yaml", "--format", "yaml"], "error: option '--format <format>' argument 'yaml' is invalid. Allowed choices are text, markdown, json.\n(run `servicevm plan --help` for usage)\n"],
+    [
+      ["plan", "examples/nfv-edge/fleet.yaml", "--format", "yaml"],
+      "error: option '--format <format>' argument 'yaml' is invalid. Allowed choices are text, markdown, json.\n(run `servicevm plan --help` for usage)\n",
+    ],
     [["validate", "nope.yaml"], "servicevm: cannot read the spec `nope.yaml`: no such file\n"],
     [["frobnicate"], "error: unknown command 'frobnicate'\n(run `servicevm --help` for usage)\n"],
   ])("exits 2 on the usage error %j", async (args, stderr) => {
@@ -102,7 +121,9 @@ describe("servicevm as a subprocess", () => {
   });
 
   it("plans from stdin, and from --previous given as a plan output and as a stack export", async () => {
-    const first = await cli(["plan", "-", "--format", "json"], { input: readFileSync(join(ROOT, example("mixed"))) });
+    const first = await cli(["plan", "-", "--format", "json"], {
+      input: readFileSync(join(ROOT, example("mixed"))),
+    });
     expect(first.exitCode).toBe(0);
     const previous = JSON.parse(first.stdout) as PlanResult;
     writeFileSync(join(dir, "plan.json"), first.stdout);

@@ -16,7 +16,9 @@ import { checkSpec } from "../../schema/loader";
 import { run } from "./io";
 
 const ROOT = join(__dirname, "../..");
-const SEEDS = ["nfv-edge", "docker-lab", "physical-appliances", "mixed"].map((n) => parse(readFileSync(join(ROOT, "examples", n, "fleet.yaml"), "utf8")) as unknown);
+const SEEDS = ["nfv-edge", "docker-lab", "physical-appliances", "mixed"].map(
+  (n) => parse(readFileSync(join(ROOT, "examples", n, "fleet.yaml"), "utf8")) as unknown,
+);
 const DEEP = "__servicevm_deep__";
 const ERROR_LINE = /^<stdin>(:\d+:\d+)?: \S/;
 
@@ -26,7 +28,8 @@ type Path = (string | number)[];
 function paths(node: unknown, at: Path = [], out: Path[] = []): Path[] {
   out.push(at);
   if (Array.isArray(node)) node.forEach((v, i) => paths(v, [...at, i], out));
-  else if (typeof node === "object" && node !== null) for (const [k, v] of Object.entries(node)) paths(v, [...at, k], out);
+  else if (typeof node === "object" && node !== null)
+    for (const [k, v] of Object.entries(node)) paths(v, [...at, k], out);
   return out;
 }
 
@@ -95,7 +98,8 @@ function mutate(m: Mutation): Uint8Array {
     }
   }
   text = m.kind === "json" ? JSON.stringify(root, null, 2) : stringify(root);
-  if (m.kind === "huge" && m.pick % 3 === 0) text = text.replace(/: \d+$/m, ": 99999999999999999999999999e999");
+  if (m.kind === "huge" && m.pick % 3 === 0)
+    text = text.replace(/: \d+$/m, ": 99999999999999999999999999e999");
   if (m.kind === "deep") text = text.replace(DEEP, `${"[".repeat(m.depth)}${"]".repeat(m.depth)}`);
   if (m.kind === "cut") text = text.slice(0, m.pick % Math.max(1, text.length));
   const bytes = Buffer.from(text, "utf8");
@@ -152,8 +156,16 @@ describe("fuzzed specs", () => {
   it("never crash the real binary either", async () => {
     const samples = fc.sample(mutation, { numRuns: 8, seed: 7 });
     for (const m of samples) {
-      const r = await execa(process.execPath, [join(ROOT, "bin", "servicevm.js"), "validate", "-"], { input: Buffer.from(mutate(m)), reject: false, stripFinalNewline: false });
-      checkOutcome(`subprocess ${JSON.stringify(m)}`, { code: r.exitCode ?? -1, stdout: r.stdout, stderr: r.stderr });
+      const r = await execa(process.execPath, [join(ROOT, "bin", "servicevm.js"), "validate", "-"], {
+        input: Buffer.from(mutate(m)),
+        reject: false,
+        stripFinalNewline: false,
+      });
+      checkOutcome(`subprocess ${JSON.stringify(m)}`, {
+        code: r.exitCode ?? -1,
+        stdout: r.stdout,
+        stderr: r.stderr,
+      });
     }
   }, 120_000);
 });

@@ -21,7 +21,9 @@ export async function run(argv: string[], opts: RunOptions = {}): Promise<Run> {
   const io: CliIo = {
     stdout: { write: (s: string) => (stdout += s), isTTY: opts.tty ?? false },
     stderr: { write: (s: string) => (stderr += s), isTTY: false },
-    stdin: Readable.from(opts.stdin === undefined ? [] : [typeof opts.stdin === "string" ? Buffer.from(opts.stdin) : opts.stdin]),
+    stdin: Readable.from(
+      opts.stdin === undefined ? [] : [typeof opts.stdin === "string" ? Buffer.from(opts.stdin) : opts.stdin],
+    ),
     env: opts.env ?? {},
   };
   const code = await main(argv, io);

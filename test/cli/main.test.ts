@@ -44,13 +44,31 @@ describe("usage errors exit 2", () => {
   it.each([
     [["bogus"], "error: unknown command 'bogus'\n(run `servicevm --help` for usage)\n"],
     [["validate"], "error: missing required argument 'spec'\n(run `servicevm validate --help` for usage)\n"],
-    [["plan", "x.yaml", "--format", "yaml"], "error: option '--format <format>' argument 'yaml' is invalid. Allowed choices are text, markdown, json.\n(run `servicevm plan --help` for usage)\n"],
-    [["plan", "x.yaml", "--formt", "json"], "error: unknown option '--formt'\n(Did you mean --format?)\n(run `servicevm plan --help` for usage)\n"],
-    [["validate", "a.yaml", "b.yaml"], "error: too many arguments for 'validate'. Expected 1 argument but got 2.\n(run `servicevm validate --help` for usage)\n"],
-    [["validate", "/nonexistent/fleet.yaml"], "servicevm: cannot read the spec `/nonexistent/fleet.yaml`: no such file\n"],
+    [
+      ["plan", "x.yaml", "--format", "yaml"],
+      "error: option '--format <format>' argument 'yaml' is invalid. Allowed choices are text, markdown, json.\n(run `servicevm plan --help` for usage)\n",
+    ],
+    [
+      ["plan", "x.yaml", "--formt", "json"],
+      "error: unknown option '--formt'\n(Did you mean --format?)\n(run `servicevm plan --help` for usage)\n",
+    ],
+    [
+      ["validate", "a.yaml", "b.yaml"],
+      "error: too many arguments for 'validate'. Expected 1 argument but got 2.\n(run `servicevm validate --help` for usage)\n",
+    ],
+    [
+      ["validate", "/nonexistent/fleet.yaml"],
+      "servicevm: cannot read the spec `/nonexistent/fleet.yaml`: no such file\n",
+    ],
     [["validate", ROOT], `servicevm: cannot read the spec \`${ROOT}\`: it is a directory\n`],
-    [["plan", "-", "--previous", "-"], "servicevm: only one input can be read from stdin (`-`), but the previous plan is `-` too: pass a file for one of them\n"],
-    [["plan", "x.yaml", "--fleet", "edge"], "servicevm: `--fleet` chooses the Ledger in a `--previous` stack export: pass `--previous <file>` too\n"],
+    [
+      ["plan", "-", "--previous", "-"],
+      "servicevm: only one input can be read from stdin (`-`), but the previous plan is `-` too: pass a file for one of them\n",
+    ],
+    [
+      ["plan", "x.yaml", "--fleet", "edge"],
+      "servicevm: `--fleet` chooses the Ledger in a `--previous` stack export: pass `--previous <file>` too\n",
+    ],
   ])("servicevm %j", async (argv, stderr) => {
     expect(await run(argv, { stdin: DOCKER_LAB })).toEqual({ code: 2, stdout: "", stderr });
   });
@@ -63,11 +81,18 @@ describe("servicevm validate", () => {
     ["physical-appliances", "2 templates, 2 pools, 5 allocations"],
     ["mixed", "3 templates, 3 pools, 5 allocations"],
   ])("accepts examples/%s and exits 0", async (name, counts) => {
-    expect(await run(["validate", example(name)])).toEqual({ code: 0, stdout: `${example(name)}: valid (${counts})\n`, stderr: "" });
+    expect(await run(["validate", example(name)])).toEqual({
+      code: 0,
+      stdout: `${example(name)}: valid (${counts})\n`,
+      stderr: "",
+    });
   });
 
   it("prints every error as file:line:col: path: message on stderr and exits 1", async () => {
-    const broken = DOCKER_LAB.replace("    standby: 1\n", "    standbye: 1\n").replace("    template: ids\n", "    template: idz\n");
+    const broken = DOCKER_LAB.replace("    standby: 1\n", "    standbye: 1\n").replace(
+      "    template: ids\n",
+      "    template: idz\n",
+    );
     expect(await run(["validate", "-"], { stdin: broken })).toEqual({
       code: 1,
       stdout: "",
@@ -92,7 +117,8 @@ describe("servicevm validate", () => {
     expect(r).toEqual({
       code: 1,
       stdout: "",
-      stderr: "<stdin>:1:4: byte 0xff at offset 3 is not valid UTF-8; fleet specs are UTF-8 text: save the file as UTF-8 (e.g. `iconv -f latin1 -t utf-8`)\n",
+      stderr:
+        "<stdin>:1:4: byte 0xff at offset 3 is not valid UTF-8; fleet specs are UTF-8 text: save the file as UTF-8 (e.g. `iconv -f latin1 -t utf-8`)\n",
     });
   });
 });
@@ -147,11 +173,14 @@ describe("servicevm plan", () => {
   });
 
   it("exits 1 on an invalid spec and plans nothing", async () => {
-    const r = await run(["plan", "-", "--format", "json"], { stdin: DOCKER_LAB.replace("strategy: spread", "strategy: spraed") });
+    const r = await run(["plan", "-", "--format", "json"], {
+      stdin: DOCKER_LAB.replace("strategy: spread", "strategy: spraed"),
+    });
     expect(r).toEqual({
       code: 1,
       stdout: "",
-      stderr: "<stdin>:40:15: pools.lb.strategy: must be one of `pack`, `spread`, not `spraed`: did you mean `spread`?\n",
+      stderr:
+        "<stdin>:40:15: pools.lb.strategy: must be one of `pack`, `spread`, not `spraed`: did you mean `spread`?\n",
     });
   });
 });
@@ -159,8 +188,14 @@ describe("servicevm plan", () => {
 describe("servicevm help", () => {
   it("shows examples and exit codes after the commands", async () => {
     const r = await run(["--help"]);
-    expect(r.stdout.endsWith("Exit codes: 0 ok; 1 invalid spec or infeasible plan; 2 usage error.\nColour only on a terminal, and never when NO_COLOR is set.\n")).toBe(true);
-    expect(r.stdout).toContain("  pulumi stack export --show-secrets | servicevm plan fleet.yaml --previous -\n");
+    expect(
+      r.stdout.endsWith(
+        "Exit codes: 0 ok; 1 invalid spec or infeasible plan; 2 usage error.\nColour only on a terminal, and never when NO_COLOR is set.\n",
+      ),
+    ).toBe(true);
+    expect(r.stdout).toContain(
+      "  pulumi stack export --show-secrets | servicevm plan fleet.yaml --previous -\n",
+    );
   });
 
   it("answers `servicevm help plan` with exit 0", async () => {

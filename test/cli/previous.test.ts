@@ -75,7 +75,11 @@ describe("readPrevious on real Pulumi documents", () => {
   });
 
   it("reads the ledger of the one servicevm Ledger added to a real export", () => {
-    const ledger: Ledger = { version: 1, pools: { fw: 2 }, placements: { a: { device: "fw-0", tenant: "t", context: 1 } } };
+    const ledger: Ledger = {
+      version: 1,
+      pools: { fw: 2 },
+      placements: { a: { device: "fw-0", tenant: "t", context: 1 } },
+    };
     expect(readPrevious(exportWith({ fleet: "edge", ledger }), "stack.json")).toEqual({
       ok: true,
       ledger,
@@ -89,34 +93,50 @@ describe("readPrevious on real Pulumi documents", () => {
     const text = exportWith({ fleet: "edge", ledger: a }, { fleet: "core", ledger: b });
     expect(readPrevious(text, "stack.json")).toEqual({
       ok: false,
-      message: "`stack.json` has 2 servicevm Ledger resources (`core-ledger`, `edge-ledger`): choose one with `--fleet <name>`",
+      message:
+        "`stack.json` has 2 servicevm Ledger resources (`core-ledger`, `edge-ledger`): choose one with `--fleet <name>`",
     });
     expect(readPrevious(text, "stack.json", "core")).toMatchObject({ ok: true, ledger: b });
     expect(readPrevious(text, "stack.json", "edge-ledger")).toMatchObject({ ok: true, ledger: a });
     expect(readPrevious(text, "stack.json", "dc9")).toEqual({
       ok: false,
-      message: "`stack.json` has no servicevm Ledger named `dc9`; its Ledger resources are `core-ledger`, `edge-ledger`: pass one of them to `--fleet`",
+      message:
+        "`stack.json` has no servicevm Ledger named `dc9`; its Ledger resources are `core-ledger`, `edge-ledger`: pass one of them to `--fleet`",
     });
   });
 
   it("skips Ledgers pending deletion", () => {
     const ledger: Ledger = { version: 1, pools: {}, placements: {} };
     const text = exportWith({ fleet: "old", ledger, extra: { delete: true } }, { fleet: "new", ledger });
-    expect(readPrevious(text, "stack.json")).toMatchObject({ ok: true, from: "the Ledger `new-ledger` in `stack.json`" });
+    expect(readPrevious(text, "stack.json")).toMatchObject({
+      ok: true,
+      from: "the Ledger `new-ledger` in `stack.json`",
+    });
   });
 
   it("reads a secret ledger exported with --show-secrets, and explains an encrypted one", () => {
     const ledger: Ledger = { version: 1, pools: { fw: 1 }, placements: {} };
     const sig = { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270" };
-    expect(readPrevious(exportWith({ fleet: "edge", ledger: { ...sig, plaintext: JSON.stringify(ledger) } }), "s.json")).toMatchObject({ ok: true, ledger });
-    expect(readPrevious(exportWith({ fleet: "edge", ledger: { ...sig, ciphertext: "v1:abc" } }), "s.json")).toEqual({
+    expect(
+      readPrevious(
+        exportWith({ fleet: "edge", ledger: { ...sig, plaintext: JSON.stringify(ledger) } }),
+        "s.json",
+      ),
+    ).toMatchObject({ ok: true, ledger });
+    expect(
+      readPrevious(exportWith({ fleet: "edge", ledger: { ...sig, ciphertext: "v1:abc" } }), "s.json"),
+    ).toEqual({
       ok: false,
-      message: "the Ledger `edge-ledger` in `s.json` is an encrypted secret: export with `pulumi stack export --show-secrets`",
+      message:
+        "the Ledger `edge-ledger` in `s.json` is an encrypted secret: export with `pulumi stack export --show-secrets`",
     });
   });
 
   it("names what is wrong with a damaged ledger", () => {
-    const text = exportWith({ fleet: "edge", ledger: { version: 2, pools: { fw: -1 }, placements: { a: { device: 3 } } } });
+    const text = exportWith({
+      fleet: "edge",
+      ledger: { version: 2, pools: { fw: -1 }, placements: { a: { device: 3 } } },
+    });
     expect(readPrevious(text, "s.json")).toEqual({
       ok: false,
       message:
@@ -125,15 +145,31 @@ describe("readPrevious on real Pulumi documents", () => {
   });
 
   it.each([
-    ["not JSON", "templates: {}", "`x` is not JSON (Unexpected token 'e', \"templates: {}\" is not valid JSON): pass the output of `servicevm plan --format json` or of `pulumi stack export`"],
-    ["a JSON list", "[]", "`x` is JSON but not an object: pass the output of `servicevm plan --format json` or of `pulumi stack export`"],
-    ["some other JSON", '{"a": 1}', "`x` is neither a `servicevm plan --format json` output nor a `pulumi stack export` document (its top-level keys are `a`): pass one of those"],
+    [
+      "not JSON",
+      "templates: {}",
+      "`x` is not JSON (Unexpected token 'e', \"templates: {}\" is not valid JSON): pass the output of `servicevm plan --format json` or of `pulumi stack export`",
+    ],
+    [
+      "a JSON list",
+      "[]",
+      "`x` is JSON but not an object: pass the output of `servicevm plan --format json` or of `pulumi stack export`",
+    ],
+    [
+      "some other JSON",
+      '{"a": 1}',
+      "`x` is neither a `servicevm plan --format json` output nor a `pulumi stack export` document (its top-level keys are `a`): pass one of those",
+    ],
   ])("explains a document that is %s", (_name, text, message) => {
     expect(readPrevious(text, "x")).toEqual({ ok: false, message });
   });
 
   it("takes the resource name from a URN", () => {
-    expect(urnName("urn:pulumi:dev::sample::servicevm:index:Fleet$pulumi-nodejs:dynamic/servicevm:Ledger::edge-ledger")).toBe("edge-ledger");
+    expect(
+      urnName(
+        "urn:pulumi:dev::sample::servicevm:index:Fleet$pulumi-nodejs:dynamic/servicevm:Ledger::edge-ledger",
+      ),
+    ).toBe("edge-ledger");
   });
 });
 
@@ -156,21 +192,46 @@ describe("servicevm plan --previous", () => {
   });
 
   it("keeps every placement of a previous plan output and only adds the new one", async () => {
-    const r = await run(["plan", join(dir, "grown.yaml"), "--previous", join(dir, "plan.json"), "--format", "json"]);
+    const r = await run([
+      "plan",
+      join(dir, "grown.yaml"),
+      "--previous",
+      join(dir, "plan.json"),
+      "--format",
+      "json",
+    ]);
     expect(r.code).toBe(0);
     const next = JSON.parse(r.stdout) as PlanResult;
     for (const [name, p] of Object.entries(first.placements)) expect(next.placements[name]).toEqual(p);
-    expect(next.changes.filter((c) => c.op !== "grow")).toEqual([{ op: "place", allocation: "umbrella-fw", to: next.placements["umbrella-fw"].device }]);
+    expect(next.changes.filter((c) => c.op !== "grow")).toEqual([
+      { op: "place", allocation: "umbrella-fw", to: next.placements["umbrella-fw"].device },
+    ]);
   });
 
   it("gives the same plan from the stack export's Ledger as from the plan output", async () => {
-    const fromPlan = await run(["plan", join(dir, "grown.yaml"), "--previous", join(dir, "plan.json"), "--format", "json"]);
-    const fromStack = await run(["plan", join(dir, "grown.yaml"), "--previous", join(dir, "stack.json"), "--format", "json"]);
+    const fromPlan = await run([
+      "plan",
+      join(dir, "grown.yaml"),
+      "--previous",
+      join(dir, "plan.json"),
+      "--format",
+      "json",
+    ]);
+    const fromStack = await run([
+      "plan",
+      join(dir, "grown.yaml"),
+      "--previous",
+      join(dir, "stack.json"),
+      "--format",
+      "json",
+    ]);
     expect(fromStack).toEqual(fromPlan);
   });
 
   it("reads the previous document from stdin", async () => {
-    const r = await run(["plan", NFV, "--previous", "-", "--format", "json"], { stdin: readFileSync(join(dir, "stack.json")) });
+    const r = await run(["plan", NFV, "--previous", "-", "--format", "json"], {
+      stdin: readFileSync(join(dir, "stack.json")),
+    });
     expect(r.code).toBe(0);
     expect((JSON.parse(r.stdout) as PlanResult).changes).toEqual([]);
   });

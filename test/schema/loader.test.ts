@@ -23,7 +23,9 @@ describe("schema errors through the loader", () => {
     [
       "a huge number, quoted as written",
       ["    max: 4\n", "    max: 99999999999999999999\n"],
-      ["fleet.yaml:15:10: pools.fw.max: must be at most 10000, not `99999999999999999999`: use 10000 or less"],
+      [
+        "fleet.yaml:15:10: pools.fw.max: must be at most 10000, not `99999999999999999999`: use 10000 or less",
+      ],
     ],
     [
       "a number too large to be a number",
@@ -54,7 +56,9 @@ describe("schema errors through the loader", () => {
     [
       "an enum value with the closest allowed one",
       ["    max: 4\n", "    max: 4\n    strategy: packed\n"],
-      ["fleet.yaml:16:15: pools.fw.strategy: must be one of `pack`, `spread`, not `packed`: did you mean `pack`?"],
+      [
+        "fleet.yaml:16:15: pools.fw.strategy: must be one of `pack`, `spread`, not `packed`: did you mean `pack`?",
+      ],
     ],
     [
       "an image given two ways",
@@ -78,17 +82,26 @@ describe("schema errors through the loader", () => {
     [
       "a shared tenancy without contexts",
       ["isolation: vrf, contexts: { first: 1, last: 8 } }", "isolation: vrf }"],
-      ["fleet.yaml:7:5: templates.fw.tenancy: missing required field `contexts`: add `contexts: { first: 100, last: 199 }`"],
+      [
+        "fleet.yaml:7:5: templates.fw.tenancy: missing required field `contexts`: add `contexts: { first: 100, last: 199 }`",
+      ],
     ],
     [
       "a dedicated tenancy with shared fields",
-      ["{ mode: shared, isolation: vrf, contexts: { first: 1, last: 8 } }", "{ mode: dedicated, isolation: vrf }"],
-      ["fleet.yaml:7:33: templates.fw.tenancy.isolation: unknown field `isolation`: the fields here are `mode`"],
+      [
+        "{ mode: shared, isolation: vrf, contexts: { first: 1, last: 8 } }",
+        "{ mode: dedicated, isolation: vrf }",
+      ],
+      [
+        "fleet.yaml:7:33: templates.fw.tenancy.isolation: unknown field `isolation`: the fields here are `mode`",
+      ],
     ],
     [
       "a misspelt tenancy mode",
       ["mode: shared", "mode: sharde"],
-      ["fleet.yaml:7:22: templates.fw.tenancy.mode: must be one of `dedicated`, `shared`, not `sharde`: did you mean `shared`?"],
+      [
+        "fleet.yaml:7:22: templates.fw.tenancy.mode: must be one of `dedicated`, `shared`, not `sharde`: did you mean `shared`?",
+      ],
     ],
     [
       "a resource class in lower case and a fractional amount",
@@ -124,7 +137,10 @@ describe("schema errors through the loader", () => {
     ],
     [
       "a password where a config key belongs",
-      ["        zone: az2\n", "        zone: az2\n        credentials: { username: admin, passwordConfig: \"s3cret!\" }\n"],
+      [
+        "        zone: az2\n",
+        '        zone: az2\n        credentials: { username: admin, passwordConfig: "s3cret!" }\n',
+      ],
       [
         "fleet.yaml:22:57: pools.edge.devices[0].credentials.passwordConfig: `s3cret!` is not a Pulumi config key: give the name of the secret config value that holds the password (letters, digits, `_`, `.`, `:`, `-`), like `rack1Password`, never the password itself",
       ],
@@ -132,14 +148,20 @@ describe("schema errors through the loader", () => {
     [
       "a duplicate key",
       ["    tenant: t1\n", "    tenant: t1\n    tenant: t2\n"],
-      ["fleet.yaml:25:5: allocations.a.tenant: duplicate key `tenant`: a key may appear once in a mapping: remove or rename one of them"],
+      [
+        "fleet.yaml:25:5: allocations.a.tenant: duplicate key `tenant`: a key may appear once in a mapping: remove or rename one of them",
+      ],
     ],
   ])("reports %s", (_name, [from, to], expected) => {
     expect(problems(edit(from, to))).toEqual(expected);
   });
 
   it("reports every problem at once, in text order, schema and semantic together", () => {
-    const text = edit("    template: fw\n", "    template: fw-lage\n", edit("    max: 4\n", "    max: -1\n    standbye: 2\n"));
+    const text = edit(
+      "    template: fw\n",
+      "    template: fw-lage\n",
+      edit("    max: 4\n", "    max: -1\n    standbye: 2\n"),
+    );
     expect(problems(text)).toEqual([
       "fleet.yaml:14:15: pools.fw.template: pool `fw` uses template `fw-lage`, which is not defined: defined templates: `box`, `fw`",
       "fleet.yaml:15:10: pools.fw.max: must be at least 0, not `-1`: use 0 or more",
@@ -148,7 +170,10 @@ describe("schema errors through the loader", () => {
   });
 
   it("drops a semantic error that repeats a schema error at the same place", () => {
-    const text = edit("      CUSTOM_SERVICE_SLOT: 8\n", "      CUSTOM_SERVICE_SLOT: { total: 8, reserved: -9, minUnit: 4, maxUnit: 2 }\n");
+    const text = edit(
+      "      CUSTOM_SERVICE_SLOT: 8\n",
+      "      CUSTOM_SERVICE_SLOT: { total: 8, reserved: -9, minUnit: 4, maxUnit: 2 }\n",
+    );
     expect(problems(text)).toEqual([
       "fleet.yaml:6:50: templates.fw.capacity.CUSTOM_SERVICE_SLOT.reserved: must be at least 0, not `-9`: use 0 or more",
       "fleet.yaml:6:63: templates.fw.capacity.CUSTOM_SERVICE_SLOT.minUnit: template `fw` has `minUnit: 4` above `maxUnit: 2` for `CUSTOM_SERVICE_SLOT`, so no amount fits: lower `minUnit` or raise `maxUnit`",
@@ -170,33 +195,61 @@ describe("text that is not a clean YAML document", () => {
   });
 
   it("skips a UTF-8 byte order mark and keeps positions", () => {
-    const text = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(edit("    max: 4\n", "    max: 4\n    standbye: 2\n"))]);
-    expect(problems(text)).toEqual(["fleet.yaml:16:5: pools.fw.standbye: unknown field `standbye`: did you mean `standby`?"]);
+    const text = Buffer.concat([
+      Buffer.from([0xef, 0xbb, 0xbf]),
+      Buffer.from(edit("    max: 4\n", "    max: 4\n    standbye: 2\n")),
+    ]);
+    expect(problems(text)).toEqual([
+      "fleet.yaml:16:5: pools.fw.standbye: unknown field `standbye`: did you mean `standby`?",
+    ]);
   });
 
   it("reports deep nesting instead of overflowing the stack", () => {
     const lines = problems(`templates: ${"[".repeat(100_000)}${"]".repeat(100_000)}`);
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^fleet\.yaml:1:\d+: templates(\[0\])+: the spec is nested too deeply to parse \(Maximum call stack size exceeded\); a fleet spec is only a few levels deep: look for runaway brackets or indentation$/);
+    expect(lines[0]).toMatch(
+      /^fleet\.yaml:1:\d+: templates(\[0\])+: the spec is nested too deeply to parse \(Maximum call stack size exceeded\); a fleet spec is only a few levels deep: look for runaway brackets or indentation$/,
+    );
   });
 
   it("refuses alias bombs", () => {
-    const bomb = "a: &a [x,x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\n";
+    const bomb =
+      "a: &a [x,x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\n";
     expect(problems(bomb)).toEqual([
       "fleet.yaml:1:1: the spec expands YAML aliases (`*name`) more than 100 times, which looks like a resource exhaustion attack: write the values out instead",
     ]);
   });
 
   it.each([
-    ["an empty file", "", ["fleet.yaml:1:1: the spec is empty: a fleet needs `templates` and `pools`, e.g. `templates: {}` and `pools: {}`"]],
-    ["a list", "- 1\n- 2\n", ["fleet.yaml:1:1: the spec must be a mapping with `templates` and `pools`, not a list"]],
+    [
+      "an empty file",
+      "",
+      [
+        "fleet.yaml:1:1: the spec is empty: a fleet needs `templates` and `pools`, e.g. `templates: {}` and `pools: {}`",
+      ],
+    ],
+    [
+      "a list",
+      "- 1\n- 2\n",
+      ["fleet.yaml:1:1: the spec must be a mapping with `templates` and `pools`, not a list"],
+    ],
     [
       "two documents",
       "templates: {}\npools: {}\n---\ntemplates: {}\n",
-      ["fleet.yaml:3:1: the file holds more than one YAML document (a `---` line): a fleet spec is one document: remove the `---` and what follows, or split the file"],
+      [
+        "fleet.yaml:3:1: the file holds more than one YAML document (a `---` line): a fleet spec is one document: remove the `---` and what follows, or split the file",
+      ],
     ],
-    ["tab indentation", "templates:\n\tfw: {}\n", ["fleet.yaml:2:1: YAML syntax error: Tabs are not allowed as indentation"]],
-    ["an unknown tag", "templates: {}\npools: {}\nbackend: !custom 1\n", ["fleet.yaml:3:10: backend: YAML warning: Unresolved tag: !custom"]],
+    [
+      "tab indentation",
+      "templates:\n\tfw: {}\n",
+      ["fleet.yaml:2:1: YAML syntax error: Tabs are not allowed as indentation"],
+    ],
+    [
+      "an unknown tag",
+      "templates: {}\npools: {}\nbackend: !custom 1\n",
+      ["fleet.yaml:3:10: backend: YAML warning: Unresolved tag: !custom"],
+    ],
   ])("reports %s", (_name, text, expected) => {
     expect(problems(text)).toEqual(expected);
   });
@@ -231,7 +284,10 @@ describe("checkSpec with objects", () => {
     class Output {
       value = "x";
     }
-    const result = checkSpec({ templates: {}, pools: {}, allocations: { a: { tenant: new Output(), demand: { VCPU: 1 } } } }, "index.ts");
+    const result = checkSpec(
+      { templates: {}, pools: {}, allocations: { a: { tenant: new Output(), demand: { VCPU: 1 } } } },
+      "index.ts",
+    );
     expect(result.errors.map(formatIssue)).toEqual([
       "index.ts: allocations.a.tenant: must be plain data, not a `Output` instance (a Pulumi Output or class object?): pass plain values",
     ]);

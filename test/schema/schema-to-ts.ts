@@ -20,10 +20,13 @@ export function defName(name: string): string {
 function objectType(s: Schema): string {
   const props = (s.properties ?? {}) as Record<string, Schema>;
   const required = new Set((s.required ?? []) as string[]);
-  const members = Object.entries(props).map(([k, v]) => `${key(k)}${required.has(k) ? "" : "?"}: ${toTs(v)};`);
+  const members = Object.entries(props).map(
+    ([k, v]) => `${key(k)}${required.has(k) ? "" : "?"}: ${toTs(v)};`,
+  );
   const extra = s.additionalProperties;
   if (s.maxProperties === 0 && members.length === 0) return "Record<string, never>";
-  if (extra !== undefined && extra !== false && typeof extra === "object") members.push(`[key: string]: ${toTs(extra as Schema)};`);
+  if (extra !== undefined && extra !== false && typeof extra === "object")
+    members.push(`[key: string]: ${toTs(extra as Schema)};`);
   else if (extra === undefined && members.length === 0) members.push("[key: string]: unknown;");
   return `{ ${members.join(" ")} }`;
 }

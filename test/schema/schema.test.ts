@@ -5,13 +5,19 @@ import { fleetSchema } from "../../schema/loader";
 type Node = Record<string, unknown>;
 
 /** Every schema node with its JSON pointer, and whether it is a property (an entry of `properties`). */
-function walk(node: unknown, pointer = "", property = false, out: { pointer: string; node: Node; property: boolean }[] = []) {
+function walk(
+  node: unknown,
+  pointer = "",
+  property = false,
+  out: { pointer: string; node: Node; property: boolean }[] = [],
+) {
   if (typeof node !== "object" || node === null || Array.isArray(node)) return out;
   const n = node as Node;
   out.push({ pointer, node: n, property });
   for (const [k, v] of Object.entries(n)) {
     if (k === "properties" || k === "$defs") {
-      for (const [name, sub] of Object.entries(v as Node)) walk(sub, `${pointer}/${k}/${name}`, k === "properties", out);
+      for (const [name, sub] of Object.entries(v as Node))
+        walk(sub, `${pointer}/${k}/${name}`, k === "properties", out);
     } else if (k === "items" || k === "additionalProperties" || k === "propertyNames") {
       walk(v, `${pointer}/${k}`, false, out);
     } else if (k === "oneOf") {
@@ -35,13 +41,20 @@ describe("fleet.schema.json", () => {
   it("describes every property, and gives every described property an example", () => {
     const properties = nodes.filter((n) => n.property);
     expect(properties.length).toBeGreaterThan(80);
-    expect(properties.filter((p) => typeof p.node.description !== "string").map((p) => p.pointer)).toEqual([]);
-    const withoutExample = properties.filter((p) => p.node.examples === undefined && p.node.$ref === undefined && p.node.const === undefined);
+    expect(properties.filter((p) => typeof p.node.description !== "string").map((p) => p.pointer)).toEqual(
+      [],
+    );
+    const withoutExample = properties.filter(
+      (p) => p.node.examples === undefined && p.node.$ref === undefined && p.node.const === undefined,
+    );
     expect(withoutExample.map((p) => p.pointer)).toEqual([]);
   });
 
   it("closes every object it defines", () => {
-    const open = nodes.filter((n) => n.node.type === "object" && n.node.additionalProperties === undefined && n.node.maxProperties !== 0);
+    const open = nodes.filter(
+      (n) =>
+        n.node.type === "object" && n.node.additionalProperties === undefined && n.node.maxProperties !== 0,
+    );
     expect(open.map((n) => n.pointer)).toEqual([]);
   });
 
@@ -49,7 +62,10 @@ describe("fleet.schema.json", () => {
     const failures: string[] = [];
     for (const { pointer, node } of nodes) {
       const validate = at(pointer);
-      for (const value of [...((node.examples as unknown[] | undefined) ?? []), ...("default" in node ? [node.default] : [])]) {
+      for (const value of [
+        ...((node.examples as unknown[] | undefined) ?? []),
+        ...("default" in node ? [node.default] : []),
+      ]) {
         if (!validate(value)) failures.push(`${pointer}: ${JSON.stringify(value)}`);
       }
     }
@@ -86,7 +102,16 @@ describe("fleet.schema.json", () => {
 
   it.each([
     [{ total: 1 }, true],
-    [{ total: 2147483647, reserved: 2147483647, minUnit: 2147483647, maxUnit: 2147483647, stepSize: 2147483647 }, true],
+    [
+      {
+        total: 2147483647,
+        reserved: 2147483647,
+        minUnit: 2147483647,
+        maxUnit: 2147483647,
+        stepSize: 2147483647,
+      },
+      true,
+    ],
     [{ total: 0 }, false],
     [{ total: 2147483648 }, false],
     [{ total: 8, reserved: -1 }, false],

@@ -62,17 +62,25 @@ describe("fleet.schema.json and core/types.ts", () => {
   });
 
   it("would notice a property missing from the schema", () => {
-    const schema = structuredClone(fleetSchema) as { $defs: { pool: { properties: Record<string, unknown> } } };
+    const schema = structuredClone(fleetSchema) as {
+      $defs: { pool: { properties: Record<string, unknown> } };
+    };
     delete schema.$defs.pool.properties.standby;
     const errors = compile(checkerSource(schemaToTs(schema)));
-    expect(errors.join("\n")).toContain('Type \'".pools.*.standby?"\' does not satisfy the constraint \'never\'');
+    expect(errors.join("\n")).toContain(
+      "Type '\".pools.*.standby?\"' does not satisfy the constraint 'never'",
+    );
   });
 
   it("would notice a property the types do not have", () => {
-    const schema = structuredClone(fleetSchema) as { $defs: { allocation: { properties: Record<string, unknown> } } };
+    const schema = structuredClone(fleetSchema) as {
+      $defs: { allocation: { properties: Record<string, unknown> } };
+    };
     schema.$defs.allocation.properties.priority = { type: "integer", description: "x" };
     const errors = compile(checkerSource(schemaToTs(schema)));
-    expect(errors.join("\n")).toContain('Type \'".allocations.*.priority?"\' does not satisfy the constraint \'never\'');
+    expect(errors.join("\n")).toContain(
+      "Type '\".allocations.*.priority?\"' does not satisfy the constraint 'never'",
+    );
   });
 
   it("would notice a field whose type differs", () => {

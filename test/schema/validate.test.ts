@@ -17,7 +17,9 @@ describe("validateSpec through the loader", () => {
     [
       "a pool's unknown template",
       ["    template: fw\n", "    template: fw-lage\n"],
-      ["fleet.yaml:14:15: pools.fw.template: pool `fw` uses template `fw-lage`, which is not defined: defined templates: `box`, `fw`"],
+      [
+        "fleet.yaml:14:15: pools.fw.template: pool `fw` uses template `fw-lage`, which is not defined: defined templates: `box`, `fw`",
+      ],
     ],
     [
       "a misspelt template with a suggestion",
@@ -99,17 +101,23 @@ describe("validateSpec through the loader", () => {
     [
       "`min` above `max`",
       ["    max: 4\n", "    max: 4\n    min: 6\n"],
-      ["fleet.yaml:16:10: pools.fw.min: pool `fw` has `min: 6` above `max: 4`: lower `min` or raise `max` to at least 6"],
+      [
+        "fleet.yaml:16:10: pools.fw.min: pool `fw` has `min: 6` above `max: 4`: lower `min` or raise `max` to at least 6",
+      ],
     ],
     [
       "`min` above the default `max`",
       ["    max: 4\n", "    min: 101\n"],
-      ["fleet.yaml:15:10: pools.fw.min: pool `fw` has `min: 101` above the default `max` of 100: lower `min` or raise `max` to at least 101"],
+      [
+        "fleet.yaml:15:10: pools.fw.min: pool `fw` has `min: 101` above the default `max` of 100: lower `min` or raise `max` to at least 101",
+      ],
     ],
     [
       "`standby` above `max`",
       ["    max: 4\n", "    max: 4\n    standby: 5\n"],
-      ["fleet.yaml:16:14: pools.fw.standby: pool `fw` keeps `standby: 5` idle devices but has `max: 4`: lower `standby` or raise `max` to at least 5"],
+      [
+        "fleet.yaml:16:14: pools.fw.standby: pool `fw` keeps `standby: 5` idle devices but has `max: 4`: lower `standby` or raise `max` to at least 5",
+      ],
     ],
     [
       "an empty `requireAny` set",
@@ -135,7 +143,10 @@ describe("validateSpec through the loader", () => {
     ],
     [
       "`reserved` above `total` and `minUnit` above `maxUnit`",
-      ["      CUSTOM_SERVICE_SLOT: 8\n", "      CUSTOM_SERVICE_SLOT: { total: 8, reserved: 9, minUnit: 4, maxUnit: 2 }\n"],
+      [
+        "      CUSTOM_SERVICE_SLOT: 8\n",
+        "      CUSTOM_SERVICE_SLOT: { total: 8, reserved: 9, minUnit: 4, maxUnit: 2 }\n",
+      ],
       [
         "fleet.yaml:6:50: templates.fw.capacity.CUSTOM_SERVICE_SLOT.reserved: template `fw` reserves 9 `CUSTOM_SERVICE_SLOT` of a total of 8: `reserved` must be at most `total`; lower `reserved` or raise `total`",
         "fleet.yaml:6:62: templates.fw.capacity.CUSTOM_SERVICE_SLOT.minUnit: template `fw` has `minUnit: 4` above `maxUnit: 2` for `CUSTOM_SERVICE_SLOT`, so no amount fits: lower `minUnit` or raise `maxUnit`",
@@ -143,7 +154,10 @@ describe("validateSpec through the loader", () => {
     ],
     [
       "`reserved` above `total` in a declared device's override",
-      ["        zone: az2\n", "        zone: az2\n        capacity: { CUSTOM_SERVICE_SLOT: { total: 2, reserved: 3 } }\n"],
+      [
+        "        zone: az2\n",
+        "        zone: az2\n        capacity: { CUSTOM_SERVICE_SLOT: { total: 2, reserved: 3 } }\n",
+      ],
       [
         "fleet.yaml:22:64: pools.edge.devices[0].capacity.CUSTOM_SERVICE_SLOT.reserved: device `rack1-fw01` of pool `edge` reserves 3 `CUSTOM_SERVICE_SLOT` of a total of 2: `reserved` must be at most `total`; lower `reserved` or raise `total`",
       ],
@@ -172,7 +186,9 @@ describe("validateSpec through the loader", () => {
     [
       "an unknown pool in an allocation's `pools`",
       ["    serviceType: firewall\n", "    serviceType: firewall\n    pools: [fw, edg]\n"],
-      ["fleet.yaml:26:17: allocations.a.pools[1]: allocation `a` lists pool `edg`, which is not defined: did you mean `edge`?"],
+      [
+        "fleet.yaml:26:17: allocations.a.pools[1]: allocation `a` lists pool `edg`, which is not defined: did you mean `edge`?",
+      ],
     ],
   ])("reports %s with its exact message and position", (_name, [from, to], expected) => {
     expect(problems(edit(from, to))).toEqual(expected);
@@ -199,7 +215,8 @@ describe("validateSpec on objects", () => {
     expect(validateSpec(s)).toEqual([
       {
         path: "templates.box.physical",
-        message: "template `box` has a non-empty `physical` block; physical templates take no settings yet: remove it or leave it `{}`",
+        message:
+          "template `box` has a non-empty `physical` block; physical templates take no settings yet: remove it or leave it `{}`",
       },
     ]);
   });
@@ -222,12 +239,17 @@ describe("validateSpec on objects", () => {
 
   it("never throws on arbitrary JSON values in any field", () => {
     fc.assert(
-      fc.property(fc.jsonValue({ maxDepth: 4 }), fc.constantFrom("templates", "pools", "allocations"), fc.string(), (value, section, key) => {
-        const s = spec() as unknown as Record<string, Record<string, unknown>>;
-        s[section][key] = value;
-        const errors = validateSpec(s as unknown as FleetSpec);
-        expect(Array.isArray(errors)).toBe(true);
-      }),
+      fc.property(
+        fc.jsonValue({ maxDepth: 4 }),
+        fc.constantFrom("templates", "pools", "allocations"),
+        fc.string(),
+        (value, section, key) => {
+          const s = spec() as unknown as Record<string, Record<string, unknown>>;
+          s[section][key] = value;
+          const errors = validateSpec(s as unknown as FleetSpec);
+          expect(Array.isArray(errors)).toBe(true);
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -246,9 +268,12 @@ describe("parsePath", () => {
 
   it("inverts formatPath for any segments", () => {
     fc.assert(
-      fc.property(fc.array(fc.oneof(fc.string({ minLength: 1 }), fc.nat(1000)), { maxLength: 6 }), (segments) => {
-        expect(parsePath(formatPath(segments))).toEqual(segments);
-      }),
+      fc.property(
+        fc.array(fc.oneof(fc.string({ minLength: 1 }), fc.nat(1000)), { maxLength: 6 }),
+        (segments) => {
+          expect(parsePath(formatPath(segments))).toEqual(segments);
+        },
+      ),
       { numRuns: 500 },
     );
   });
