@@ -22,7 +22,8 @@ const ALLOCATIONS = 5000;
 export function benchFleet(allocations = ALLOCATIONS): FleetArgs {
   const pools: FleetArgs["pools"] = {};
   for (let p = 0; p < POOLS; p++) {
-    pools[`fw${p}`] = { template: "vfw", max: DEVICES_PER_POOL, zones: ["az1", "az2", "az3"], antiAffinity: "soft" };
+    // Room above the 250 devices the allocations fill, so that the preview can grow a pool.
+    pools[`fw${p}`] = { template: "vfw", max: DEVICES_PER_POOL + 10, zones: ["az1", "az2", "az3"], antiAffinity: "soft" };
   }
   const allocs: NonNullable<FleetArgs["allocations"]> = {};
   for (let i = 0; i < allocations; i++) {
@@ -125,6 +126,7 @@ export async function main(): Promise<void> {
     new Fleet("bench", { ...spec, allocations: { ...spec.allocations, "new-fw": { tenant: "new", demand: { CUSTOM_SERVICE_SLOT: 1 } } } });
   });
   const previewMs = performance.now() - t2;
+  if (!preview.ok) throw new Error(preview.errors.join("\n"));
   const creates = preview.steps.filter((s) => s.op === "create").map((s) => s.name);
   line("pulumi preview (one allocation added): wall time", fmtMs(previewMs), `creates: ${creates.join(", ")}`);
   const floor = await sdkFloor();
