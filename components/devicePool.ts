@@ -87,10 +87,14 @@ export class DevicePool extends pulumi.ComponentResource {
         templateSpec.driver === "openstack"
           ? renderServerGroup(fleet, pool, poolSpec.antiAffinity)
           : undefined;
-      const serverGroup = group ? new openstack.compute.ServerGroup(childName(fleet, pool), group, childOpts) : undefined;
+      const serverGroup = group
+        ? new openstack.compute.ServerGroup(childName(fleet, pool), group, childOpts)
+        : undefined;
       const models = pulumi.output(args.size ?? 0).apply((n) => poolDevices(plain, pool, n));
       this.devices = models.apply((ms) => ms.map((m) => m.name));
-      this.handles = models.apply((ms) => new Map(ms.map((m) => [m.name, this.createDevice(fleet, m, args, serverGroup, childOpts)])));
+      this.handles = models.apply(
+        (ms) => new Map(ms.map((m) => [m.name, this.createDevice(fleet, m, args, serverGroup, childOpts)])),
+      );
     }
     this.deviceIds = this.handles.apply((m) => pulumi.all(Object.fromEntries(m)));
     this.registerOutputs({ devices: this.devices, deviceIds: this.deviceIds });
@@ -128,7 +132,12 @@ export class DevicePool extends pulumi.ComponentResource {
       });
       return new openstack.compute.Instance(name, instanceArgs, opts).id;
     }
-    const containerArgs = renderContainer({ fleet, device, template: template.docker!, image: args.template.dockerImage! });
+    const containerArgs = renderContainer({
+      fleet,
+      device,
+      template: template.docker!,
+      image: args.template.dockerImage!,
+    });
     return new docker.Container(name, containerArgs, opts).id;
   }
 }

@@ -38,12 +38,18 @@ export class DeviceTemplate extends pulumi.ComponentResource {
       const imageArgs = os.renderImage(fleet, template, spec.openstack.image);
       const image = imageArgs ? new openstack.images.Image(`${name}-image`, imageArgs, childOpts) : undefined;
       const flavorArgs = os.renderFlavor(fleet, template, spec.openstack.flavor);
-      const flavor = flavorArgs ? new openstack.compute.Flavor(`${name}-flavor`, flavorArgs, childOpts) : undefined;
+      const flavor = flavorArgs
+        ? new openstack.compute.Flavor(`${name}-flavor`, flavorArgs, childOpts)
+        : undefined;
       this.image = os.imageChoice(spec.openstack.image, image?.id);
       this.flavor = os.flavorChoice(spec.openstack.flavor, flavor?.id);
     }
     if (spec.driver === "docker" && spec.docker !== undefined) {
-      const remote = new docker.RemoteImage(`${name}-image`, dockerRender.renderRemoteImage(spec.docker), childOpts);
+      const remote = new docker.RemoteImage(
+        `${name}-image`,
+        dockerRender.renderRemoteImage(spec.docker),
+        childOpts,
+      );
       this.dockerImage = remote.imageId;
     }
     this.registerOutputs({ dockerImage: this.dockerImage });

@@ -58,20 +58,35 @@ export class Fleet extends pulumi.ComponentResource {
     const plan = planSpec(args);
     const errors = validateSpec(plan);
     if (errors.length > 0) {
-      throw new Error(`fleet \`${name}\` has ${errors.length} error(s) in its spec:\n${errors.map((e) => `  ${e.path}: ${e.message}`).join("\n")}`);
+      throw new Error(
+        `fleet \`${name}\` has ${errors.length} error(s) in its spec:\n${errors.map((e) => `  ${e.path}: ${e.message}`).join("\n")}`,
+      );
     }
     const childOpts = { parent: this };
 
     for (const t of Object.keys(args.templates).sort()) {
-      this.templates[t] = new DeviceTemplate(`${name}-${t}`, { fleet: name, template: t, spec: args.templates[t] }, childOpts);
+      this.templates[t] = new DeviceTemplate(
+        `${name}-${t}`,
+        { fleet: name, template: t, spec: args.templates[t] },
+        childOpts,
+      );
     }
     const poolNames = Object.keys(args.pools).sort();
-    const declared = poolNames.filter((p) => plan.templates[plan.pools[p].template].driver === "physical" || plan.pools[p].devices !== undefined);
+    const declared = poolNames.filter(
+      (p) =>
+        plan.templates[plan.pools[p].template].driver === "physical" || plan.pools[p].devices !== undefined,
+    );
     const health: Record<string, pulumi.Output<boolean>> = {};
     for (const p of declared) {
       const pool = new DevicePool(
         `${name}-${p}`,
-        { fleet: name, pool: p, spec: args, template: this.templates[args.pools[p].template], ...(secretConfig ? { secretConfig } : {}) },
+        {
+          fleet: name,
+          pool: p,
+          spec: args,
+          template: this.templates[args.pools[p].template],
+          ...(secretConfig ? { secretConfig } : {}),
+        },
         childOpts,
       );
       this.pools[p] = pool;
@@ -84,7 +99,13 @@ export class Fleet extends pulumi.ComponentResource {
       if (this.pools[p] !== undefined) continue;
       this.pools[p] = new DevicePool(
         `${name}-${p}`,
-        { fleet: name, pool: p, spec: args, template: this.templates[args.pools[p].template], size: sizes.apply((s) => s[p] ?? 0) },
+        {
+          fleet: name,
+          pool: p,
+          spec: args,
+          template: this.templates[args.pools[p].template],
+          size: sizes.apply((s) => s[p] ?? 0),
+        },
         childOpts,
       );
     }
@@ -99,9 +120,14 @@ export class Fleet extends pulumi.ComponentResource {
     const facts: Record<string, PoolFacts> = {};
     for (const p of poolNames) {
       const template = args.templates[args.pools[p].template];
-      facts[p] = { driver: template.driver, template: args.pools[p].template, networks: template.docker?.networks ?? [] };
+      facts[p] = {
+        driver: template.driver,
+        template: args.pools[p].template,
+        networks: template.docker?.networks ?? [],
+      };
     }
-    const deviceId = (pool: string, device: string): pulumi.Output<string> => this.pools[pool].deviceId(device);
+    const deviceId = (pool: string, device: string): pulumi.Output<string> =>
+      this.pools[pool].deviceId(device);
     for (const a of Object.keys(args.allocations ?? {}).sort()) {
       this.allocations[a] = new ServiceAllocation(
         `${name}-${a}`,

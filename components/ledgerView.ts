@@ -62,7 +62,8 @@ export function ledgerView(spec: FleetSpec, ledger: Ledger, health: HealthMap): 
       device: p.device,
       pool: model.pool,
       tenant: p.tenant,
-      isolation: tenancy.mode === "shared" && p.context !== null ? { kind: tenancy.isolation, id: p.context } : null,
+      isolation:
+        tenancy.mode === "shared" && p.context !== null ? { kind: tenancy.isolation, id: p.context } : null,
     };
     const u = used.get(p.device) ?? new Map<string, number>();
     const demand = spec.allocations?.[name]?.demand ?? {};

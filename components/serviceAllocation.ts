@@ -50,22 +50,30 @@ export class ServiceAllocation extends pulumi.ComponentResource {
 
   /** The device the allocation is placed on. */
   get device(): pulumi.Output<string | null> {
-    return (this.derived.device ??= this.placement.apply((p) => p?.device ?? null)) as pulumi.Output<string | null>;
+    return (this.derived.device ??= this.placement.apply((p) => p?.device ?? null)) as pulumi.Output<
+      string | null
+    >;
   }
 
   /** The pool of that device. */
   get pool(): pulumi.Output<string | null> {
-    return (this.derived.pool ??= this.placement.apply((p) => p?.pool ?? null)) as pulumi.Output<string | null>;
+    return (this.derived.pool ??= this.placement.apply((p) => p?.pool ?? null)) as pulumi.Output<
+      string | null
+    >;
   }
 
   /** The tenant's isolation context on a shared device; `null` on a dedicated one. */
   get isolation(): pulumi.Output<Isolation | null> {
-    return (this.derived.isolation ??= this.placement.apply((p) => p?.isolation ?? null)) as pulumi.Output<Isolation | null>;
+    return (this.derived.isolation ??= this.placement.apply(
+      (p) => p?.isolation ?? null,
+    )) as pulumi.Output<Isolation | null>;
   }
 
   /** VLAN id on devices with VLAN isolation (physical appliances), else `null`. */
   get vlan(): pulumi.Output<number | null> {
-    return (this.derived.vlan ??= this.placement.apply((p) => vlanOf(p?.isolation ?? null))) as pulumi.Output<number | null>;
+    return (this.derived.vlan ??= this.placement.apply((p) => vlanOf(p?.isolation ?? null))) as pulumi.Output<
+      number | null
+    >;
   }
 
   constructor(name: string, args: ServiceAllocationArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -99,7 +107,9 @@ export class ServiceAllocation extends pulumi.ComponentResource {
     pools: Record<string, PoolFacts>,
     poolNames: string[],
   ): string[] {
-    const wanted = (spec.networks ?? []).map((n) => n.network).filter((n): n is string => typeof n === "string");
+    const wanted = (spec.networks ?? [])
+      .map((n) => n.network)
+      .filter((n): n is string => typeof n === "string");
     return poolNames.flatMap((p) => {
       const facts = pools[p];
       if (facts === undefined || facts.driver !== "docker") return [];
@@ -117,18 +127,29 @@ export class ServiceAllocation extends pulumi.ComponentResource {
     const opts = { parent: this };
     const resolve = (ref: NameOrId, subnetOf?: pulumi.Input<string>): pulumi.Input<string> => {
       if ("id" in ref) return ref.id;
-      if (subnetOf === undefined) return openstack.networking.getNetworkOutput({ name: ref.name }, opts).apply((n) => n.id);
-      return openstack.networking.getSubnetOutput({ name: ref.name, networkId: subnetOf }, opts).apply((s) => s.id);
+      if (subnetOf === undefined)
+        return openstack.networking.getNetworkOutput({ name: ref.name }, opts).apply((n) => n.id);
+      return openstack.networking
+        .getSubnetOutput({ name: ref.name, networkId: subnetOf }, opts)
+        .apply((s) => s.id);
     };
     const ids = planPorts(fleet, allocation, spec.networks).map((plan) => {
       const networkId = resolve(plan.network);
       const portIds: { networkId: In; subnetId?: In } = { networkId };
       if (plan.subnet !== undefined) portIds.subnetId = resolve(plan.subnet, networkId);
-      const port = new openstack.networking.Port(plan.name, renderPort(plan, portIds, { fleet, allocation, tenant: spec.tenant }), opts);
-      new openstack.compute.InterfaceAttach(`${plan.name}-attach`, renderInterfaceAttach(instanceId, port.id), {
-        ...opts,
-        deleteBeforeReplace: true,
-      });
+      const port = new openstack.networking.Port(
+        plan.name,
+        renderPort(plan, portIds, { fleet, allocation, tenant: spec.tenant }),
+        opts,
+      );
+      new openstack.compute.InterfaceAttach(
+        `${plan.name}-attach`,
+        renderInterfaceAttach(instanceId, port.id),
+        {
+          ...opts,
+          deleteBeforeReplace: true,
+        },
+      );
       return port.id;
     });
     return pulumi.all(ids);

@@ -91,7 +91,16 @@ export class ApplianceRegistration extends pulumi.dynamic.Resource {
     };
     if (args.username !== undefined) props.username = pulumi.secret(args.username);
     if (args.password !== undefined) props.password = pulumi.secret(args.password);
-    const secretOutputs = [...new Set([...(opts?.additionalSecretOutputs ?? []), ...APPLIANCE_SECRET_OUTPUTS])];
-    super(applianceProvider, name, props, { ...opts, additionalSecretOutputs: secretOutputs }, DYNAMIC_MODULE, DYNAMIC_TYPES.appliance);
+    const secretOutputs = [
+      ...new Set([...(opts?.additionalSecretOutputs ?? []), ...APPLIANCE_SECRET_OUTPUTS]),
+    ];
+    super(
+      applianceProvider,
+      name,
+      props,
+      { ...opts, additionalSecretOutputs: secretOutputs },
+      DYNAMIC_MODULE,
+      DYNAMIC_TYPES.appliance,
+    );
   }
 }

@@ -68,10 +68,20 @@ function record(inputs: ApplianceInputs): Omit<ApplianceInputs, "password"> {
 }
 
 export function makeApplianceProvider(deps: ApplianceDeps) {
-  async function observe(inputs: ApplianceInputs, previousLastSeen: string | null): Promise<ApplianceOutputs> {
+  async function observe(
+    inputs: ApplianceInputs,
+    previousLastSeen: string | null,
+  ): Promise<ApplianceOutputs> {
     const base = record(inputs);
     if (inputs.managementUrl === undefined) {
-      return { ...base, reachable: false, healthy: true, latencyMs: null, lastSeen: previousLastSeen, status: "unmanaged" };
+      return {
+        ...base,
+        reachable: false,
+        healthy: true,
+        latencyMs: null,
+        lastSeen: previousLastSeen,
+        status: "unmanaged",
+      };
     }
     const req: ProbeRequest = { url: inputs.managementUrl, timeoutMs: inputs.timeoutMs ?? 5000 };
     if (inputs.caFile !== undefined) req.caFile = inputs.caFile;
@@ -93,7 +103,10 @@ export function makeApplianceProvider(deps: ApplianceDeps) {
     check: (_olds: Record<string, unknown>, news: ApplianceInputs): Promise<pulumi.dynamic.CheckResult> => {
       const failures: pulumi.dynamic.CheckFailure[] = [];
       if (typeof news.device !== "string" || !NAME.test(news.device)) {
-        failures.push({ property: "device", reason: `appliance \`device\` must match ^[a-z][a-z0-9-]{0,62}$; got ${JSON.stringify(news.device)}` });
+        failures.push({
+          property: "device",
+          reason: `appliance \`device\` must match ^[a-z][a-z0-9-]{0,62}$; got ${JSON.stringify(news.device)}`,
+        });
       }
       const url = news.managementUrl;
       if (url !== undefined && url !== UNKNOWN) {
@@ -119,7 +132,11 @@ export function makeApplianceProvider(deps: ApplianceDeps) {
       return Promise.resolve({ inputs: news, failures });
     },
 
-    diff: (_id: string, olds: ApplianceOutputs, news: ApplianceInputs): Promise<pulumi.dynamic.DiffResult> => {
+    diff: (
+      _id: string,
+      olds: ApplianceOutputs,
+      news: ApplianceInputs,
+    ): Promise<pulumi.dynamic.DiffResult> => {
       const changed = DOMAIN_FIELDS.filter((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
       return Promise.resolve({ changes: changed.length > 0, replaces: [], deleteBeforeReplace: false });
     },
@@ -129,7 +146,11 @@ export function makeApplianceProvider(deps: ApplianceDeps) {
       return { id: `${inputs.fleet}/${inputs.device}`, outs };
     },
 
-    update: async (_id: string, olds: ApplianceOutputs, news: ApplianceInputs): Promise<pulumi.dynamic.UpdateResult> => {
+    update: async (
+      _id: string,
+      olds: ApplianceOutputs,
+      news: ApplianceInputs,
+    ): Promise<pulumi.dynamic.UpdateResult> => {
       return { outs: await observe(news, olds.lastSeen ?? null) };
     },
 

@@ -65,7 +65,13 @@ export class LedgerResource extends pulumi.dynamic.Resource {
   declare readonly capacity: pulumi.Output<Record<string, PoolCapacity>>;
 
   constructor(name: string, args: LedgerResourceArgs, opts?: pulumi.CustomResourceOptions) {
-    const props = { spec: args.spec, health: args.health ?? {}, ledger: undefined, pools: undefined, capacity: undefined };
+    const props = {
+      spec: args.spec,
+      health: args.health ?? {},
+      ledger: undefined,
+      pools: undefined,
+      capacity: undefined,
+    };
     super(ledgerProvider, name, props, opts, DYNAMIC_MODULE, DYNAMIC_TYPES.ledger);
   }
 }

@@ -71,7 +71,13 @@ export function resolveHealth(health: unknown): HealthMap {
 function isLedger(value: unknown): value is Ledger {
   if (value === null || typeof value !== "object") return false;
   const v = value as Record<string, unknown>;
-  return v.version === 1 && typeof v.pools === "object" && v.pools !== null && typeof v.placements === "object" && v.placements !== null;
+  return (
+    v.version === 1 &&
+    typeof v.pools === "object" &&
+    v.pools !== null &&
+    typeof v.placements === "object" &&
+    v.placements !== null
+  );
 }
 
 /** The previous ledger from the old inputs; empty on create. */
@@ -95,7 +101,13 @@ export function stateOf(result: PlanResult, health: HealthMap): LedgerState {
       const c = u.classes[rc];
       classes[rc] = { total: round(c.capacity), used: round(c.used), free: round(c.capacity - c.used) };
     }
-    capacity[u.pool] = { devices: u.devices, busy: u.busy, standby: u.standby, unhealthy: u.unhealthy, classes };
+    capacity[u.pool] = {
+      devices: u.devices,
+      busy: u.busy,
+      standby: u.standby,
+      unhealthy: u.unhealthy,
+      classes,
+    };
   }
   return { ledger: result.ledger, pools, health, capacity };
 }
@@ -112,7 +124,10 @@ function complete(state: Record<string, unknown>): LedgerState {
   return out as unknown as LedgerState;
 }
 
-export function check(olds: Record<string, unknown>, news: LedgerInputs): Promise<pulumi.dynamic.CheckResult> {
+export function check(
+  olds: Record<string, unknown>,
+  news: LedgerInputs,
+): Promise<pulumi.dynamic.CheckResult> {
   const health = resolveHealth(news.health);
   const previous = previousLedger(olds);
   const result = plan(news.spec, { previous, health });
@@ -123,8 +138,14 @@ export function check(olds: Record<string, unknown>, news: LedgerInputs): Promis
   return Promise.resolve({ inputs: stateOf(result, health) });
 }
 
-export function diff(_id: string, olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.DiffResult> {
-  const changed = STATE_FIELDS.filter((k) => canonicalJson(olds[k] ?? null) !== canonicalJson(news[k] ?? null));
+export function diff(
+  _id: string,
+  olds: Record<string, unknown>,
+  news: Record<string, unknown>,
+): Promise<pulumi.dynamic.DiffResult> {
+  const changed = STATE_FIELDS.filter(
+    (k) => canonicalJson(olds[k] ?? null) !== canonicalJson(news[k] ?? null),
+  );
   return Promise.resolve({ changes: changed.length > 0, replaces: [], deleteBeforeReplace: false });
 }
 
@@ -135,7 +156,11 @@ export function create(inputs: Record<string, unknown>): Promise<pulumi.dynamic.
   return Promise.resolve({ id: LEDGER_ID, outs: complete(inputs) });
 }
 
-export function update(_id: string, _olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.UpdateResult> {
+export function update(
+  _id: string,
+  _olds: Record<string, unknown>,
+  news: Record<string, unknown>,
+): Promise<pulumi.dynamic.UpdateResult> {
   return Promise.resolve({ outs: complete(news) });
 }
 

@@ -48,7 +48,12 @@ export function probe(req: ProbeRequest, clock: MonotonicClock = defaultMonotoni
   }
   const isHttps = url.protocol === "https:";
   if (!isHttps && url.protocol !== "http:") {
-    return Promise.resolve({ reachable: false, httpStatus: null, status: "unsupported-scheme", latencyMs: null });
+    return Promise.resolve({
+      reachable: false,
+      httpStatus: null,
+      status: "unsupported-scheme",
+      latencyMs: null,
+    });
   }
   const headers: Record<string, string> = { "user-agent": "servicevm-probe" };
   if (isHttps && req.insecure !== true && req.username !== undefined && req.password !== undefined) {
@@ -71,14 +76,23 @@ export function probe(req: ProbeRequest, clock: MonotonicClock = defaultMonotoni
       const status = res.statusCode ?? 0;
       const latencyMs = Math.round(clock() - start);
       res.resume();
-      finish({ reachable: status > 0 && status < 500, httpStatus: status, status: `HTTP ${status}`, latencyMs });
+      finish({
+        reachable: status > 0 && status < 500,
+        httpStatus: status,
+        status: `HTTP ${status}`,
+        latencyMs,
+      });
     };
-    const request = isHttps ? https.request(url, options, onResponse) : http.request(url, options, onResponse);
+    const request = isHttps
+      ? https.request(url, options, onResponse)
+      : http.request(url, options, onResponse);
     request.on("timeout", () => {
       finish({ reachable: false, httpStatus: null, status: "timeout", latencyMs: null });
       request.destroy();
     });
-    request.on("error", (err) => finish({ reachable: false, httpStatus: null, status: errorCode(err), latencyMs: null }));
+    request.on("error", (err) =>
+      finish({ reachable: false, httpStatus: null, status: errorCode(err), latencyMs: null }),
+    );
     request.end();
   });
 }

@@ -71,7 +71,11 @@ export function renderFlavor(
     ram: flavor.ramMb,
     disk: flavor.diskGb,
     isPublic: false,
-    extraSpecs: Object.fromEntries(Object.keys(extraSpecs).sort().map((k) => [k, extraSpecs[k]])),
+    extraSpecs: Object.fromEntries(
+      Object.keys(extraSpecs)
+        .sort()
+        .map((k) => [k, extraSpecs[k]]),
+    ),
   };
 }
 
@@ -167,7 +171,11 @@ export interface PortPlan {
 }
 
 /** One port per tenant network of an allocation, in declaration order. */
-export function planPorts(fleet: string, allocation: string, networks: TenantNetworkSpec<In>[] | undefined): PortPlan[] {
+export function planPorts(
+  fleet: string,
+  allocation: string,
+  networks: TenantNetworkSpec<In>[] | undefined,
+): PortPlan[] {
   return (networks ?? []).map((n, i) => {
     if (n.fixedIp !== undefined && n.subnet === undefined) {
       throw new Error(

@@ -15,7 +15,9 @@ const config = new pulumi.Config();
 // An explicit provider: every server, flavor, port and attachment of the fleet uses it.
 const cloud = new openstack.Provider("edge", { cloud: config.get("cloud") ?? "edge" });
 
-const fleet = new Fleet("edge", loadSpec(path.join(__dirname, "fleet.yaml")), { providers: { openstack: cloud } });
+const fleet = new Fleet("edge", loadSpec(path.join(__dirname, "fleet.yaml")), {
+  providers: { openstack: cloud },
+});
 
 /** Allocation -> device, pool, tenant and VRF. */
 export const placements = fleet.placements;

@@ -23,7 +23,12 @@ export function benchFleet(allocations = ALLOCATIONS): FleetArgs {
   const pools: FleetArgs["pools"] = {};
   for (let p = 0; p < POOLS; p++) {
     // Room above the 250 devices the allocations fill, so that the preview can grow a pool.
-    pools[`fw${p}`] = { template: "vfw", max: DEVICES_PER_POOL + 10, zones: ["az1", "az2", "az3"], antiAffinity: "soft" };
+    pools[`fw${p}`] = {
+      template: "vfw",
+      max: DEVICES_PER_POOL + 10,
+      zones: ["az1", "az2", "az3"],
+      antiAffinity: "soft",
+    };
   }
   const allocs: NonNullable<FleetArgs["allocations"]> = {};
   for (let i = 0; i < allocations; i++) {
@@ -41,7 +46,12 @@ export function benchFleet(allocations = ALLOCATIONS): FleetArgs {
         driver: "openstack",
         capacity: { CUSTOM_SERVICE_SLOT: SLOTS },
         tenancy: { mode: "shared", isolation: "vrf", contexts: { first: 1, last: SLOTS } },
-        openstack: { image: { name: "vyos-1.4" }, flavor: { name: "m1.large" }, networks: ["edge-mgmt"], keyPair: "noc" },
+        openstack: {
+          image: { name: "vyos-1.4" },
+          flavor: { name: "m1.large" },
+          networks: ["edge-mgmt"],
+          keyPair: "noc",
+        },
       },
     },
     pools,
@@ -76,20 +86,36 @@ export async function sdkFloor(): Promise<{ resources: number; ms: number; cpuMs
     const root = new Bare("bench:index:Root", "floor");
     const servers: openstack.compute.Instance[] = [];
     for (let d = 0; d < POOLS * DEVICES_PER_POOL; d++) {
-      servers.push(new openstack.compute.Instance(`floor-${d}`, { name: `floor-${d}`, flavorName: "m1", imageName: "i" }, { parent: root }));
+      servers.push(
+        new openstack.compute.Instance(
+          `floor-${d}`,
+          { name: `floor-${d}`, flavorName: "m1", imageName: "i" },
+          { parent: root },
+        ),
+      );
     }
     for (let i = 0; i < ALLOCATIONS; i++) {
       const c = new Bare("bench:index:Alloc", `floor-a${i}`, { parent: root });
       const port = new openstack.networking.Port(`floor-a${i}-0`, { networkId: `net-${i}` }, { parent: c });
-      new openstack.compute.InterfaceAttach(`floor-a${i}-0-attach`, { instanceId: servers[i % servers.length].id, portId: port.id }, { parent: c });
+      new openstack.compute.InterfaceAttach(
+        `floor-a${i}-0-attach`,
+        { instanceId: servers[i % servers.length].id, portId: port.id },
+        { parent: c },
+      );
     }
   });
   const cpu = process.cpuUsage(cpu0);
-  return { resources: result.resources.length, ms: performance.now() - t0, cpuMs: (cpu.user + cpu.system) / 1000 };
+  return {
+    resources: result.resources.length,
+    ms: performance.now() - t0,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+  };
 }
 
 export async function main(): Promise<void> {
-  heading(`pulumi: Fleet of ${POOLS * DEVICES_PER_POOL} devices, ${ALLOCATIONS} allocations (mock runtime, engine harness)`);
+  heading(
+    `pulumi: Fleet of ${POOLS * DEVICES_PER_POOL} devices, ${ALLOCATIONS} allocations (mock runtime, engine harness)`,
+  );
   const engine = new Engine({ requireModule: requireFor(new FakeProbe()), extraOutputs });
   const spec = benchFleet();
 
@@ -103,15 +129,27 @@ export async function main(): Promise<void> {
   if (!created.ok) throw new Error(created.errors.join("\n"));
   const resources = created.resources.length;
   const instances = created.resources.filter((r) => r.type === "openstack:compute/instance:Instance").length;
-  line("pulumi up (create): wall time", fmtMs(createMs), createMs < 30_000 ? "target < 30 s: ok" : "target < 30 s: MISSED");
-  line("pulumi up (create): CPU time", fmtMs((cpu.user + cpu.system) / 1000), "wall time minus waiting for a busy machine");
+  line(
+    "pulumi up (create): wall time",
+    fmtMs(createMs),
+    createMs < 30_000 ? "target < 30 s: ok" : "target < 30 s: MISSED",
+  );
+  line(
+    "pulumi up (create): CPU time",
+    fmtMs((cpu.user + cpu.system) / 1000),
+    "wall time minus waiting for a busy machine",
+  );
   line("resources registered", String(resources), `${instances} servers`);
   line("resources registered per second", ((resources / createMs) * 1000).toFixed(0));
 
   const bytes = ledgerStateBytes(engine);
   const perAllocation = bytes / ALLOCATIONS;
   line("Ledger state (inputs + outputs)", `${(bytes / 1024).toFixed(1)} KiB`);
-  line("Ledger state per allocation", `${perAllocation.toFixed(1)} B`, perAllocation <= 300 ? "target <= 300 B: ok" : "target <= 300 B: MISSED");
+  line(
+    "Ledger state per allocation",
+    `${perAllocation.toFixed(1)} B`,
+    perAllocation <= 300 ? "target <= 300 B: ok" : "target <= 300 B: MISSED",
+  );
 
   const t1 = performance.now();
   const again = await engine.up(() => {
@@ -123,14 +161,25 @@ export async function main(): Promise<void> {
 
   const t2 = performance.now();
   const preview = await engine.preview(() => {
-    new Fleet("bench", { ...spec, allocations: { ...spec.allocations, "new-fw": { tenant: "new", demand: { CUSTOM_SERVICE_SLOT: 1 } } } });
+    new Fleet("bench", {
+      ...spec,
+      allocations: { ...spec.allocations, "new-fw": { tenant: "new", demand: { CUSTOM_SERVICE_SLOT: 1 } } },
+    });
   });
   const previewMs = performance.now() - t2;
   if (!preview.ok) throw new Error(preview.errors.join("\n"));
   const creates = preview.steps.filter((s) => s.op === "create").map((s) => s.name);
-  line("pulumi preview (one allocation added): wall time", fmtMs(previewMs), `creates: ${creates.join(", ")}`);
+  line(
+    "pulumi preview (one allocation added): wall time",
+    fmtMs(previewMs),
+    `creates: ${creates.join(", ")}`,
+  );
   const floor = await sdkFloor();
-  line("SDK floor: same resource mix without servicevm", fmtMs(floor.ms), `${floor.resources} resources, ${((floor.resources / floor.ms) * 1000).toFixed(0)}/s`);
+  line(
+    "SDK floor: same resource mix without servicevm",
+    fmtMs(floor.ms),
+    `${floor.resources} resources, ${((floor.resources / floor.ms) * 1000).toFixed(0)}/s`,
+  );
   line("SDK floor: CPU time", fmtMs(floor.cpuMs));
   line("load average (1 min) / CPUs", `${os.loadavg()[0].toFixed(2)} / ${os.cpus().length}`);
   line("peak RSS", `${peakRssMiB().toFixed(0)} MiB`);

@@ -18,13 +18,19 @@ const nodeRequire = createRequire(__filename);
 function runProgram(name: string): Exports {
   const file = path.join(EXAMPLES, name, "index.ts");
   const js = ts.transpileModule(fs.readFileSync(file, "utf8"), {
-    compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
+    compilerOptions: {
+      module: ts.ModuleKind.CommonJS,
+      target: ts.ScriptTarget.ES2022,
+      esModuleInterop: true,
+    },
     fileName: file,
   }).outputText;
   const module = { exports: {} as Exports };
   const req = (id: string): unknown => (id === "servicevm" ? servicevm : nodeRequire(id));
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
-  const run = new Function("exports", "require", "module", "__filename", "__dirname", js) as (...args: unknown[]) => void;
+  const run = new Function("exports", "require", "module", "__filename", "__dirname", js) as (
+    ...args: unknown[]
+  ) => void;
   run(module.exports, req, module, file, path.dirname(file));
   return module.exports;
 }
@@ -37,7 +43,10 @@ function engine() {
   return newEngine(undefined, { config: SECRETS, secretConfig: Object.keys(SECRETS) });
 }
 
-async function runExample(name: string, mode: "up" | "preview"): Promise<{ result: RunResult; exports: Exports }> {
+async function runExample(
+  name: string,
+  mode: "up" | "preview",
+): Promise<{ result: RunResult; exports: Exports }> {
   const { engine: e } = engine();
   let exports: Exports = {};
   const program = (): void => {
@@ -68,7 +77,14 @@ const EXPECTED: Record<string, { counts: Record<string, number>; devices: Record
       "openstack:networking/port:Port": 8,
       "openstack:compute/interfaceAttach:InterfaceAttach": 8,
     },
-    devices: { "acme-fw": "fw-0", "acme-fw-standby": "fw-1", "acme-vpn": "vpn-0", "globex-fw": "fw-0", "globex-vpn": "vpn-0", "initech-fw": "fw-0" },
+    devices: {
+      "acme-fw": "fw-0",
+      "acme-fw-standby": "fw-1",
+      "acme-vpn": "vpn-0",
+      "globex-fw": "fw-0",
+      "globex-vpn": "vpn-0",
+      "initech-fw": "fw-0",
+    },
   },
   "docker-lab": {
     counts: {
@@ -81,7 +97,13 @@ const EXPECTED: Record<string, { counts: Record<string, number>; devices: Record
       "docker:index/remoteImage:RemoteImage": 2,
       "docker:index/container:Container": 5,
     },
-    devices: { "team-blue-ids": "ids-0", "team-blue-lb": "lb-0", "team-green-lb": "lb-0", "team-red-ids": "ids-1", "team-red-lb": "lb-0" },
+    devices: {
+      "team-blue-ids": "ids-0",
+      "team-blue-lb": "lb-0",
+      "team-green-lb": "lb-0",
+      "team-red-ids": "ids-1",
+      "team-red-lb": "lb-0",
+    },
   },
   "physical-appliances": {
     counts: {
@@ -92,7 +114,13 @@ const EXPECTED: Record<string, { counts: Record<string, number>; devices: Record
       "pulumi-nodejs:dynamic/servicevm:ApplianceRegistration": 3,
       "pulumi-nodejs:dynamic/servicevm:Ledger": 1,
     },
-    devices: { "acme-fw": "rack1-fw01", "acme-lb": "rack1-lb01", "globex-fw": "rack2-fw01", "initech-fw": "rack2-fw01", "legacy-fw": "rack1-fw01" },
+    devices: {
+      "acme-fw": "rack1-fw01",
+      "acme-lb": "rack1-lb01",
+      "globex-fw": "rack2-fw01",
+      "initech-fw": "rack2-fw01",
+      "legacy-fw": "rack1-fw01",
+    },
   },
   mixed: {
     counts: {
@@ -111,7 +139,13 @@ const EXPECTED: Record<string, { counts: Record<string, number>; devices: Record
       "docker:index/container:Container": 2,
       "openstack:compute/interfaceAttach:InterfaceAttach": 2,
     },
-    devices: { "acme-dns": "dns-0", "acme-fw": "vfw-0", "acme-vpn": "vfw-1", "globex-dns": "dns-1", "globex-fw": "dc1-fw01" },
+    devices: {
+      "acme-dns": "dns-0",
+      "acme-fw": "vfw-0",
+      "acme-vpn": "vfw-1",
+      "globex-dns": "dns-1",
+      "globex-fw": "dc1-fw01",
+    },
   },
 };
 
@@ -121,7 +155,9 @@ describe.each(Object.keys(EXPECTED))("example %s", (name) => {
     expect(result.errors).toEqual([]);
     expect(counts(result)).toEqual(EXPECTED[name].counts);
     const placements = (await valueOf(exports.placements)) as Record<string, { device: string }>;
-    expect(Object.fromEntries(Object.entries(placements).map(([k, v]) => [k, v.device]))).toEqual(EXPECTED[name].devices);
+    expect(Object.fromEntries(Object.entries(placements).map(([k, v]) => [k, v.device]))).toEqual(
+      EXPECTED[name].devices,
+    );
     expect(Object.keys((await valueOf(exports.capacity)) as object)).toEqual(["pools", "devices"]);
     expect(await valueOf(exports.ledger)).toMatchObject({ version: 1 });
   });

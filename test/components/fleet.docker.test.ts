@@ -19,13 +19,27 @@ function spec(): FleetArgs {
           healthcheck: { test: ["CMD", "true"], intervalSeconds: 10, timeoutSeconds: 3, retries: 3 },
         },
       },
-      ids: { driver: "docker", capacity: { CUSTOM_SERVICE_SLOT: 1 }, docker: { image: "suricata:7.0", networks: ["lab-svc", "lab-mirror"] } },
+      ids: {
+        driver: "docker",
+        capacity: { CUSTOM_SERVICE_SLOT: 1 },
+        docker: { image: "suricata:7.0", networks: ["lab-svc", "lab-mirror"] },
+      },
     },
     pools: { lb: { template: "haproxy", standby: 1, strategy: "spread" }, ids: { template: "ids", size: 2 } },
     allocations: {
-      "red-lb": { tenant: "red", demand: { CUSTOM_SERVICE_SLOT: 1 }, pools: ["lb"], networks: [{ network: "lab-svc" }] },
+      "red-lb": {
+        tenant: "red",
+        demand: { CUSTOM_SERVICE_SLOT: 1 },
+        pools: ["lb"],
+        networks: [{ network: "lab-svc" }],
+      },
       "blue-lb": { tenant: "blue", demand: { CUSTOM_SERVICE_SLOT: 2 }, pools: ["lb"] },
-      "red-ids": { tenant: "red", demand: { CUSTOM_SERVICE_SLOT: 1 }, pools: ["ids"], networks: [{ network: "lab-mirror" }] },
+      "red-ids": {
+        tenant: "red",
+        demand: { CUSTOM_SERVICE_SLOT: 1 },
+        pools: ["ids"],
+        networks: [{ network: "lab-mirror" }],
+      },
     },
   };
 }
@@ -86,7 +100,10 @@ describe("Fleet on Docker", () => {
       memory: 512,
       healthcheck: { tests: ["CMD", "true"], interval: "10s", timeout: "3s", retries: 3 },
     });
-    expect(inputsOf(find(result, T.remoteImage, "lab-haproxy-image"))).toEqual({ name: "haproxy:2.9", keepLocally: true });
+    expect(inputsOf(find(result, T.remoteImage, "lab-haproxy-image"))).toEqual({
+      name: "haproxy:2.9",
+      keepLocally: true,
+    });
   });
 
   it("gives each allocation its container and namespace context", async () => {
@@ -129,7 +146,10 @@ describe("Fleet on Docker", () => {
       }
       const lines = message.split("\n");
       expect(lines[0]).toBe("fleet `lab` has 2 error(s) in its spec:");
-      expect(lines.slice(1).map((l) => l.trim().split(":")[0])).toEqual(["pools.lb.template", "allocations.red-ids.pools.0"]);
+      expect(lines.slice(1).map((l) => l.trim().split(":")[0])).toEqual([
+        "pools.lb.template",
+        "allocations.red-ids.pools.0",
+      ]);
     });
   });
 });

@@ -28,7 +28,11 @@ function spec(): FleetArgs {
         demand: { CUSTOM_SERVICE_SLOT: 2 },
         networks: [{ network: "acme-inside", subnet: "acme-v4", fixedIp: "10.0.0.1" }, { network: NET_ID }],
       },
-      "globex-fw": { tenant: "globex", demand: { CUSTOM_SERVICE_SLOT: 1 }, networks: [{ network: "globex-lan" }] },
+      "globex-fw": {
+        tenant: "globex",
+        demand: { CUSTOM_SERVICE_SLOT: 1 },
+        networks: [{ network: "globex-lan" }],
+      },
     },
   };
 }
@@ -94,7 +98,10 @@ describe("Fleet on OpenStack", () => {
       schedulerHints: [{ group: "prod-fw-id" }],
     });
     expect(find(result, T.instance, "prod-fw-0").inputs.availabilityZone).toBe("az1");
-    expect(inputsOf(find(result, T.serverGroup, "prod-fw"))).toEqual({ name: "prod-fw", policies: ["soft-anti-affinity"] });
+    expect(inputsOf(find(result, T.serverGroup, "prod-fw"))).toEqual({
+      name: "prod-fw",
+      policies: ["soft-anti-affinity"],
+    });
     expect(inputsOf(find(result, T.flavor, "prod-vfw-flavor"))).toEqual({
       name: "prod-vfw",
       vcpus: 8,
@@ -118,8 +125,14 @@ describe("Fleet on OpenStack", () => {
       fixedIps: [{ subnetId: "subnet-id-acme-v4", ipAddress: "10.0.0.1" }],
     });
     expect(find(result, T.port, "prod-acme-fw-1").inputs.networkId).toBe(NET_ID);
-    expect(inputsOf(find(result, T.attach, "prod-acme-fw-0-attach"))).toEqual({ instanceId: "prod-fw-0-id", portId: "prod-acme-fw-0-id" });
-    expect(inputsOf(find(result, T.attach, "prod-globex-fw-0-attach"))).toEqual({ instanceId: "prod-fw-0-id", portId: "prod-globex-fw-0-id" });
+    expect(inputsOf(find(result, T.attach, "prod-acme-fw-0-attach"))).toEqual({
+      instanceId: "prod-fw-0-id",
+      portId: "prod-acme-fw-0-id",
+    });
+    expect(inputsOf(find(result, T.attach, "prod-globex-fw-0-attach"))).toEqual({
+      instanceId: "prod-fw-0-id",
+      portId: "prod-globex-fw-0-id",
+    });
   });
 
   it("outputs capacity per pool and per device, with the standby device idle", async () => {
@@ -130,7 +143,13 @@ describe("Fleet on OpenStack", () => {
     });
     expect(await valueOf(fleet!.capacity)).toEqual({
       pools: {
-        fw: { devices: ["fw-0", "fw-1"], busy: 1, standby: 1, unhealthy: 0, classes: { CUSTOM_SERVICE_SLOT: { total: 16, used: 3, free: 13 } } },
+        fw: {
+          devices: ["fw-0", "fw-1"],
+          busy: 1,
+          standby: 1,
+          unhealthy: 0,
+          classes: { CUSTOM_SERVICE_SLOT: { total: 16, used: 3, free: 13 } },
+        },
       },
       devices: {
         "fw-0": {
@@ -141,7 +160,14 @@ describe("Fleet on OpenStack", () => {
           tenants: ["acme", "globex"],
           allocations: ["acme-fw", "globex-fw"],
         },
-        "fw-1": { pool: "fw", zone: "az2", healthy: true, classes: { CUSTOM_SERVICE_SLOT: { total: 8, used: 0, free: 8 } }, tenants: [], allocations: [] },
+        "fw-1": {
+          pool: "fw",
+          zone: "az2",
+          healthy: true,
+          classes: { CUSTOM_SERVICE_SLOT: { total: 8, used: 0, free: 8 } },
+          tenants: [],
+          allocations: [],
+        },
       },
     });
     expect(await valueOf(fleet!.ledger)).toEqual({
@@ -162,7 +188,9 @@ describe("Fleet on OpenStack", () => {
       new Fleet("prod", spec(), { providers: { openstack: region } });
     });
     expect(result.errors).toEqual([]);
-    const openstackChildren = result.resources.filter((r) => r.type.startsWith("openstack:")).map((r) => `${r.name} ${r.provider}`);
+    const openstackChildren = result.resources
+      .filter((r) => r.type.startsWith("openstack:"))
+      .map((r) => `${r.name} ${r.provider}`);
     expect(openstackChildren.sort()).toEqual(
       [
         "prod-acme-fw-0",

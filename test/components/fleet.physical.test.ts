@@ -26,7 +26,11 @@ function spec(): FleetArgs {
             serial: "FGT1",
             zone: "rack1",
           },
-          { name: "rack2-fw01", management: { url: "https://192.0.2.20:8443/health", insecure: true }, zone: "rack2" },
+          {
+            name: "rack2-fw01",
+            management: { url: "https://192.0.2.20:8443/health", insecure: true },
+            zone: "rack2",
+          },
         ],
       },
     },
@@ -73,7 +77,12 @@ describe("Fleet on physical appliances", () => {
     expect(probe.requests).toEqual([]);
     expect(await valueOf(fleet!.placements)).toEqual({
       "acme-fw": { device: "rack1-fw01", pool: "edge", tenant: "acme", isolation: { kind: "vlan", id: 101 } },
-      "globex-fw": { device: "rack1-fw01", pool: "edge", tenant: "globex", isolation: { kind: "vlan", id: 100 } },
+      "globex-fw": {
+        device: "rack1-fw01",
+        pool: "edge",
+        tenant: "globex",
+        isolation: { kind: "vlan", id: 100 },
+      },
     });
   });
 
@@ -116,7 +125,10 @@ describe("Fleet on physical appliances", () => {
       lastSeen: "2026-01-02T03:04:05.000Z",
       status: "HTTP 200",
     });
-    expect(probe.requests.map((r) => r.url).sort()).toEqual(["https://192.0.2.10:8443/health", "https://192.0.2.20:8443/health"]);
+    expect(probe.requests.map((r) => r.url).sort()).toEqual([
+      "https://192.0.2.10:8443/health",
+      "https://192.0.2.20:8443/health",
+    ]);
   });
 
   it("puts each allocation's VLAN in its outputs, the largest demand placed first", async () => {

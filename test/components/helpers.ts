@@ -7,7 +7,9 @@ export function nameOf(urn: string): string {
 
 /** `<type> <name> <- <parent name>` per registered resource, sorted. */
 export function tree(result: RunResult): string[] {
-  return result.resources.map((r) => `${r.type} ${r.name} <- ${r.parent === "" ? "(stack)" : nameOf(r.parent)}`).sort();
+  return result.resources
+    .map((r) => `${r.type} ${r.name} <- ${r.parent === "" ? "(stack)" : nameOf(r.parent)}`)
+    .sort();
 }
 
 /** The registered resource of a type and name. */

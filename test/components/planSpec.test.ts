@@ -11,7 +11,12 @@ describe("planSpec", () => {
           driver: "openstack",
           capacity: { CUSTOM_SERVICE_SLOT: 8 },
           traits: ["HW_NIC_SRIOV"],
-          openstack: { image: { id: pulumi.output("img") }, flavor: { name: "m1" }, networks: [pulumi.output("net")], userData: "secret-ish" },
+          openstack: {
+            image: { id: pulumi.output("img") },
+            flavor: { name: "m1" },
+            networks: [pulumi.output("net")],
+            userData: "secret-ish",
+          },
         },
         hw: { driver: "physical", capacity: { CUSTOM_SERVICE_SLOT: 4 } },
       },
@@ -20,16 +25,34 @@ describe("planSpec", () => {
         edge: {
           template: "hw",
           devices: [
-            { name: "box1", management: { url: pulumi.output("https://x") }, credentials: { username: "u", passwordConfig: "k" }, serial: "S1", zone: "az1" },
+            {
+              name: "box1",
+              management: { url: pulumi.output("https://x") },
+              credentials: { username: "u", passwordConfig: "k" },
+              serial: "S1",
+              zone: "az1",
+            },
           ],
         },
       },
-      allocations: { a: { tenant: "t", demand: { CUSTOM_SERVICE_SLOT: 1 }, zone: "az1", networks: [{ network: pulumi.output("tenant-net") }] } },
+      allocations: {
+        a: {
+          tenant: "t",
+          demand: { CUSTOM_SERVICE_SLOT: 1 },
+          zone: "az1",
+          networks: [{ network: pulumi.output("tenant-net") }],
+        },
+      },
     };
     expect(planSpec(args)).toEqual({
       templates: {
         hw: { driver: "physical", capacity: { CUSTOM_SERVICE_SLOT: 4 } },
-        vfw: { driver: "openstack", capacity: { CUSTOM_SERVICE_SLOT: 8 }, traits: ["HW_NIC_SRIOV"], openstack: {} },
+        vfw: {
+          driver: "openstack",
+          capacity: { CUSTOM_SERVICE_SLOT: 8 },
+          traits: ["HW_NIC_SRIOV"],
+          openstack: {},
+        },
       },
       pools: {
         edge: { template: "hw", devices: [{ name: "box1", serial: "S1", zone: "az1" }] },

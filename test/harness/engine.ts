@@ -17,10 +17,18 @@ import * as pulumi from "@pulumi/pulumi";
 import { canonicalJson } from "../../core/canonical";
 
 // Pulumi internals the public typings hide; plain CommonJS modules of the installed SDK.
-const mocksModule = require("@pulumi/pulumi/runtime/mocks") as { MockMonitor: new (mocks: pulumi.runtime.Mocks) => MockMonitorLike };
-const stateModule = require("@pulumi/pulumi/runtime/state") as { getStore(): { settings: { monitor: unknown } } };
+const mocksModule = require("@pulumi/pulumi/runtime/mocks") as {
+  MockMonitor: new (mocks: pulumi.runtime.Mocks) => MockMonitorLike;
+};
+const stateModule = require("@pulumi/pulumi/runtime/state") as {
+  getStore(): { settings: { monitor: unknown } };
+};
 const settingsModule = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
-const rpcModule = require("@pulumi/pulumi/runtime/rpc") as { specialSigKey: string; specialSecretSig: string; unknownValue: string };
+const rpcModule = require("@pulumi/pulumi/runtime/rpc") as {
+  specialSigKey: string;
+  specialSecretSig: string;
+  unknownValue: string;
+};
 
 interface RegisterRequestLike {
   getType(): string;
@@ -76,11 +84,25 @@ export interface RunResult {
 }
 
 export interface DynamicProviderLike {
-  check?(olds: Record<string, unknown>, news: Record<string, unknown>): Promise<{ inputs?: Record<string, unknown>; failures?: { property: string; reason: string }[] }>;
-  diff?(id: string, olds: Record<string, unknown>, news: Record<string, unknown>): Promise<{ changes?: boolean; replaces?: string[] }>;
+  check?(
+    olds: Record<string, unknown>,
+    news: Record<string, unknown>,
+  ): Promise<{ inputs?: Record<string, unknown>; failures?: { property: string; reason: string }[] }>;
+  diff?(
+    id: string,
+    olds: Record<string, unknown>,
+    news: Record<string, unknown>,
+  ): Promise<{ changes?: boolean; replaces?: string[] }>;
   create(inputs: Record<string, unknown>): Promise<{ id: string; outs?: Record<string, unknown> }>;
-  update?(id: string, olds: Record<string, unknown>, news: Record<string, unknown>): Promise<{ outs?: Record<string, unknown> }>;
-  read?(id: string, props: Record<string, unknown>): Promise<{ id?: string; props?: Record<string, unknown> }>;
+  update?(
+    id: string,
+    olds: Record<string, unknown>,
+    news: Record<string, unknown>,
+  ): Promise<{ outs?: Record<string, unknown> }>;
+  read?(
+    id: string,
+    props: Record<string, unknown>,
+  ): Promise<{ id?: string; props?: Record<string, unknown> }>;
   delete?(id: string, props: Record<string, unknown>): Promise<void>;
 }
 
@@ -129,10 +151,15 @@ function same(a: unknown, b: unknown): boolean {
 const PROVIDER_KEY = "__provider";
 
 /** Evaluates serialized closure text the way the dynamic-provider host does. */
-export function loadSerializedProvider(text: string, requireModule: (s: string) => unknown): DynamicProviderLike {
+export function loadSerializedProvider(
+  text: string,
+  requireModule: (s: string) => unknown,
+): DynamicProviderLike {
   const module = { exports: {} as Record<string, unknown> };
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
-  const run = new Function("exports", "require", "module", "__filename", "__dirname", text) as (...args: unknown[]) => void;
+  const run = new Function("exports", "require", "module", "__filename", "__dirname", text) as (
+    ...args: unknown[]
+  ) => void;
   run(module.exports, requireModule, module, "", "");
   const handler = module.exports.handler as () => DynamicProviderLike;
   return handler();
@@ -215,8 +242,10 @@ export class Engine {
       call: (args) => {
         const inputs = args.inputs as Record<string, unknown>;
         const name = String(inputs.name);
-        if (args.token === "openstack:networking/getNetwork:getNetwork") return { id: `net-id-${name}`, name };
-        if (args.token === "openstack:networking/getSubnet:getSubnet") return { id: `subnet-id-${name}`, name };
+        if (args.token === "openstack:networking/getNetwork:getNetwork")
+          return { id: `net-id-${name}`, name };
+        if (args.token === "openstack:networking/getSubnet:getSubnet")
+          return { id: `subnet-id-${name}`, name };
         return inputs;
       },
       newResource: async (args) => {
@@ -226,7 +255,13 @@ export class Engine {
         const secretInputs = Object.keys(rawInputs).filter((k) => containsSecret(rawInputs[k]));
         const inputs = plain(args.inputs) as Record<string, unknown>;
         const old = this.state.get(urn);
-        const record = (id: string, outputs: Record<string, unknown>, op: Op, changed: string[], storedInputs = inputs): void => {
+        const record = (
+          id: string,
+          outputs: Record<string, unknown>,
+          op: Op,
+          changed: string[],
+          storedInputs = inputs,
+        ): void => {
           const secretOutputs = [...new Set([...ctx.secretOutputs, ...secretInputs])];
           const r: StoredResource = {
             urn,
@@ -278,8 +313,12 @@ export class Engine {
             record(created.id, outs, "create", [], checked);
             return { id: created.id, state: outs };
           }
-          const d = provider.diff ? await provider.diff(old.id, { ...old.outputs }, checked) : { changes: true };
-          const changed = Object.keys({ ...old.inputs, ...checked }).filter((k) => k !== PROVIDER_KEY && !same(old.inputs[k], checked[k]));
+          const d = provider.diff
+            ? await provider.diff(old.id, { ...old.outputs }, checked)
+            : { changes: true };
+          const changed = Object.keys({ ...old.inputs, ...checked }).filter(
+            (k) => k !== PROVIDER_KEY && !same(old.inputs[k], checked[k]),
+          );
           if (d.changes === false) {
             record(old.id, old.outputs, "same", [], checked);
             return { id: old.id, state: old.outputs };
@@ -295,7 +334,9 @@ export class Engine {
         }
         // Ordinary provider resources: outputs are the inputs plus an id (and mock extras).
         const extra = this.opts.extraOutputs?.(args.type, args.name, inputs) ?? {};
-        const changed = old ? Object.keys({ ...old.inputs, ...inputs }).filter((k) => !same(old.inputs[k], inputs[k])) : [];
+        const changed = old
+          ? Object.keys({ ...old.inputs, ...inputs }).filter((k) => !same(old.inputs[k], inputs[k]))
+          : [];
         const op: Op = old === undefined ? "create" : changed.length > 0 ? "update" : "same";
         const id = old?.id ?? (preview ? "" : `${args.name}-id`);
         const outputs = { ...inputs, ...extra };
@@ -305,7 +346,10 @@ export class Engine {
     };
 
     class RecordingMonitor extends mocksModule.MockMonitor {
-      override registerResource(req: RegisterRequestLike, callback: (err: unknown, resp?: unknown) => void): Promise<void> {
+      override registerResource(
+        req: RegisterRequestLike,
+        callback: (err: unknown, resp?: unknown) => void,
+      ): Promise<void> {
         pending.push({
           urn: this.newUrn(req.getParent(), req.getType(), req.getName()),
           parent: req.getParent(),
@@ -319,7 +363,10 @@ export class Engine {
     stateModule.getStore().settings.monitor = new RecordingMonitor(mocks);
     const config: Record<string, string> = {};
     for (const [k, v] of Object.entries(this.opts.config ?? {})) config[`${project}:${k}`] = v;
-    pulumi.runtime.setAllConfig(config, (this.opts.secretConfig ?? []).map((k) => `${project}:${k}`));
+    pulumi.runtime.setAllConfig(
+      config,
+      (this.opts.secretConfig ?? []).map((k) => `${project}:${k}`),
+    );
 
     try {
       await program();

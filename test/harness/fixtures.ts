@@ -21,7 +21,9 @@ export class FakeProbe {
   }
   probe = (req: ProbeRequest): Promise<ProbeResult> => {
     this.requests.push(req);
-    return Promise.resolve(this.answers.get(req.url) ?? { reachable: true, httpStatus: 200, status: "HTTP 200", latencyMs: 7 });
+    return Promise.resolve(
+      this.answers.get(req.url) ?? { reachable: true, httpStatus: 200, status: "HTTP 200", latencyMs: 7 },
+    );
   };
 }
 
@@ -45,7 +47,10 @@ export function extraOutputs(type: string, name: string): Record<string, unknown
   return {};
 }
 
-export function newEngine(probe = new FakeProbe(), opts: Partial<EngineOptions> = {}): { engine: Engine; probe: FakeProbe } {
+export function newEngine(
+  probe = new FakeProbe(),
+  opts: Partial<EngineOptions> = {},
+): { engine: Engine; probe: FakeProbe } {
   const engine = new Engine({ requireModule: requireFor(probe), extraOutputs, ...opts });
   return { engine, probe };
 }

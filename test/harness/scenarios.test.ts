@@ -29,7 +29,11 @@ function edge(allocations: Allocations): FleetArgs {
   };
 }
 
-const alloc = (tenant: string, slots: number) => ({ tenant, demand: { CUSTOM_SERVICE_SLOT: slots }, networks: [{ network: `${tenant}-net` }] });
+const alloc = (tenant: string, slots: number) => ({
+  tenant,
+  demand: { CUSTOM_SERVICE_SLOT: slots },
+  networks: [{ network: `${tenant}-net` }],
+});
 
 function ledgerOf(engine: Engine): LedgerState {
   const r = [...engine.state.values()].find((x) => x.type === LEDGER)!;
@@ -51,13 +55,23 @@ describe("successive pulumi ups", () => {
       new Fleet("prod", edge({ a: alloc("t1", 4), b: alloc("t2", 3) }));
     });
     expect(result.errors).toEqual([]);
-    expect(ops(result, INSTANCE)).toEqual({ "prod-fw-0": "create", "prod-fw-1": "create", "prod-fw-2": "create" });
+    expect(ops(result, INSTANCE)).toEqual({
+      "prod-fw-0": "create",
+      "prod-fw-1": "create",
+      "prod-fw-2": "create",
+    });
     expect(ledgerOf(engine).ledger).toEqual({
       version: 1,
       pools: { fw: 3 },
-      placements: { a: { device: "fw-0", tenant: "t1", context: null }, b: { device: "fw-1", tenant: "t2", context: null } },
+      placements: {
+        a: { device: "fw-0", tenant: "t1", context: null },
+        b: { device: "fw-1", tenant: "t2", context: null },
+      },
     });
-    expect(engine.state.get([...engine.state.keys()].find((k) => k.endsWith("::prod-b-0-attach"))!)!.inputs.instanceId).toBe("prod-fw-1-id");
+    expect(
+      engine.state.get([...engine.state.keys()].find((k) => k.endsWith("::prod-b-0-attach"))!)!.inputs
+        .instanceId,
+    ).toBe("prod-fw-1-id");
   });
 
   it("adds an allocation: nothing else moves or changes, and the pool grows to keep its standby", async () => {
@@ -69,9 +83,18 @@ describe("successive pulumi ups", () => {
       new Fleet("prod", edge({ a: alloc("t1", 4), b: alloc("t2", 3), c: alloc("t3", 2) }));
     });
     expect(result.errors).toEqual([]);
-    expect(ops(result, INSTANCE)).toEqual({ "prod-fw-0": "same", "prod-fw-1": "same", "prod-fw-2": "same", "prod-fw-3": "create" });
+    expect(ops(result, INSTANCE)).toEqual({
+      "prod-fw-0": "same",
+      "prod-fw-1": "same",
+      "prod-fw-2": "same",
+      "prod-fw-3": "create",
+    });
     expect(ops(result, PORT)).toEqual({ "prod-a-0": "same", "prod-b-0": "same", "prod-c-0": "create" });
-    expect(ops(result, ATTACH)).toEqual({ "prod-a-0-attach": "same", "prod-b-0-attach": "same", "prod-c-0-attach": "create" });
+    expect(ops(result, ATTACH)).toEqual({
+      "prod-a-0-attach": "same",
+      "prod-b-0-attach": "same",
+      "prod-c-0-attach": "create",
+    });
     expect(ops(result, LEDGER)).toEqual({ "prod-ledger": "update" });
     expect(ledgerOf(engine).ledger.placements).toEqual({
       a: { device: "fw-0", tenant: "t1", context: null },
@@ -99,13 +122,25 @@ describe("successive pulumi ups", () => {
     });
     expect(result.errors).toEqual([]);
     // fw-1 (b's device) becomes the standby; fw-3, idle at the top, goes.
-    expect(ops(result, INSTANCE)).toEqual({ "prod-fw-0": "same", "prod-fw-1": "same", "prod-fw-2": "same", "prod-fw-3": "delete" });
+    expect(ops(result, INSTANCE)).toEqual({
+      "prod-fw-0": "same",
+      "prod-fw-1": "same",
+      "prod-fw-2": "same",
+      "prod-fw-3": "delete",
+    });
     expect(ops(result, PORT)).toEqual({ "prod-a-0": "same", "prod-c-0": "same", "prod-b-0": "delete" });
-    expect(ops(result, ATTACH)).toEqual({ "prod-a-0-attach": "same", "prod-c-0-attach": "same", "prod-b-0-attach": "delete" });
+    expect(ops(result, ATTACH)).toEqual({
+      "prod-a-0-attach": "same",
+      "prod-c-0-attach": "same",
+      "prod-b-0-attach": "delete",
+    });
     expect(ledgerOf(engine).ledger).toEqual({
       version: 1,
       pools: { fw: 3 },
-      placements: { a: { device: "fw-0", tenant: "t1", context: null }, c: { device: "fw-2", tenant: "t3", context: null } },
+      placements: {
+        a: { device: "fw-0", tenant: "t1", context: null },
+        c: { device: "fw-2", tenant: "t3", context: null },
+      },
     });
     const capacity = await valueOf(fleet!.capacity);
     expect(capacity!.devices["fw-1"]).toEqual({
@@ -134,7 +169,12 @@ describe("successive pulumi ups", () => {
       return s;
     };
     const history: Allocations = {};
-    for (const [name, slots] of [["a", 3], ["b", 3], ["c", 5], ["d", 5]] as const) {
+    for (const [name, slots] of [
+      ["a", 3],
+      ["b", 3],
+      ["c", 5],
+      ["d", 5],
+    ] as const) {
       history[name] = alloc(name, slots);
       const result = await engine.up(() => {
         new Fleet("prod", shared({ ...history }));
@@ -143,7 +183,12 @@ describe("successive pulumi ups", () => {
       expect(stepsOf(result, "delete")).toEqual([]);
     }
     expect(ledgerOf(engine).ledger.pools).toEqual({ fw: 3 });
-    expect(Object.values(ledgerOf(engine).ledger.placements).map((p) => p.device)).toEqual(["fw-0", "fw-0", "fw-1", "fw-2"]);
+    expect(Object.values(ledgerOf(engine).ledger.placements).map((p) => p.device)).toEqual([
+      "fw-0",
+      "fw-0",
+      "fw-1",
+      "fw-2",
+    ]);
   });
 
   it("rejects an infeasible change with the core's message and leaves the previous state untouched", async () => {
@@ -184,7 +229,10 @@ describe("an appliance goes down", () => {
         ],
       },
     },
-    allocations: { acme: { tenant: "acme", demand: { CUSTOM_SERVICE_SLOT: 2 } }, globex: { tenant: "globex", demand: { CUSTOM_SERVICE_SLOT: 1 } } },
+    allocations: {
+      acme: { tenant: "acme", demand: { CUSTOM_SERVICE_SLOT: 2 } },
+      globex: { tenant: "globex", demand: { CUSTOM_SERVICE_SLOT: 1 } },
+    },
   });
 
   it("moves its services after a refresh, the preview already shows the move, and nothing new lands there", async () => {
@@ -214,12 +262,17 @@ describe("an appliance goes down", () => {
     const up = await engine.up(() => {
       fleet = new Fleet("dc", {
         ...dc(),
-        allocations: { ...dc().allocations, initech: { tenant: "initech", demand: { CUSTOM_SERVICE_SLOT: 1 } } },
+        allocations: {
+          ...dc().allocations,
+          initech: { tenant: "initech", demand: { CUSTOM_SERVICE_SLOT: 1 } },
+        },
       });
     });
     expect(up.errors).toEqual([]);
     expect(ledgerOf(engine).health).toEqual({ "rack1-fw": false, "rack2-fw": true });
-    expect(Object.fromEntries(Object.entries(ledgerOf(engine).ledger.placements).map(([k, v]) => [k, v.device]))).toEqual({
+    expect(
+      Object.fromEntries(Object.entries(ledgerOf(engine).ledger.placements).map(([k, v]) => [k, v.device])),
+    ).toEqual({
       acme: "rack2-fw",
       globex: "rack2-fw",
       initech: "rack2-fw",

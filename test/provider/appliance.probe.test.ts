@@ -35,7 +35,9 @@ let httpsBase = "";
 let closedPort = 0;
 
 function listen(server: http.Server | https.Server): Promise<number> {
-  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve((server.address() as AddressInfo).port)));
+  return new Promise((resolve) =>
+    server.listen(0, "127.0.0.1", () => resolve((server.address() as AddressInfo).port)),
+  );
 }
 
 /** A clock that advances by `step` ms per reading. */
@@ -49,12 +51,32 @@ function steppingClock(step: number): () => number {
 }
 
 beforeAll(async () => {
-  execFileSync("openssl", [
-    "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", keyFile, "-out", certFile, "-days", "2",
-    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-  ], { stdio: "ignore" });
+  execFileSync(
+    "openssl",
+    [
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-keyout",
+      keyFile,
+      "-out",
+      certFile,
+      "-days",
+      "2",
+      "-subj",
+      "/CN=127.0.0.1",
+      "-addext",
+      "subjectAltName=IP:127.0.0.1",
+    ],
+    { stdio: "ignore" },
+  );
   httpServer = http.createServer(handler);
-  httpsServer = https.createServer({ key: fs.readFileSync(keyFile), cert: fs.readFileSync(certFile) }, handler);
+  httpsServer = https.createServer(
+    { key: fs.readFileSync(keyFile), cert: fs.readFileSync(certFile) },
+    handler,
+  );
   httpBase = `http://127.0.0.1:${await listen(httpServer)}`;
   httpsBase = `https://127.0.0.1:${await listen(httpsServer)}`;
   const spare = http.createServer();
@@ -99,12 +121,17 @@ describe("appliance probe", () => {
   });
 
   it("never sends credentials over plain HTTP", async () => {
-    await probe({ url: `${httpBase}/204`, timeoutMs: 5000, username: "admin", password: "pw" }, steppingClock(1));
+    await probe(
+      { url: `${httpBase}/204`, timeoutMs: 5000, username: "admin", password: "pw" },
+      steppingClock(1),
+    );
     expect(seenAuth.get("/204")).toBeUndefined();
   });
 
   it("reports a port with nothing listening as refused", async () => {
-    expect(await probe({ url: `http://127.0.0.1:${closedPort}/`, timeoutMs: 5000 }, steppingClock(1))).toEqual({
+    expect(
+      await probe({ url: `http://127.0.0.1:${closedPort}/`, timeoutMs: 5000 }, steppingClock(1)),
+    ).toEqual({
       reachable: false,
       httpStatus: null,
       status: "ECONNREFUSED",
@@ -132,14 +159,20 @@ describe("appliance probe", () => {
 
   it("trusts the CA bundle file and then sends the credentials", async () => {
     expect(
-      await probe({ url: `${httpsBase}/202`, timeoutMs: 5000, caFile: certFile, username: "admin", password: "pw" }, steppingClock(9)),
+      await probe(
+        { url: `${httpsBase}/202`, timeoutMs: 5000, caFile: certFile, username: "admin", password: "pw" },
+        steppingClock(9),
+      ),
     ).toEqual({ reachable: true, httpStatus: 202, status: "HTTP 202", latencyMs: 9 });
     expect(seenAuth.get("/202")).toBe(`Basic ${Buffer.from("admin:pw").toString("base64")}`);
   });
 
   it("reaches a self-signed appliance with explicit insecure, without sending credentials", async () => {
     expect(
-      await probe({ url: `${httpsBase}/203`, timeoutMs: 5000, insecure: true, username: "admin", password: "pw" }, steppingClock(2)),
+      await probe(
+        { url: `${httpsBase}/203`, timeoutMs: 5000, insecure: true, username: "admin", password: "pw" },
+        steppingClock(2),
+      ),
     ).toEqual({ reachable: true, httpStatus: 203, status: "HTTP 203", latencyMs: 2 });
     expect(seenAuth.get("/203")).toBeUndefined();
   });
@@ -148,6 +181,11 @@ describe("appliance probe", () => {
     ["not a url", "invalid-url"],
     ["ftp://127.0.0.1/", "unsupported-scheme"],
   ])("reports %s as %s without a request", async (url, status) => {
-    expect(await probe({ url, timeoutMs: 10 })).toEqual({ reachable: false, httpStatus: null, status, latencyMs: null });
+    expect(await probe({ url, timeoutMs: 10 })).toEqual({
+      reachable: false,
+      httpStatus: null,
+      status,
+      latencyMs: null,
+    });
   });
 });

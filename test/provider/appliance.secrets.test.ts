@@ -17,7 +17,13 @@ function spec(): FleetArgs {
     pools: {
       edge: {
         template: "fgt",
-        devices: [{ name: "fw1", management: { url: "https://192.0.2.10/health" }, credentials: { username: USER, passwordConfig: "fw1Password" } }],
+        devices: [
+          {
+            name: "fw1",
+            management: { url: "https://192.0.2.10/health" },
+            credentials: { username: USER, passwordConfig: "fw1Password" },
+          },
+        ],
       },
     },
     allocations: { a: { tenant: "t", demand: { CUSTOM_SERVICE_SLOT: 1 } } },
@@ -26,7 +32,10 @@ function spec(): FleetArgs {
 
 describe("appliance credentials", () => {
   it("are used for the probe but absent from serialized state, outputs and the ledger", async () => {
-    const { engine, probe } = newEngine(undefined, { config: { fw1Password: PASSWORD }, secretConfig: ["fw1Password"] });
+    const { engine, probe } = newEngine(undefined, {
+      config: { fw1Password: PASSWORD },
+      secretConfig: ["fw1Password"],
+    });
     let fleet: Fleet | undefined;
     const result = await engine.up(() => {
       fleet = new Fleet("dc", spec());
@@ -38,18 +47,24 @@ describe("appliance credentials", () => {
     expect(exported).not.toContain(PASSWORD);
     expect(exported).not.toContain(USER);
 
-    const reg = [...engine.state.values()].find((r) => r.type === "pulumi-nodejs:dynamic/servicevm:ApplianceRegistration")!;
+    const reg = [...engine.state.values()].find(
+      (r) => r.type === "pulumi-nodejs:dynamic/servicevm:ApplianceRegistration",
+    )!;
     expect(reg.secretInputs.sort()).toEqual(["password", "username"]);
     expect(reg.secretOutputs.sort()).toEqual(["password", "username"]);
     expect(Object.keys(reg.outputs)).not.toContain("password");
     expect(JSON.stringify(reg.outputs)).not.toContain(PASSWORD);
     expect(String(reg.inputs.__provider)).not.toContain(PASSWORD);
 
-    const ledger = [...engine.state.values()].find((r) => r.type === "pulumi-nodejs:dynamic/servicevm:Ledger")!;
+    const ledger = [...engine.state.values()].find(
+      (r) => r.type === "pulumi-nodejs:dynamic/servicevm:Ledger",
+    )!;
     expect(JSON.stringify(ledger)).not.toContain(PASSWORD);
     expect(JSON.stringify(ledger)).not.toContain(USER);
 
-    const outputs = JSON.stringify(await valueOf(pulumi.output({ p: fleet!.placements, c: fleet!.capacity, l: fleet!.ledger })));
+    const outputs = JSON.stringify(
+      await valueOf(pulumi.output({ p: fleet!.placements, c: fleet!.capacity, l: fleet!.ledger })),
+    );
     expect(outputs).not.toContain(PASSWORD);
   });
 });

@@ -5,7 +5,17 @@ import { FakeProbe, fakeApplianceDeps } from "../harness/fixtures";
 const URL = "https://192.0.2.10:8443/health";
 
 function inputs(extra: Partial<ApplianceInputs> = {}): ApplianceInputs {
-  return { fleet: "dc", pool: "edge", device: "rack1-fw01", managementUrl: URL, timeoutMs: 500, username: "admin", passwordConfig: "pw", password: "hunter2", ...extra };
+  return {
+    fleet: "dc",
+    pool: "edge",
+    device: "rack1-fw01",
+    managementUrl: URL,
+    timeoutMs: 500,
+    username: "admin",
+    passwordConfig: "pw",
+    password: "hunter2",
+    ...extra,
+  };
 }
 
 function setup() {
@@ -24,11 +34,21 @@ describe("ApplianceRegistration provider", () => {
 
   it("collects every problem of the inputs", async () => {
     const { provider } = setup();
-    const res = await provider.check({}, inputs({ device: "Bad_Name", managementUrl: "ssh://x", caFile: "ca.pem", insecure: true }));
+    const res = await provider.check(
+      {},
+      inputs({ device: "Bad_Name", managementUrl: "ssh://x", caFile: "ca.pem", insecure: true }),
+    );
     expect(res.failures).toEqual([
       { property: "device", reason: 'appliance `device` must match ^[a-z][a-z0-9-]{0,62}$; got "Bad_Name"' },
-      { property: "managementUrl", reason: "appliance `Bad_Name` `management.url` must be an http:// or https:// URL; fix `management.url`" },
-      { property: "insecure", reason: "appliance `Bad_Name` sets both `management.caFile` and `management.insecure`; keep one" },
+      {
+        property: "managementUrl",
+        reason:
+          "appliance `Bad_Name` `management.url` must be an http:// or https:// URL; fix `management.url`",
+      },
+      {
+        property: "insecure",
+        reason: "appliance `Bad_Name` sets both `management.caFile` and `management.insecure`; keep one",
+      },
     ]);
   });
 
@@ -61,16 +81,36 @@ describe("ApplianceRegistration provider", () => {
     probe.down(URL);
     tick("2026-01-03T00:00:00.000Z");
     const read = await provider.read("dc/rack1-fw01", created.outs as never);
-    expect(read.props).toMatchObject({ reachable: false, healthy: false, latencyMs: null, lastSeen: "2026-01-02T03:04:05.000Z", status: "ECONNREFUSED" });
+    expect(read.props).toMatchObject({
+      reachable: false,
+      healthy: false,
+      latencyMs: null,
+      lastSeen: "2026-01-02T03:04:05.000Z",
+      status: "ECONNREFUSED",
+    });
     probe.up(URL);
     const back = await provider.read("dc/rack1-fw01", read.props as never);
-    expect(back.props).toMatchObject({ reachable: true, healthy: true, lastSeen: "2026-01-03T00:00:00.000Z", status: "HTTP 200" });
+    expect(back.props).toMatchObject({
+      reachable: true,
+      healthy: true,
+      lastSeen: "2026-01-03T00:00:00.000Z",
+      status: "HTTP 200",
+    });
   });
 
   it("counts an appliance without a management URL as healthy and unmanaged, without probing", async () => {
     const { provider, probe } = setup();
     const created = await provider.create({ fleet: "dc", pool: "edge", device: "quiet" });
-    expect(created.outs).toEqual({ fleet: "dc", pool: "edge", device: "quiet", reachable: false, healthy: true, latencyMs: null, lastSeen: null, status: "unmanaged" });
+    expect(created.outs).toEqual({
+      fleet: "dc",
+      pool: "edge",
+      device: "quiet",
+      reachable: false,
+      healthy: true,
+      latencyMs: null,
+      lastSeen: null,
+      status: "unmanaged",
+    });
     expect(probe.requests).toEqual([]);
   });
 
@@ -86,6 +126,10 @@ describe("ApplianceRegistration provider", () => {
     const outs = (await provider.create(inputs())).outs as never;
     probe.down("https://192.0.2.11/health");
     const updated = await provider.update("id", outs, inputs({ managementUrl: "https://192.0.2.11/health" }));
-    expect(updated.outs).toMatchObject({ managementUrl: "https://192.0.2.11/health", healthy: false, lastSeen: "2026-01-02T03:04:05.000Z" });
+    expect(updated.outs).toMatchObject({
+      managementUrl: "https://192.0.2.11/health",
+      healthy: false,
+      lastSeen: "2026-01-02T03:04:05.000Z",
+    });
   });
 });

@@ -11,7 +11,10 @@ function spec(allocations: FleetSpec["allocations"]): FleetSpec {
 }
 
 /** The checked inputs of a successful check. */
-async function checked(olds: Record<string, unknown>, news: ledger.LedgerInputs): Promise<Record<string, unknown>> {
+async function checked(
+  olds: Record<string, unknown>,
+  news: ledger.LedgerInputs,
+): Promise<Record<string, unknown>> {
   const res = await ledger.check(olds, news);
   return res.inputs as Record<string, unknown>;
 }
@@ -29,12 +32,21 @@ describe("Ledger provider", () => {
       ledger: {
         version: 1,
         pools: { box: 3 },
-        placements: { a: { device: "box-0", tenant: "t1", context: null }, b: { device: "box-1", tenant: "t2", context: null } },
+        placements: {
+          a: { device: "box-0", tenant: "t1", context: null },
+          b: { device: "box-1", tenant: "t2", context: null },
+        },
       },
       pools: { box: ["box-0", "box-1", "box-2"] },
       health: {},
       capacity: {
-        box: { devices: 3, busy: 2, standby: 1, unhealthy: 0, classes: { CUSTOM_SERVICE_SLOT: { total: 24, used: 6, free: 18 } } },
+        box: {
+          devices: 3,
+          busy: 2,
+          standby: 1,
+          unhealthy: 0,
+          classes: { CUSTOM_SERVICE_SLOT: { total: 24, used: 6, free: 18 } },
+        },
       },
     });
   });
@@ -58,18 +70,28 @@ describe("Ledger provider", () => {
   });
 
   it("counts an unknown health value (a new appliance in preview) as healthy", () => {
-    expect(ledger.resolveHealth({ a: true, b: false, c: ledger.UNKNOWN })).toEqual({ a: true, b: false, c: true });
+    expect(ledger.resolveHealth({ a: true, b: false, c: ledger.UNKNOWN })).toEqual({
+      a: true,
+      b: false,
+      c: true,
+    });
     expect(ledger.resolveHealth(ledger.UNKNOWN)).toEqual({});
   });
 
   it("reads an empty previous ledger from missing or foreign old inputs", () => {
     expect(ledger.previousLedger({})).toEqual({ version: 1, pools: {}, placements: {} });
-    expect(ledger.previousLedger({ ledger: { version: 2 } })).toEqual({ version: 1, pools: {}, placements: {} });
+    expect(ledger.previousLedger({ ledger: { version: 2 } })).toEqual({
+      version: 1,
+      pools: {},
+      placements: {},
+    });
   });
 
   it("diffs domain fields only and never the serialized provider", async () => {
     const state = await checked({}, { spec: spec(TWO), health: {} });
-    expect(await ledger.diff("ledger", { ...state, __provider: "old code" }, { ...state, __provider: "new code" })).toEqual({
+    expect(
+      await ledger.diff("ledger", { ...state, __provider: "old code" }, { ...state, __provider: "new code" }),
+    ).toEqual({
       changes: false,
       replaces: [],
       deleteBeforeReplace: false,

@@ -15,7 +15,10 @@ import type { FleetSpec } from "../../core/types";
 import { loadSerializedProvider } from "../harness/engine";
 import { FakeProbe, requireFor } from "../harness/fixtures";
 
-const requireFromString = require("require-from-string") as (code: string, filename?: string) => { handler: () => Record<string, (...a: unknown[]) => unknown> };
+const requireFromString = require("require-from-string") as (
+  code: string,
+  filename?: string,
+) => { handler: () => Record<string, (...a: unknown[]) => unknown> };
 
 /** Serializes a provider object exactly as `dynamic/index.js` `serializeFunctionMaybeSecret` does. */
 async function serialize(provider: pulumi.dynamic.ResourceProvider) {
@@ -60,7 +63,9 @@ describe("dynamic providers through the closure serializer", () => {
     const created = await provider.create(checked.inputs!);
     expect(created.id).toBe("ledger");
     expect(created.outs).toEqual(checked.inputs);
-    expect(await provider.diff!("ledger", created.outs!, { ...checked.inputs!, __provider: sf.text })).toEqual({
+    expect(
+      await provider.diff!("ledger", created.outs!, { ...checked.inputs!, __provider: sf.text }),
+    ).toEqual({
       changes: false,
       replaces: [],
       deleteBeforeReplace: false,
@@ -71,11 +76,24 @@ describe("dynamic providers through the closure serializer", () => {
     const sf = await serialize(applianceProvider);
     const probe = new FakeProbe();
     const provider = loadSerializedProvider(sf.text, requireFor(probe));
-    const inputs = { fleet: "dc", pool: "edge", device: "fw1", managementUrl: "https://fw1.test/health", timeoutMs: 100 };
+    const inputs = {
+      fleet: "dc",
+      pool: "edge",
+      device: "fw1",
+      managementUrl: "https://fw1.test/health",
+      timeoutMs: 100,
+    };
     expect(await provider.check!({}, inputs)).toEqual({ inputs, failures: [] });
     expect(await provider.create(inputs)).toEqual({
       id: "dc/fw1",
-      outs: { ...inputs, reachable: true, healthy: true, latencyMs: 7, lastSeen: "2026-01-02T03:04:05.000Z", status: "HTTP 200" },
+      outs: {
+        ...inputs,
+        reachable: true,
+        healthy: true,
+        latencyMs: 7,
+        lastSeen: "2026-01-02T03:04:05.000Z",
+        status: "HTTP 200",
+      },
     });
     expect(probe.requests.map((r) => r.url)).toEqual(["https://fw1.test/health"]);
   });
@@ -93,16 +111,26 @@ describe("dynamic providers through the closure serializer", () => {
     );
     const sf = await serialize(ledgerProvider);
     const provider = requireFromString(sf.text, path.join(app, "index.js")).handler();
-    expect(await provider.check({}, { x: 1 })).toEqual({ inputs: { resolved: "installed copy", news: { x: 1 } } });
+    expect(await provider.check({}, { x: 1 })).toEqual({
+      inputs: { resolved: "installed copy", news: { x: 1 } },
+    });
   });
 
   it("maps every specifier the providers require to a compiled source file of this package", async () => {
-    const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "..", "package.json"), "utf8")) as { name: string; exports: Record<string, unknown> };
-    const specifiers = [...requiresIn((await serialize(ledgerProvider)).text), ...requiresIn((await serialize(applianceProvider)).text)];
+    const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "..", "package.json"), "utf8")) as {
+      name: string;
+      exports: Record<string, unknown>;
+    };
+    const specifiers = [
+      ...requiresIn((await serialize(ledgerProvider)).text),
+      ...requiresIn((await serialize(applianceProvider)).text),
+    ];
     const sources = specifiers.map((s) => {
       expect(s.startsWith(`${pkg.name}/`)).toBe(true);
       const subpath = `./${s.slice(pkg.name.length + 1)}`;
-      const pattern = Object.keys(pkg.exports).find((k) => k.endsWith("*") && subpath.startsWith(k.slice(0, -1)));
+      const pattern = Object.keys(pkg.exports).find(
+        (k) => k.endsWith("*") && subpath.startsWith(k.slice(0, -1)),
+      );
       expect(pattern).toBe("./dist/*");
       const target = (pkg.exports[pattern!] as string).replace("*", subpath.slice(pattern!.length - 1));
       return target.replace(/^\.\/dist\//, "").replace(/\.js$/, ".ts");

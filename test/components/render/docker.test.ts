@@ -1,6 +1,11 @@
 import { describe, expect, it } from "vitest";
 import type { DeviceModel } from "../../../core/model";
-import { dockerNetworkErrors, renderContainer, renderRemoteImage, seconds } from "../../../components/render/docker";
+import {
+  dockerNetworkErrors,
+  renderContainer,
+  renderRemoteImage,
+  seconds,
+} from "../../../components/render/docker";
 
 const device: DeviceModel = {
   name: "lb-0",

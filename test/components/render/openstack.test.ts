@@ -21,7 +21,16 @@ const device: DeviceModel = {
   index: 1,
   zone: "az2",
   driver: "openstack",
-  inventory: { CUSTOM_SERVICE_SLOT: { total: 8, reserved: 0, minUnit: 1, maxUnit: 2147483647, stepSize: 1, allocationRatio: 1 } },
+  inventory: {
+    CUSTOM_SERVICE_SLOT: {
+      total: 8,
+      reserved: 0,
+      minUnit: 1,
+      maxUnit: 2147483647,
+      stepSize: 1,
+      allocationRatio: 1,
+    },
+  },
   traits: [],
   tenancy: { mode: "dedicated" },
 };
@@ -53,7 +62,12 @@ describe("openstack renderer", () => {
   it("creates a flavor with sorted extra specs only when the template gives sizes", () => {
     expect(renderFlavor("prod", "vfw", { name: "m1.large" })).toBeUndefined();
     expect(
-      renderFlavor("prod", "vfw", { vcpus: 8, ramMb: 16384, diskGb: 40, extraSpecs: { "hw:mem_page_size": "large", "hw:cpu_policy": "dedicated" } }),
+      renderFlavor("prod", "vfw", {
+        vcpus: 8,
+        ramMb: 16384,
+        diskGb: 40,
+        extraSpecs: { "hw:mem_page_size": "large", "hw:cpu_policy": "dedicated" },
+      }),
     ).toEqual({
       name: "prod-vfw",
       vcpus: 8,
@@ -71,7 +85,9 @@ describe("openstack renderer", () => {
     ["hard", "anti-affinity"],
   ] as const)("maps anti-affinity %s to server group policy %s", (anti, policy) => {
     expect(serverGroupPolicy(anti)).toBe(policy);
-    expect(renderServerGroup("prod", "fw", anti)).toEqual(policy === undefined ? undefined : { name: "prod-fw", policies: [policy] });
+    expect(renderServerGroup("prod", "fw", anti)).toEqual(
+      policy === undefined ? undefined : { name: "prod-fw", policies: [policy] },
+    );
   });
 
   it("picks the image and flavor by id, name or the created resource", () => {
@@ -106,7 +122,12 @@ describe("openstack renderer", () => {
       imageName: "vyos",
       flavorName: "m1.large",
       networks: [{ name: "edge-mgmt" }, { uuid: "5b1a6b8e-7c1f-4d51-9d0e-2f0c7a1e9b10" }],
-      metadata: { role: "firewall", "servicevm:device": "fw-1", "servicevm:fleet": "prod", "servicevm:pool": "fw" },
+      metadata: {
+        role: "firewall",
+        "servicevm:device": "fw-1",
+        "servicevm:fleet": "prod",
+        "servicevm:pool": "fw",
+      },
       availabilityZone: "az2",
       keyPair: "noc",
       securityGroups: ["mgmt-ssh"],
@@ -140,7 +161,12 @@ describe("openstack renderer", () => {
         { network: "5b1a6b8e-7c1f-4d51-9d0e-2f0c7a1e9b10" },
       ]),
     ).toEqual([
-      { name: "prod-acme-fw-0", network: { name: "acme-inside" }, subnet: { name: "acme-v4" }, fixedIp: "10.0.0.1" },
+      {
+        name: "prod-acme-fw-0",
+        network: { name: "acme-inside" },
+        subnet: { name: "acme-v4" },
+        fixedIp: "10.0.0.1",
+      },
       { name: "prod-acme-fw-1", network: { id: "5b1a6b8e-7c1f-4d51-9d0e-2f0c7a1e9b10" } },
     ]);
     expect(planPorts("prod", "x", undefined)).toEqual([]);
@@ -153,8 +179,16 @@ describe("openstack renderer", () => {
   });
 
   it("renders a port with its fixed IP and labels, and the attachment", () => {
-    const [plan] = planPorts("prod", "acme-fw", [{ network: "acme-inside", subnet: "acme-v4", fixedIp: "10.0.0.1" }]);
-    expect(renderPort(plan, { networkId: "net-1", subnetId: "sub-1" }, { fleet: "prod", allocation: "acme-fw", tenant: "acme" })).toEqual({
+    const [plan] = planPorts("prod", "acme-fw", [
+      { network: "acme-inside", subnet: "acme-v4", fixedIp: "10.0.0.1" },
+    ]);
+    expect(
+      renderPort(
+        plan,
+        { networkId: "net-1", subnetId: "sub-1" },
+        { fleet: "prod", allocation: "acme-fw", tenant: "acme" },
+      ),
+    ).toEqual({
       name: "prod-acme-fw-0",
       networkId: "net-1",
       adminStateUp: true,

@@ -32,7 +32,14 @@ describe("physical renderer", () => {
   });
 
   it("keeps an explicit insecure flag and timeout", () => {
-    expect(renderAppliance("dc", "lb", { name: "lb1", management: { url: "https://x.test/", insecure: true, timeoutMs: 900 } }, undefined)).toEqual({
+    expect(
+      renderAppliance(
+        "dc",
+        "lb",
+        { name: "lb1", management: { url: "https://x.test/", insecure: true, timeoutMs: 900 } },
+        undefined,
+      ),
+    ).toEqual({
       fleet: "dc",
       pool: "lb",
       device: "lb1",
