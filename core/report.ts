@@ -75,6 +75,10 @@ export function summarize(result: PlanResult): string {
   return parts.length === 0 ? "no changes" : parts.join(", ");
 }
 
+function devicesText(n: number): string {
+  return `${n} ${n === 1 ? "device" : "devices"}`;
+}
+
 function changeCells(c: Change): [string, string, string, string, string] {
   switch (c.op) {
     case "place":
@@ -85,7 +89,7 @@ function changeCells(c: Change): [string, string, string, string, string] {
       return ["release", c.allocation, c.from, "", ""];
     case "grow":
     case "shrink":
-      return [c.op, `pool ${c.pool}`, `${c.from} devices`, `${c.to} devices`, ""];
+      return [c.op, `pool ${c.pool}`, devicesText(c.from), devicesText(c.to), ""];
   }
 }
 

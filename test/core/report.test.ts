@@ -117,6 +117,13 @@ describe("renderMarkdown", () => {
   });
 });
 
+describe("device counts", () => {
+  it("says 1 device, not 1 devices", () => {
+    const one = renderText(plan({ ...spec, pools: { fw: { template: "fw", max: 2 } } }));
+    expect(one).toContain("  grow   pool fw    0 devices -> 1 device");
+  });
+});
+
 describe("summaries", () => {
   it("says no changes when a plan changes nothing", () => {
     const first = plan(spec);
