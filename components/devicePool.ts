@@ -81,7 +81,8 @@ export class DevicePool extends pulumi.ComponentResource {
         ids.set(device.name, reg.id);
       }
       this.devices = pulumi.output((poolSpec.devices ?? []).map((d) => d.name));
-      this.handles = pulumi.output(ids);
+      // `pulumi.output` would turn the Map into a plain object; `apply` hands it over as it is.
+      this.handles = pulumi.output(ids.size).apply(() => ids);
     } else {
       const group =
         templateSpec.driver === "openstack"
