@@ -66,6 +66,21 @@ describe("Fleet on physical appliances", () => {
     expect(tree(result)).toEqual(EXPECTED_TREE);
   });
 
+  it("gives each declared appliance's registration id in the pool's deviceIds", async () => {
+    const { engine } = engineWithSecret();
+    let fleet: Fleet | undefined;
+    const result = await engine.up(() => {
+      fleet = new Fleet("dc", spec());
+    });
+    expect(await valueOf(fleet!.pools["edge"].deviceIds)).toEqual({
+      "rack1-fw01": find(result, T.appliance, "dc-rack1-fw01").id,
+      "rack2-fw01": find(result, T.appliance, "dc-rack2-fw01").id,
+    });
+    expect(await valueOf(fleet!.pools["edge"].deviceId("rack2-fw01"))).toBe(
+      find(result, T.appliance, "dc-rack2-fw01").id,
+    );
+  });
+
   it("lists the same children in a preview, with placements known before any probe ran", async () => {
     const { engine, probe } = engineWithSecret();
     let fleet: Fleet | undefined;
