@@ -62,6 +62,11 @@ export class DevicePool extends pulumi.ComponentResource {
     const { fleet, pool, spec } = args;
     this.poolName = pool;
     const poolSpec = spec.pools[pool];
+    if (poolSpec.template === undefined) {
+      throw new Error(
+        `pool \`${pool}\` is external (owned by fleet \`${poolSpec.external.fleet}\`) and has no devices in fleet \`${fleet}\`: create a DevicePool only for a pool this fleet owns`,
+      );
+    }
     const templateSpec = spec.templates[poolSpec.template];
     const plain = spec as unknown as FleetSpec;
     const childOpts = { parent: this };
@@ -120,7 +125,8 @@ export class DevicePool extends pulumi.ComponentResource {
     serverGroup: openstack.compute.ServerGroup | undefined,
     opts: pulumi.CustomResourceOptions,
   ): pulumi.Output<string> {
-    const template = args.spec.templates[args.spec.pools[args.pool].template];
+    // The constructor refuses external pools, so this pool names a template.
+    const template = args.spec.templates[args.spec.pools[args.pool].template!];
     const name = childName(fleet, device.name);
     if (template.driver === "openstack") {
       const instanceArgs = renderInstance({

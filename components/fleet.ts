@@ -71,10 +71,15 @@ export class Fleet extends pulumi.ComponentResource {
         childOpts,
       );
     }
-    const poolNames = Object.keys(args.pools).sort();
+    // Pools other fleets own have no devices here: nothing to create, their claims go to Placement.
+    const owned: Record<string, string> = {};
+    for (const p of Object.keys(args.pools).sort()) {
+      const template = args.pools[p].template;
+      if (template !== undefined) owned[p] = template;
+    }
+    const poolNames = Object.keys(owned);
     const declared = poolNames.filter(
-      (p) =>
-        plan.templates[plan.pools[p].template].driver === "physical" || plan.pools[p].devices !== undefined,
+      (p) => plan.templates[owned[p]].driver === "physical" || plan.pools[p].devices !== undefined,
     );
     const health: Record<string, pulumi.Output<boolean>> = {};
     for (const p of declared) {
@@ -84,7 +89,7 @@ export class Fleet extends pulumi.ComponentResource {
           fleet: name,
           pool: p,
           spec: args,
-          template: this.templates[args.pools[p].template],
+          template: this.templates[owned[p]],
           ...(secretConfig ? { secretConfig } : {}),
         },
         childOpts,
@@ -103,7 +108,7 @@ export class Fleet extends pulumi.ComponentResource {
           fleet: name,
           pool: p,
           spec: args,
-          template: this.templates[args.pools[p].template],
+          template: this.templates[owned[p]],
           size: sizes.apply((s) => s[p] ?? 0),
         },
         childOpts,
@@ -119,10 +124,10 @@ export class Fleet extends pulumi.ComponentResource {
 
     const facts: Record<string, PoolFacts> = {};
     for (const p of poolNames) {
-      const template = args.templates[args.pools[p].template];
+      const template = args.templates[owned[p]];
       facts[p] = {
         driver: template.driver,
-        template: args.pools[p].template,
+        template: owned[p],
         networks: template.docker?.networks ?? [],
       };
     }

@@ -39,7 +39,8 @@ export function checkInvariants(spec: FleetSpec, result: PlanResult): string[] {
     for (const set of a.requireAny ?? []) {
       if (!set.some((t) => dev.traits.includes(t))) problems.push(`${name} has none of ${set.join(",")}`);
     }
-    const template = spec.templates[spec.pools[dev.pool].template];
+    // Devices exist only in owned pools, which always name a template.
+    const template = spec.templates[spec.pools[dev.pool].template!];
     if (a.serviceType !== undefined && template.serviceTypes !== undefined && !template.serviceTypes.includes(a.serviceType)) {
       problems.push(`${name} is on a template that does not host ${a.serviceType}`);
     }

@@ -6,6 +6,7 @@
 import { normalizeInventory } from "./inventory";
 import type {
   Driver,
+  ExternalPoolSpec,
   FleetSpec,
   Inventory,
   InventorySpec,
@@ -30,6 +31,11 @@ export interface DeviceModel {
   /** Sorted, without duplicates. */
   traits: Trait[];
   tenancy: TenancySpec;
+}
+
+/** True for a pool another fleet owns (`external`): it has no devices in this fleet. */
+export function isExternalPool(pool: PoolSpec | undefined): pool is ExternalPoolSpec {
+  return pool?.external !== undefined;
 }
 
 /** True when the pool's devices are declared appliances rather than created ones. */
@@ -68,10 +74,12 @@ function sortedTraits(...lists: (Trait[] | undefined)[]): Trait[] {
 
 /**
  * The devices of one pool, in index order. `size` is the device count of a created pool and is
- * ignored for declared (physical) pools, whose devices are the declared ones.
+ * ignored for declared (physical) pools, whose devices are the declared ones. External pools
+ * have none here.
  */
 export function poolDevices(spec: FleetSpec, poolName: string, size: number): DeviceModel[] {
   const pool = spec.pools[poolName];
+  if (isExternalPool(pool)) return [];
   const template = spec.templates[pool.template];
   const tenancy = tenancyOf(template);
   if (isDeclaredPool(pool, template)) {

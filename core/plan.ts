@@ -15,11 +15,12 @@
  *     busy device, so shrinking only removes idle devices at the top.
  */
 import { capacityOf, unitViolation } from "./inventory";
-import { isDeclaredPool, poolDevices, POOL_DEFAULTS, tenancyOf } from "./model";
+import { isDeclaredPool, isExternalPool, poolDevices, POOL_DEFAULTS, tenancyOf } from "./model";
 import { Shard } from "./shard";
 import type {
   AllocationSpec,
   Change,
+  ClaimTarget,
   DeviceResult,
   FleetSpec,
   Inventory,
@@ -31,7 +32,7 @@ import type {
   PlanOptions,
   PlanResult,
   PoolResult,
-  PoolSpec,
+  OwnedPoolSpec,
   TemplateSpec,
   TenancySpec,
 } from "./types";
@@ -67,7 +68,7 @@ interface Dev {
 
 interface Pool {
   name: string;
-  spec: PoolSpec;
+  spec: OwnedPoolSpec;
   templateName: string;
   template: TemplateSpec;
   tenancy: TenancySpec;
@@ -95,6 +96,8 @@ interface Alloc {
   weight: number;
   /** Eligible pools in preference order. */
   pools: Pool[];
+  /** The external pool to claim from when every eligible pool is external; the planner leaves it alone. */
+  claim: ClaimTarget | null;
   require: string[];
   forbid: string[];
   requireAny: string[][];
@@ -129,7 +132,7 @@ export function plan(spec: FleetSpec, opts: PlanOptions = {}): PlanResult {
 }
 
 function failed(errors: PlanError[], previous: Ledger): PlanResult {
-  return { changes: [], devices: {}, errors, ledger: previous, ok: false, placements: {}, pools: {} };
+  return { changes: [], claims: {}, devices: {}, errors, ledger: previous, ok: false, placements: {}, pools: {} };
 }
 
 function bt(s: string | number): string {
@@ -146,6 +149,8 @@ function fmtNum(n: number): string {
 
 class Planner {
   private readonly pools = new Map<string, Pool>();
+  /** Pools other fleets own: no devices here; allocations only they can take are claims. */
+  private readonly externals = new Map<string, ClaimTarget>();
   private readonly devByName = new Map<string, Dev>();
   private readonly allocs: Alloc[] = [];
   private readonly errors: PlanError[] = [];
@@ -206,6 +211,10 @@ class Planner {
   private buildPools(): void {
     for (const name of Object.keys(this.spec.pools).sort()) {
       const spec = this.spec.pools[name];
+      if (isExternalPool(spec)) {
+        this.externals.set(name, { fleet: spec.external.fleet, pool: spec.external.pool ?? name });
+        continue;
+      }
       const template = this.spec.templates[spec.template];
       const declared = isDeclaredPool(spec, template);
       const tenancy = tenancyOf(template);
@@ -317,6 +326,20 @@ class Planner {
     return [...this.pools.values()].filter(hosts);
   }
 
+  /**
+   * The external pool an allocation is claimed from: the first external pool in preference order,
+   * when no pool this fleet owns is eligible (external pools host any service type: Placement decides).
+   */
+  private claimOf(spec: AllocationSpec, owned: Pool[]): ClaimTarget | null {
+    if (owned.length > 0 || this.externals.size === 0) return null;
+    const names = spec.pools ?? Object.keys(this.spec.pools).sort();
+    for (const n of names) {
+      const target = this.externals.get(n);
+      if (target !== undefined) return target;
+    }
+    return null;
+  }
+
   private buildAllocs(): void {
     const allocations = this.spec.allocations ?? {};
     for (const name of Object.keys(allocations).sort()) {
@@ -332,6 +355,7 @@ class Planner {
         demand,
         weight: demand.reduce((s, [rc, n]) => s + n / (this.refCap.get(rc) || n || 1), 0),
         pools,
+        claim: this.claimOf(spec, pools),
         require: spec.require ?? [],
         forbid: spec.forbid ?? [],
         requireAny: spec.requireAny ?? [],
@@ -492,6 +516,7 @@ class Planner {
     const queue: Alloc[] = [];
     const kept: Alloc[] = [];
     for (const a of this.allocs) {
+      if (a.claim !== null) continue;
       const prev = this.previous.placements[a.name];
       if (prev === undefined) {
         queue.push(a);
@@ -851,8 +876,15 @@ class Planner {
     const ledgerPlacements: Record<string, LedgerPlacement> = {};
     const allocChanges: Change[] = [];
     const isolations = new Map<string, Isolation>();
+    const claims: Record<string, ClaimTarget> = {};
     for (const a of this.allocs) {
       const prev = this.previous.placements[a.name];
+      if (a.claim !== null) {
+        claims[a.name] = a.claim;
+        // It leaves this fleet's devices: its capacity now comes from another fleet's pool.
+        if (prev !== undefined) allocChanges.push({ allocation: a.name, from: prev.device, op: "release" });
+        continue;
+      }
       if (a.device === null) continue;
       const tenancy = a.device.pool.tenancy;
       let isolation: Isolation | null = null;
@@ -885,10 +917,11 @@ class Planner {
         return a < b ? -1 : a > b ? 1 : 0;
       });
     }
-    // Allocations are visited in name order, so both maps are already sorted.
+    // Allocations are visited in name order, so these maps are already sorted.
     const ledger: Ledger = ok ? { placements: ledgerPlacements, pools: sizes, version: 1 } : this.previous;
     return {
       changes: [...allocChanges, ...poolChanges],
+      claims,
       devices: sortKeys(devices),
       errors: this.errors.sort((x, y) => (x.path < y.path ? -1 : x.path > y.path ? 1 : 0)),
       ledger,

@@ -98,7 +98,8 @@ export interface DeclaredDeviceSpec<S = string> {
 export type Strategy = "pack" | "spread";
 export type AntiAffinity = "none" | "soft" | "hard";
 
-export interface PoolSpec<S = string> {
+/** A pool this fleet owns: it creates the devices (or declares its appliances). */
+export interface OwnedPoolSpec<S = string> {
   template: string;
   /** @default 0 */
   standby?: number;
@@ -113,7 +114,37 @@ export interface PoolSpec<S = string> {
   /** @default "none" */
   antiAffinity?: AntiAffinity;
   devices?: DeclaredDeviceSpec<S>[];
+  /** Only on {@link ExternalPoolSpec}. */
+  external?: never;
 }
+
+/** Where an external pool lives: a pool of another fleet, shared through OpenStack Placement. */
+export interface ExternalPoolRef {
+  /** The owning fleet's name (its Ledger's `fleet`). */
+  fleet: string;
+  /** The pool's name in that fleet. @default this pool's name */
+  pool?: string;
+}
+
+/**
+ * A pool another fleet owns: it has no devices here, the planner skips it, and allocations that
+ * can only use external pools are claimed from Placement (`PlanResult.claims`). `external`
+ * excludes every other pool field.
+ */
+export interface ExternalPoolSpec {
+  external: ExternalPoolRef;
+  template?: never;
+  standby?: never;
+  min?: never;
+  max?: never;
+  size?: never;
+  strategy?: never;
+  zones?: never;
+  antiAffinity?: never;
+  devices?: never;
+}
+
+export type PoolSpec<S = string> = OwnedPoolSpec<S> | ExternalPoolSpec;
 
 export interface TenantNetworkSpec<S = string> {
   network: S;
@@ -214,9 +245,22 @@ export type Change =
   | { op: "grow"; pool: string; from: number; to: number }
   | { op: "shrink"; pool: string; from: number; to: number };
 
+/** An allocation the planner leaves to Placement: the external pool it is claimed from. */
+export interface ClaimTarget {
+  /** The owning fleet. */
+  fleet: string;
+  /** The pool's name in the owning fleet. */
+  pool: string;
+}
+
 export interface PlanResult {
   ok: boolean;
   errors: PlanError[];
+  /**
+   * Allocations whose eligible pools are all external, by name (sorted): the first external pool
+   * in preference order, to claim from Placement. `plan()` always sets it (`{}` when none).
+   */
+  claims?: Record<string, ClaimTarget>;
   pools: Record<string, PoolResult>;
   devices: Record<string, DeviceResult>;
   placements: Record<string, PlacementResult>;

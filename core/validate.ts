@@ -186,6 +186,8 @@ interface PoolInfo {
   zones: Set<string>;
   classes: Set<string>;
   serviceTypes: string[] | undefined;
+  /** Set on a pool another fleet owns: `{ fleet, pool }`. */
+  external: { fleet: string; pool: string } | undefined;
 }
 
 const DRIVER_BLOCKS = ["openstack", "docker", "physical"] as const;
@@ -232,7 +234,16 @@ function run(input: unknown, add: Add): void {
   for (const t of templateNames) checkTemplate(t, rec(templates[t]), add);
 
   const infos = new Map<string, PoolInfo>();
-  for (const p of poolNames) infos.set(p, checkPool(p, rec(pools[p]), templates, templateNames, add));
+  for (const p of poolNames) {
+    const pool = rec(pools[p]);
+    infos.set(
+      p,
+      own(pool, "external") !== undefined
+        ? checkExternalPool(p, pool, add)
+        : checkPool(p, pool, templates, templateNames, add),
+    );
+  }
+  checkBackend(input, infos, add);
 
   const deviceOwner = checkDeviceNames(infos, add);
 
@@ -315,6 +326,51 @@ function checkTemplate(t: string, tpl: Rec, add: Add): void {
       );
     }
   }
+}
+
+/**
+ * A pool another fleet owns: `external` and nothing else, since its devices, template and size
+ * are that fleet's business.
+ */
+function checkExternalPool(p: string, pool: Rec, add: Add): PoolInfo {
+  const ext = rec(own(pool, "external"));
+  const fleet = str(own(ext, "fleet")) ?? "";
+  const name = str(own(ext, "pool")) ?? p;
+  const others = Object.keys(pool).filter((k) => k !== "external");
+  if (others.length > 0) {
+    add(
+      ["pools", p, others[0]],
+      `pool \`${p}\` is external (owned by fleet \`${fleet}\`) but also sets ${codeList(others)}; \`external\` excludes every other pool field, because the pool's devices belong to fleet \`${fleet}\`: remove ${others.length > 1 ? "them" : "it"}, or remove \`external\` to own the pool here`,
+    );
+  }
+  return {
+    name: p,
+    spec: pool,
+    templateName: undefined,
+    template: undefined,
+    driver: undefined,
+    created: false,
+    limit: 0,
+    declared: [],
+    zones: new Set(),
+    classes: new Set(),
+    serviceTypes: undefined,
+    external: { fleet, pool: name },
+  };
+}
+
+/** External pools are claimed through OpenStack Placement, so they need `backend: { kind: placement }`. */
+function checkBackend(input: Rec, infos: Map<string, PoolInfo>, add: Add): void {
+  const external = [...infos.values()].filter((i) => i.external !== undefined).map((i) => i.name);
+  if (external.length === 0) return;
+  const backend = own(input, "backend");
+  const kind = isRec(backend) ? (str(own(backend, "kind")) ?? "state") : "state";
+  if (kind === "placement") return;
+  const pools = `${external.length === 1 ? "pool" : "pools"} ${codeList(external)}`;
+  add(
+    backend === undefined ? ["backend"] : ["backend", "kind"],
+    `${pools} ${external.length === 1 ? "is" : "are"} owned by another fleet and can only be claimed through OpenStack Placement, but \`backend.kind\` is \`${kind}\`${backend === undefined ? " (the default)" : ""}: set \`backend: { kind: placement }\` (with \`endpoint\` or \`cloud\`), or own the ${external.length === 1 ? "pool" : "pools"} here with \`template\` instead of \`external\``,
+  );
 }
 
 function checkPool(p: string, pool: Rec, templates: Rec, templateNames: string[], add: Add): PoolInfo {
@@ -412,6 +468,7 @@ function checkPool(p: string, pool: Rec, templates: Rec, templateNames: string[]
     zones,
     classes,
     serviceTypes,
+    external: undefined,
   };
 }
 
@@ -484,6 +541,9 @@ function checkAllocation(
   });
   const base = listed ? known : [...infos.values()];
   const withTemplate = base.filter((i) => i.template !== undefined);
+  // External pools host any service type in any zone with any class as far as this fleet knows:
+  // Placement decides, so the checks below only speak when no external pool is eligible.
+  const external = base.some((i) => i.external !== undefined);
   const scope = listed ? `its pools (${codeList(known.map((i) => i.name))})` : "any pool";
 
   // serviceType: eligible pools are those whose template lists it (or lists none).
@@ -496,7 +556,9 @@ function checkAllocation(
       hit = withTemplate.filter((i) => i.serviceTypes === undefined || i.serviceTypes.includes(serviceType));
       cache.set(key, hit);
     }
-    if (hit.length === 0) {
+    if (hit.length === 0 && external) {
+      eligible = [];
+    } else if (hit.length === 0) {
       const offered = [...new Set(withTemplate.flatMap((i) => i.serviceTypes ?? []))].sort();
       add(
         ["allocations", a, "serviceType"],
@@ -509,7 +571,7 @@ function checkAllocation(
 
   // zone: must be one of the eligible pools' zones (declared device zones count).
   const zone = str(own(alloc, "zone"));
-  if (zone !== undefined && eligible.length > 0 && !eligible.some((i) => i.zones.has(zone))) {
+  if (zone !== undefined && !external && eligible.length > 0 && !eligible.some((i) => i.zones.has(zone))) {
     const zones = [...new Set(eligible.flatMap((i) => [...i.zones]))].sort();
     add(
       ["allocations", a, "zone"],
@@ -520,7 +582,7 @@ function checkAllocation(
   }
 
   // demand: every class must exist on some eligible template (or declared device override).
-  if (eligible.length > 0) {
+  if (eligible.length > 0 && !external) {
     const demand = rec(own(alloc, "demand"));
     for (const rc of Object.keys(demand)) {
       if (eligible.some((i) => i.classes.has(rc))) continue;
@@ -560,9 +622,20 @@ function checkPin(
   add: Add,
 ): void {
   const path = ["allocations", a, "device"];
+  const split = splitCreatedName(device);
+  const externalOwner = split ? infos.get(split[0]) : undefined;
+  const onlyExternal =
+    listedPools !== undefined && listedPools.length > 0 && listedPools.every((i) => i.external);
+  if (externalOwner?.external !== undefined || onlyExternal) {
+    const ext = externalOwner?.external !== undefined ? externalOwner : listedPools![0];
+    add(
+      path,
+      `${owner} is pinned to device \`${device}\`, but ${externalOwner?.external !== undefined ? "its pool" : "each of its pools"} \`${ext.name}\` is external (owned by fleet \`${ext.external!.fleet}\`), where Placement chooses the device: remove \`device\`, or pin to a device of a pool this fleet owns`,
+    );
+    return;
+  }
   let pool = deviceOwner.get(device);
   if (!pool) {
-    const split = splitCreatedName(device);
     const candidate = split ? infos.get(split[0]) : undefined;
     if (split && candidate && candidate.created) {
       if (split[1] >= candidate.limit) {

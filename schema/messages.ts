@@ -381,6 +381,20 @@ function reduceOneOf(
     const k = tags.findIndex((t) => (deref(ctx.root, t![1]) ?? {}).const === got);
     if (k >= 0) return { keep: branchErrors.get(k) ?? [], issues: [] };
   }
+  // Exactly one branch has every field it requires (`template` of an owned pool, not `external`):
+  // that branch is the one meant, and its errors (a misspelt field, a bad value) are the ones to report.
+  const complete = branches
+    .map((b, k) => {
+      const required = (deref(ctx.root, b) ?? {}).required;
+      return Array.isArray(required) &&
+        required.length > 0 &&
+        required.every((r) => present.includes(String(r)))
+        ? k
+        : -1;
+    })
+    .filter((k) => k >= 0);
+  if (complete.length === 1 && branchErrors.has(complete[0]))
+    return { keep: branchErrors.get(complete[0]) ?? [], issues: [] };
   const scores = branches.map((_, k) => {
     const errs = branchErrors.get(k) ?? [];
     let score = errs.length;

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { canonicalJson } from "../../core/canonical";
 import { checkInvariants } from "../../core/invariants";
 import { plan } from "../../core/plan";
-import type { AllocationSpec, FleetSpec, PoolSpec, TemplateSpec } from "../../core/types";
+import type { AllocationSpec, FleetSpec, OwnedPoolSpec, TemplateSpec } from "../../core/types";
 
 const SLOT = "CUSTOM_SERVICE_SLOT";
 
@@ -16,7 +16,7 @@ function alloc(tenant: string, slots: number, extra: Partial<AllocationSpec> = {
 
 function fleet(
   allocations: Record<string, AllocationSpec>,
-  pool: Partial<PoolSpec> = {},
+  pool: Partial<OwnedPoolSpec> = {},
   template: TemplateSpec = docker({ [SLOT]: 8 }),
 ): FleetSpec {
   return { templates: { t8: template }, pools: { lb: { template: "t8", ...pool } }, allocations };
@@ -65,7 +65,7 @@ describe("placement order and packing", () => {
     const result = plan(spec);
     expect(devicesOf(result)).toEqual({ a: "lb-0", b: "lb-1", c: "lb-0", d: "lb-1" });
     expect(result.pools["lb"]).toEqual({ template: "t8", devices: ["lb-0", "lb-1", "lb-2"], needed: 2, standby: 1 });
-    const packed = plan({ ...spec, pools: { lb: { ...spec.pools["lb"], strategy: "pack" } } });
+    const packed = plan({ ...spec, pools: { lb: { ...(spec.pools["lb"] as OwnedPoolSpec), strategy: "pack" } } });
     expect(packed.pools["lb"].devices).toEqual(result.pools["lb"].devices);
   });
 

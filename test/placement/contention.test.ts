@@ -37,7 +37,7 @@ const infra: FleetSpec = {
 
 /** A claiming fleet: the same template, pool `fw` owned by `infra`, and two 1-slot allocations. */
 function claimer(i: number): FleetSpec {
-  const external = { template: "fw", external: { fleet: "infra" } } as PoolSpec;
+  const external: PoolSpec = { external: { fleet: "infra" } };
   return {
     templates: infra.templates,
     pools: { fw: external },
@@ -243,7 +243,7 @@ describe("claims from a pool another fleet owns, through a real Placement", () =
       templates: infra.templates,
       pools: {
         own: { template: "fw", size: 1 },
-        shared: { template: "fw", external: { fleet: "infra", pool: "fw" } } as PoolSpec,
+        shared: { external: { fleet: "infra", pool: "fw" } },
       },
       allocations: {
         "own-a": { tenant: "blue", pools: ["own"], demand: { CUSTOM_SERVICE_SLOT: 2 } },

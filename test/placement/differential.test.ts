@@ -116,7 +116,7 @@ function devicesOnly(spec: FleetSpec): PlanResult {
     spec,
     Object.fromEntries(Object.entries(spec.pools).map(([p, s]) => [p, s.size ?? 0])),
   )) {
-    pools[d.pool] ??= { template: spec.pools[d.pool].template, devices: [], needed: 0, standby: 0 };
+    pools[d.pool] ??= { template: spec.pools[d.pool].template!, devices: [], needed: 0, standby: 0 };
     pools[d.pool].devices.push(d.name);
   }
   return {

@@ -11,7 +11,8 @@ const TYPES = resolve(__dirname, "../../core/types");
 /**
  * Type-level checks: the generated `Root` and `FleetSpec` are mutually assignable, and their
  * sets of property paths (with `?` on optional ones, `*` for index signatures, `[]` for list
- * items) are equal. A path in one and not the other is named in the compiler error.
+ * items) are equal. A path in one and not the other is named in the compiler error. Properties
+ * typed \`never\` (\`template?: never\` on an external pool, which marks what it excludes) are no paths.
  */
 function checkerSource(generated: string): string {
   return `${generated}
@@ -22,7 +23,9 @@ type Paths<T, P extends string = ""> = T extends readonly (infer U)[]
   ? Paths<U, \`\${P}[]\`>
   : T extends object
     ? {
-        [K in keyof T & string]-?: (string extends K ? \`\${P}.*\` : \`\${P}.\${K}\${Opt<T, K>}\`) | Paths<NonNullable<T[K]>, string extends K ? \`\${P}.*\` : \`\${P}.\${K}\`>;
+        [K in keyof T & string]-?: [NonNullable<T[K]>] extends [never]
+          ? never
+          : (string extends K ? \`\${P}.*\` : \`\${P}.\${K}\${Opt<T, K>}\`) | Paths<NonNullable<T[K]>, string extends K ? \`\${P}.*\` : \`\${P}.\${K}\`>;
       }[keyof T & string]
     : never;
 type NoExtra<T extends never> = T;
@@ -63,9 +66,9 @@ describe("fleet.schema.json and core/types.ts", () => {
 
   it("would notice a property missing from the schema", () => {
     const schema = structuredClone(fleetSchema) as {
-      $defs: { pool: { properties: Record<string, unknown> } };
+      $defs: { pool: { oneOf: { properties: Record<string, unknown> }[] } };
     };
-    delete schema.$defs.pool.properties.standby;
+    delete schema.$defs.pool.oneOf[0].properties.standby;
     const errors = compile(checkerSource(schemaToTs(schema)));
     expect(errors.join("\n")).toContain(
       "Type '\".pools.*.standby?\"' does not satisfy the constraint 'never'",
