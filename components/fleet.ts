@@ -98,7 +98,11 @@ export class Fleet extends pulumi.ComponentResource {
       Object.assign(health, pool.health);
     }
 
-    this.ledgerResource = new LedgerResource(`${name}-ledger`, { spec: plan, health }, childOpts);
+    this.ledgerResource = new LedgerResource(
+      `${name}-ledger`,
+      { spec: plan, health, fleet: name },
+      childOpts,
+    );
     const sizes = this.ledgerResource.ledger.apply((l) => l.pools);
     for (const p of poolNames) {
       if (this.pools[p] !== undefined) continue;

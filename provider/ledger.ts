@@ -15,6 +15,7 @@ import { DYNAMIC_MODULE, DYNAMIC_TYPES } from "../components/tokens";
 import type { FleetSpec, HealthMap, Ledger } from "../core/types";
 import type * as impl from "./ledgerImpl";
 import type { LedgerInputs, PoolCapacity } from "./ledgerImpl";
+import type { LedgerPlacementState } from "./ledgerPlacement";
 
 type LedgerImpl = typeof impl;
 
@@ -39,8 +40,8 @@ export const ledgerProvider: pulumi.dynamic.ResourceProvider = {
   read(id: string, props: Record<string, unknown>) {
     return (require("servicevm/dist/provider/ledgerImpl.js") as LedgerImpl).read(id, props);
   },
-  delete() {
-    return Promise.resolve();
+  delete(id: string, props: Record<string, unknown>) {
+    return (require("servicevm/dist/provider/ledgerImpl.js") as LedgerImpl).remove(id, props);
   },
 };
 
@@ -52,6 +53,11 @@ export interface LedgerResourceArgs {
    * not known yet counts as healthy. @default {} (every device healthy)
    */
   health?: pulumi.Input<Record<string, pulumi.Input<boolean>>>;
+  /**
+   * The fleet's name; Placement identities derive from it. Required with
+   * `backend: { kind: placement }` (the `Fleet` passes its name). @default undefined
+   */
+  fleet?: string;
 }
 
 export class LedgerResource extends pulumi.dynamic.Resource {
@@ -63,14 +69,21 @@ export class LedgerResource extends pulumi.dynamic.Resource {
   declare readonly health: pulumi.Output<HealthMap>;
   /** Per pool: devices, busy, standby, unhealthy and total/used/free per resource class. */
   declare readonly capacity: pulumi.Output<Record<string, PoolCapacity>>;
+  /**
+   * With `backend: { kind: placement }`: the sync state, the claims granted on other fleets' pools
+   * and the differences from the plan. `undefined` with the state backend.
+   */
+  declare readonly placement: pulumi.Output<LedgerPlacementState | undefined>;
 
   constructor(name: string, args: LedgerResourceArgs, opts?: pulumi.CustomResourceOptions) {
     const props = {
       spec: args.spec,
       health: args.health ?? {},
+      ...(args.fleet !== undefined ? { fleet: args.fleet } : {}),
       ledger: undefined,
       pools: undefined,
       capacity: undefined,
+      placement: undefined,
     };
     super(ledgerProvider, name, props, opts, DYNAMIC_MODULE, DYNAMIC_TYPES.ledger);
   }

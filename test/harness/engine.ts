@@ -9,6 +9,9 @@
  * dynamic resources get their checked inputs as outputs (the engine's behaviour for providers
  * without preview support). After a successful `up`, resources no longer registered are deleted.
  *
+ * A provider's `create`/`update` that throws is an error of the run (`<urn>: <message>`) and records
+ * nothing for that resource, as the nodejs dynamic provider returns no outputs on failure.
+ *
  * What it does not model: the engine's parallelism and partial progress. A run whose `check`
  * fails commits nothing, which is what the real engine leaves for the Ledger too (its step never
  * ran and no delete runs after a failed update).
@@ -308,7 +311,14 @@ export class Engine {
               record("", checked, "create", []);
               return { id: "", state: checked };
             }
-            const created = await provider.create(checked);
+            let created: { id: string; outs?: Record<string, unknown> };
+            try {
+              created = await provider.create(checked);
+            } catch (e) {
+              // A failed create records nothing: the resource does not exist.
+              errors.push(`${urn}: ${e instanceof Error ? e.message : String(e)}`);
+              return { id: "", state: {} };
+            }
             const outs = { ...(created.outs ?? {}), [PROVIDER_KEY]: text };
             record(created.id, outs, "create", [], checked);
             return { id: created.id, state: outs };
@@ -327,7 +337,15 @@ export class Engine {
             record(old.id, checked, "update", changed, checked);
             return { id: old.id, state: checked };
           }
-          const updated = provider.update ? await provider.update(old.id, { ...old.outputs }, checked) : {};
+          let updated: { outs?: Record<string, unknown> } = {};
+          try {
+            if (provider.update) updated = await provider.update(old.id, { ...old.outputs }, checked);
+          } catch (e) {
+            // A failed update returns no outputs: the engine keeps the previous state.
+            errors.push(`${urn}: ${e instanceof Error ? e.message : String(e)}`);
+            next.set(urn, old);
+            return { id: old.id, state: old.outputs };
+          }
           const outs = { ...(updated.outs ?? {}), [PROVIDER_KEY]: text };
           record(old.id, outs, "update", changed, checked);
           return { id: old.id, state: outs };

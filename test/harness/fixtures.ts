@@ -4,6 +4,7 @@
 import * as ledgerImpl from "../../provider/ledgerImpl";
 import { type ApplianceDeps, makeApplianceProvider } from "../../provider/applianceImpl";
 import type { ProbeRequest, ProbeResult } from "../../provider/probe";
+import type { PlacementDeps } from "../../provider/ledgerPlacement";
 import { Engine, type EngineOptions } from "./engine";
 
 /** The fixed wall clock of tests. */
@@ -32,10 +33,14 @@ export function fakeApplianceDeps(probe: FakeProbe): ApplianceDeps {
 }
 
 /** Maps the `servicevm/dist/...` specifiers the serialized providers require to the sources. */
-export function requireFor(probe: FakeProbe): (specifier: string) => unknown {
+export function requireFor(probe: FakeProbe, placementDeps?: PlacementDeps): (specifier: string) => unknown {
   const appliance = makeApplianceProvider(fakeApplianceDeps(probe));
+  const ledger =
+    placementDeps === undefined
+      ? ledgerImpl
+      : { ...ledgerImpl, ...ledgerImpl.makeLedgerMethods(placementDeps) };
   return (specifier: string) => {
-    if (specifier === "servicevm/dist/provider/ledgerImpl.js") return ledgerImpl;
+    if (specifier === "servicevm/dist/provider/ledgerImpl.js") return ledger;
     if (specifier === "servicevm/dist/provider/applianceImpl.js") return appliance;
     throw new Error(`unexpected require(${JSON.stringify(specifier)}) in a serialized provider`);
   };
@@ -50,7 +55,8 @@ export function extraOutputs(type: string, name: string): Record<string, unknown
 export function newEngine(
   probe = new FakeProbe(),
   opts: Partial<EngineOptions> = {},
+  placementDeps?: PlacementDeps,
 ): { engine: Engine; probe: FakeProbe } {
-  const engine = new Engine({ requireModule: requireFor(probe), extraOutputs, ...opts });
+  const engine = new Engine({ requireModule: requireFor(probe, placementDeps), extraOutputs, ...opts });
   return { engine, probe };
 }

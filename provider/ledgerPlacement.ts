@@ -1,0 +1,258 @@
+/**
+ * The Ledger with `backend: { kind: placement }`: what `create`/`update`/`delete` do against a real
+ * OpenStack Placement, the shared ledger of many stacks.
+ *
+ * - `check` still plans from the previous ledger alone (so previews show placements); in placement
+ *   mode it also passes the fleet's name, the backend block and the planner's spec through to
+ *   `create`/`update`, which need them to sync.
+ * - `create`/`update` re-run that same plan (deterministic) and call `reconcileFleet`: owned pools
+ *   are synced, allocations on pools other fleets own are claimed, claims of removed allocations
+ *   are released. The outputs record the sync state (the next sync's `previous`), the claims granted
+ *   and the differences from the plan.
+ * - A sync that stops half way, or a claim Placement refuses, fails the update with an error naming
+ *   what was not done. A failed dynamic-provider step returns no outputs, so the previous state
+ *   stays; claims granted in the failed run that the previous state did not hold are released
+ *   again, so Placement holds nothing the state does not know of. A re-run converges.
+ * - `delete` releases the fleet's claims and removes its consumers and providers (`removeFleet`).
+ *
+ * Credentials are read when the provider runs, from the provider process's environment: a token in
+ * `OS_TOKEN` or `OS_AUTH_TOKEN` (with `backend.endpoint`), else Keystone through `clouds.yaml`
+ * (`backend.cloud` or `OS_CLOUD`) or the `OS_*` variables. Nothing of them is an input, an output
+ * or part of the serialized provider.
+ */
+import { createHash } from "node:crypto";
+import { canonicalJson } from "../core/canonical";
+import type { BackendSpec, FleetSpec, PlanResult } from "../core/types";
+import { connectPlacement, type ConnectOptions } from "./placement/auth";
+import { claimAllocations } from "./placement/claim";
+import type { PlacementClient } from "./placement/client";
+import { claimRequests, reconcileFleet, type PlacementDifference } from "./placement/reconcile";
+import { removeFleet } from "./placement/remove";
+import { SyncError, type SyncState } from "./placement/sync";
+
+export type PlacementBackend = Extract<BackendSpec, { kind: "placement" }>;
+
+/** A claim granted on a pool another fleet owns. */
+export interface LedgerClaim {
+  /** The owning fleet. */
+  fleet: string;
+  /** The pool's name in this spec. */
+  pool: string;
+  /** The owning fleet's device. */
+  device: string;
+}
+
+/** Counts of what the last successful apply wrote. */
+export interface PlacementApplyCounts {
+  providers: { created: number; updated: number; deleted: number; unchanged: number };
+  consumers: { written: number; deleted: number; unchanged: number };
+  claims: { granted: number; kept: number; released: number };
+}
+
+/** The Ledger's `placement` output. */
+export interface LedgerPlacementState {
+  fleet: string;
+  endpoint: string | null;
+  cloud: string | null;
+  /** Digest of the planner's spec that was applied: a spec change is an update even when the plan is not. */
+  specDigest: string;
+  /** The last sync's state, passed as `previous` to the next one. */
+  sync: SyncState;
+  /** Allocation -> device of the owning fleet, for allocations claimed from external pools. */
+  claims: Record<string, LedgerClaim>;
+  /** Where Placement put an allocation elsewhere than the plan (sorted by allocation). */
+  differences: PlacementDifference[];
+  lastApply: PlacementApplyCounts;
+}
+
+/** What the placement mode needs besides the planner's state; `check` passes it to `create`/`update`. */
+export interface PlacementInputs {
+  fleet: string;
+  backend: PlacementBackend;
+  spec: FleetSpec;
+}
+
+export interface PlacementDeps {
+  /** Connects to Placement for `backend`; reads credentials when called. */
+  connect(backend: PlacementBackend): Promise<PlacementClient>;
+  /** Warnings for the update's log (Placement put allocations elsewhere than planned). */
+  warn(message: string): void;
+}
+
+/**
+ * Connects with the credentials of the running process: `OS_TOKEN` / `OS_AUTH_TOKEN` (needs an
+ * endpoint), else `clouds.yaml` / `OS_*` through Keystone.
+ */
+export function connectFromEnv(
+  backend: PlacementBackend,
+  extra: Omit<ConnectOptions, "endpoint" | "cloud" | "token"> = {},
+): Promise<PlacementClient> {
+  const env = extra.env ?? process.env;
+  const token = env.OS_TOKEN || env.OS_AUTH_TOKEN || undefined;
+  return connectPlacement({
+    ...extra,
+    env,
+    ...(backend.endpoint !== undefined ? { endpoint: backend.endpoint } : {}),
+    ...(backend.cloud !== undefined ? { cloud: backend.cloud } : {}),
+    ...(token !== undefined ? { token } : {}),
+  });
+}
+
+export const DEFAULT_PLACEMENT_DEPS: PlacementDeps = {
+  connect: (backend) => connectFromEnv(backend),
+  warn: (message) => {
+    void (require("@pulumi/pulumi") as typeof import("@pulumi/pulumi")).log.warn(message);
+  },
+};
+
+export function backendOf(spec: FleetSpec | undefined): PlacementBackend | null {
+  const b = spec?.backend;
+  if (b === undefined || b.kind !== "placement") return null;
+  return {
+    kind: "placement",
+    ...(b.endpoint !== undefined ? { endpoint: b.endpoint } : {}),
+    ...(b.cloud !== undefined ? { cloud: b.cloud } : {}),
+  };
+}
+
+export function specDigest(spec: FleetSpec): string {
+  return createHash("sha256").update(canonicalJson(spec)).digest("hex").slice(0, 32);
+}
+
+export function isPlacementState(value: unknown): value is LedgerPlacementState {
+  if (value === null || typeof value !== "object") return false;
+  const v = value as Record<string, unknown>;
+  return typeof v.fleet === "string" && typeof v.sync === "object" && typeof v.claims === "object";
+}
+
+/** True when the applied placement state no longer matches the inputs (so `diff` reports a change). */
+export function placementChanged(old: unknown, news: Partial<PlacementInputs>): boolean {
+  const backend = backendOf(news.spec);
+  if (backend === null) return isPlacementState(old);
+  if (!isPlacementState(old)) return true;
+  return (
+    old.fleet !== news.fleet ||
+    old.endpoint !== (backend.endpoint ?? null) ||
+    old.cloud !== (backend.cloud ?? null) ||
+    old.specDigest !== specDigest(news.spec!)
+  );
+}
+
+function describeError(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * Reconciles Placement with a plan; returns the `placement` output or throws an error naming what
+ * was not done. `previous` is the last `placement` output (absent on create).
+ */
+export async function applyPlacement(
+  deps: PlacementDeps,
+  inputs: PlacementInputs,
+  result: PlanResult,
+  previous: LedgerPlacementState | undefined,
+): Promise<LedgerPlacementState> {
+  const { fleet, backend, spec } = inputs;
+  const prefix = `Ledger of fleet \`${fleet}\` (backend placement)`;
+  const kept =
+    "nothing was recorded: the previous ledger stays in state; fix the cause and run `pulumi up` again";
+  let client: PlacementClient;
+  try {
+    client = await deps.connect(backend);
+  } catch (err) {
+    throw new Error(`${prefix}: cannot connect to Placement: ${describeError(err)}; ${kept}`, { cause: err });
+  }
+  const same = previous !== undefined && previous.fleet === fleet;
+  const requests = new Set(claimRequests(spec, result));
+  const release = Object.keys(same ? previous.claims : {})
+    .filter((a) => !requests.has(a))
+    .sort();
+  let report: Awaited<ReturnType<typeof reconcileFleet>>;
+  try {
+    report = await reconcileFleet(client, {
+      fleet,
+      spec,
+      result,
+      release,
+      ...(same ? { previous: previous.sync } : {}),
+    });
+  } catch (err) {
+    const what = err instanceof SyncError ? "sync into Placement failed" : "Placement failed";
+    throw new Error(`${prefix}: ${what}; ${kept}.\n${describeError(err)}`, { cause: err });
+  }
+  const refused = report.differences.filter((d) => d.placed === null);
+  if (refused.length > 0) {
+    // Undo the claims this run added, so Placement holds no claim the (previous) state does not list.
+    const added = Object.keys(report.claims.granted)
+      .filter((a) => !report.claims.granted[a].kept && !(same && a in previous.claims))
+      .sort();
+    let undone = "";
+    if (added.length > 0) {
+      try {
+        await claimAllocations(client, { fleet, spec, requests: [], release: added });
+        undone = ` Claims granted in this run were released again: ${added.map((a) => `\`${a}\``).join(", ")}.`;
+      } catch (err) {
+        undone = ` Releasing the claims granted in this run failed (${describeError(err)}); the next run releases or keeps them.`;
+      }
+    }
+    const lines = refused.map((d) => `  ${d.allocation}: ${d.reason}`);
+    throw new Error(
+      `${prefix}: Placement refused ${refused.length} claim(s); ${kept}.${undone}\n${lines.join("\n")}`,
+    );
+  }
+  for (const d of report.differences) deps.warn(`${prefix}: allocation \`${d.allocation}\`: ${d.reason}`);
+  const claims: Record<string, LedgerClaim> = {};
+  let keptCount = 0;
+  for (const a of Object.keys(report.claims.granted).sort()) {
+    const g = report.claims.granted[a];
+    claims[a] = { fleet: g.fleet, pool: g.pool, device: g.device };
+    if (g.kept) keptCount++;
+  }
+  const { providers, consumers } = report.sync;
+  return {
+    fleet,
+    endpoint: backend.endpoint ?? null,
+    cloud: backend.cloud ?? null,
+    specDigest: specDigest(spec),
+    sync: report.sync.state,
+    claims,
+    differences: report.differences,
+    lastApply: {
+      providers: {
+        created: providers.created.length,
+        updated: providers.updated.length,
+        deleted: providers.deleted.length,
+        unchanged: providers.unchanged,
+      },
+      consumers: {
+        written: consumers.written.length,
+        deleted: consumers.deleted.length,
+        unchanged: consumers.unchanged,
+      },
+      claims: {
+        granted: Object.keys(claims).length - keptCount,
+        kept: keptCount,
+        released: report.claims.released.length,
+      },
+    },
+  };
+}
+
+/** Removes the fleet recorded in `state` from Placement (Ledger `delete`, or a switch back to `state`). */
+export async function removePlacement(deps: PlacementDeps, state: LedgerPlacementState): Promise<void> {
+  const backend: PlacementBackend = {
+    kind: "placement",
+    ...(state.endpoint !== null ? { endpoint: state.endpoint } : {}),
+    ...(state.cloud !== null ? { cloud: state.cloud } : {}),
+  };
+  const prefix = `Ledger of fleet \`${state.fleet}\` (backend placement)`;
+  try {
+    const client = await deps.connect(backend);
+    await removeFleet(client, { fleet: state.fleet, release: Object.keys(state.claims) });
+  } catch (err) {
+    throw new Error(
+      `${prefix}: removing the fleet from Placement failed; the Ledger stays in state, run the command again: ${describeError(err)}`,
+      { cause: err },
+    );
+  }
+}

@@ -1,0 +1,315 @@
+/**
+ * `backend: { kind: placement }` as `pulumi up` sees it: the Fleet and its Ledger run in the engine
+ * harness (serialized provider, check/diff/create/update/delete, state kept between runs) against a
+ * real OpenStack Placement on 127.0.0.1, with the token read from `OS_TOKEN` at run time.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Fleet, type FleetArgs } from "../../components/fleet";
+import type { LedgerState } from "../../provider/ledgerImpl";
+import { connectFromEnv, type PlacementDeps } from "../../provider/ledgerPlacement";
+import { consumerUuid, fleetUserId, ownedDevice, projectId } from "../../provider/placement/ids";
+import type { Engine, RunResult } from "../harness/engine";
+import { newEngine } from "../harness/fixtures";
+import { countingClient } from "./helpers";
+import { startPlacement, type PlacementServer } from "./server";
+
+const LEDGER = "pulumi-nodejs:dynamic/servicevm:Ledger";
+/** noauth2 gives `admin:<project>` the admin role; the project part makes the token unique to find. */
+const TOKEN = "admin:servicevm-secret-token-7f3c9a";
+
+let server: PlacementServer;
+const savedEnv = { ...process.env };
+beforeAll(async () => {
+  server = await startPlacement();
+  for (const k of Object.keys(process.env)) if (k.startsWith("OS_")) delete process.env[k];
+  process.env.OS_TOKEN = TOKEN;
+});
+afterAll(async () => {
+  process.env = savedEnv;
+  await server?.stop();
+});
+
+type Allocations = NonNullable<FleetArgs["allocations"]>;
+
+/** One docker pool of `size` devices with 4 slots each, in Placement. */
+function edge(allocations: Allocations, size = 3): FleetArgs {
+  return {
+    templates: {
+      fw: {
+        driver: "docker",
+        capacity: { CUSTOM_SERVICE_SLOT: 4 },
+        traits: ["CUSTOM_FW"],
+        docker: { image: "vyos:1.4" },
+      },
+    },
+    pools: { fw: { template: "fw", size } },
+    allocations,
+    backend: { kind: "placement", endpoint: server.url },
+  };
+}
+
+const alloc = (tenant: string, slots: number) => ({ tenant, demand: { CUSTOM_SERVICE_SLOT: slots } });
+
+/** Dependencies that log every Placement request the Ledger makes (and can act on one). */
+function recordingDeps(onRequest?: (method: string, path: string) => void): {
+  deps: PlacementDeps;
+  requests: string[];
+  warnings: string[];
+  writes(): string[];
+} {
+  const requests: string[] = [];
+  const warnings: string[] = [];
+  const deps: PlacementDeps = {
+    connect: (backend) =>
+      connectFromEnv(backend, {
+        timeoutMs: 5000,
+        retry: { attempts: 2, baseDelayMs: 5, maxDelayMs: 10 },
+        onRequest: (method, path) => {
+          requests.push(`${method} ${path}`);
+          onRequest?.(method, path);
+        },
+      }),
+    warn: (m) => warnings.push(m),
+  };
+  return { deps, requests, warnings, writes: () => requests.filter((r) => !r.startsWith("GET ")) };
+}
+
+function ledgerOf(engine: Engine): LedgerState {
+  const r = [...engine.state.values()].find((x) => x.type === LEDGER);
+  if (r === undefined) throw new Error("no Ledger in state");
+  const { __provider: _p, ...outs } = r.outputs;
+  void _p;
+  return outs as unknown as LedgerState;
+}
+
+function ledgerOp(result: RunResult): string | undefined {
+  return result.steps.find((s) => s.type === LEDGER)?.op;
+}
+
+/** What Placement holds for `fleet`: its devices, and on each the allocations (of `names`) of its consumers. */
+async function placementOf(fleet: string, names: string[]): Promise<Record<string, string[]>> {
+  const { client } = countingClient(server.url);
+  const byUuid = new Map(names.map((n) => [consumerUuid(fleet, n), n]));
+  const out: Record<string, string[]> = {};
+  const providers = (await client.listProviders())
+    .map((p) => ({ p, d: ownedDevice(fleet, p) }))
+    .filter((x): x is { p: (typeof x)["p"]; d: string } => x.d !== null)
+    .sort((a, b) => a.d.localeCompare(b.d));
+  for (const { p, d } of providers) {
+    const allocs = await client.getProviderAllocations(p.uuid);
+    out[d] = Object.keys(allocs.allocations)
+      .map((c) => byUuid.get(c) ?? `unknown consumer ${c}`)
+      .sort();
+  }
+  return out;
+}
+
+describe("a fleet with backend placement", () => {
+  it("creates its devices as providers and its allocations as consumers, and a no-change up touches nothing", async () => {
+    const rec = recordingDeps();
+    const { engine } = newEngine(undefined, {}, rec.deps);
+    const program = (): void => {
+      new Fleet("edge1", edge({ a: alloc("t1", 2), b: alloc("t2", 3) }));
+    };
+    const up = await engine.up(program);
+    expect(up.errors).toEqual([]);
+    expect(ledgerOp(up)).toBe("create");
+    // Largest demand first, one tenant per device (dedicated).
+    expect(await placementOf("edge1", ["a", "b"])).toEqual({ "fw-0": ["b"], "fw-1": ["a"], "fw-2": [] });
+    const placement = ledgerOf(engine).placement!;
+    expect(placement.lastApply).toEqual({
+      providers: { created: 3, updated: 0, deleted: 0, unchanged: 0 },
+      consumers: { written: 2, deleted: 0, unchanged: 0 },
+      claims: { granted: 0, kept: 0, released: 0 },
+    });
+    expect(Object.keys(placement.sync.providers)).toEqual(["fw-0", "fw-1", "fw-2"]);
+    expect(placement.claims).toEqual({});
+    expect(placement.differences).toEqual([]);
+    expect({ fleet: placement.fleet, endpoint: placement.endpoint, cloud: placement.cloud }).toEqual({
+      fleet: "edge1",
+      endpoint: server.url,
+      cloud: null,
+    });
+    // Tenant usage as Placement counts it.
+    const { client } = countingClient(server.url);
+    expect(await client.usages(projectId("t2"), fleetUserId("edge1"))).toEqual({
+      SERVICEVM: { CUSTOM_SERVICE_SLOT: 3, consumer_count: 1 },
+    });
+
+    rec.requests.length = 0;
+    const again = await engine.up(program);
+    expect(again.errors).toEqual([]);
+    expect(ledgerOp(again)).toBe("same");
+    expect(rec.requests).toEqual([]);
+  });
+
+  it("adds an allocation: one consumer is written and nothing else", async () => {
+    const rec = recordingDeps();
+    const { engine } = newEngine(undefined, {}, rec.deps);
+    await engine.up(() => {
+      new Fleet("edge2", edge({ a: alloc("t1", 2), b: alloc("t2", 3) }));
+    });
+    rec.requests.length = 0;
+    const up = await engine.up(() => {
+      new Fleet("edge2", edge({ a: alloc("t1", 2), b: alloc("t2", 3), c: alloc("t3", 4) }));
+    });
+    expect(up.errors).toEqual([]);
+    expect(ledgerOp(up)).toBe("update");
+    expect(rec.writes()).toEqual(["POST /allocations"]);
+    expect(await placementOf("edge2", ["a", "b", "c"])).toEqual({
+      "fw-0": ["b"],
+      "fw-1": ["a"],
+      "fw-2": ["c"],
+    });
+    expect(ledgerOf(engine).placement!.lastApply).toEqual({
+      providers: { created: 0, updated: 0, deleted: 0, unchanged: 3 },
+      consumers: { written: 1, deleted: 0, unchanged: 2 },
+      claims: { granted: 0, kept: 0, released: 0 },
+    });
+  });
+
+  it("removes an allocation: its consumer is deleted, the others stay", async () => {
+    const rec = recordingDeps();
+    const { engine } = newEngine(undefined, {}, rec.deps);
+    await engine.up(() => {
+      new Fleet("edge3", edge({ a: alloc("t1", 2), b: alloc("t2", 3), c: alloc("t3", 4) }));
+    });
+    rec.requests.length = 0;
+    const up = await engine.up(() => {
+      new Fleet("edge3", edge({ a: alloc("t1", 2), c: alloc("t3", 4) }));
+    });
+    expect(up.errors).toEqual([]);
+    expect(rec.writes()).toEqual(["POST /allocations"]);
+    expect(await placementOf("edge3", ["a", "b", "c"])).toEqual({ "fw-0": ["c"], "fw-1": [], "fw-2": ["a"] });
+    const { client } = countingClient(server.url);
+    expect((await client.getConsumerAllocations(consumerUuid("edge3", "b"))).allocations).toEqual({});
+    expect(ledgerOf(engine).placement!.lastApply.consumers).toEqual({ written: 0, deleted: 1, unchanged: 2 });
+  });
+
+  it("deleting the stack removes the fleet's consumers and providers from Placement", async () => {
+    const rec = recordingDeps();
+    const { engine } = newEngine(undefined, {}, rec.deps);
+    await engine.up(() => {
+      new Fleet("edge4", edge({ a: alloc("t1", 2), b: alloc("t2", 3) }));
+    });
+    expect(Object.keys(await placementOf("edge4", []))).toEqual(["fw-0", "fw-1", "fw-2"]);
+    const down = await engine.up(() => undefined);
+    expect(down.errors).toEqual([]);
+    expect(down.steps.filter((s) => s.type === LEDGER).map((s) => s.op)).toEqual(["delete"]);
+    expect(await placementOf("edge4", [])).toEqual({});
+    const { client } = countingClient(server.url);
+    expect(await client.usages(projectId("t1"), fleetUserId("edge4"))).toEqual({});
+    expect(await client.usages(projectId("t2"), fleetUserId("edge4"))).toEqual({});
+  });
+
+  it("keeps the token out of state and outputs: it is read from OS_TOKEN when the provider runs", async () => {
+    const rec = recordingDeps();
+    const { engine } = newEngine(undefined, {}, rec.deps);
+    await engine.up(() => {
+      new Fleet("edge5", edge({ a: alloc("t1", 2) }));
+    });
+    expect(rec.writes().length).toBeGreaterThan(0);
+    const exported = engine.exportState();
+    expect(exported).toContain(server.url);
+    expect(exported).not.toContain(TOKEN);
+    expect(exported).not.toContain("servicevm-secret-token");
+  });
+
+  it("fails an update when no token is set, naming the cause, and keeps the previous state", async () => {
+    const { engine } = newEngine(undefined, {}, recordingDeps().deps);
+    await engine.up(() => {
+      new Fleet("edge6", edge({ a: alloc("t1", 2) }));
+    });
+    const before = engine.exportState();
+    delete process.env.OS_TOKEN;
+    try {
+      const up = await engine.up(() => {
+        new Fleet("edge6", edge({ a: alloc("t1", 2), b: alloc("t2", 1) }));
+      });
+      expect(up.ok).toBe(false);
+      expect(up.errors).toHaveLength(1);
+      expect(up.errors[0]).toContain(
+        "Ledger of fleet `edge6` (backend placement): cannot connect to Placement: ",
+      );
+      expect(up.errors[0]).toContain(
+        "nothing was recorded: the previous ledger stays in state; fix the cause and run `pulumi up` again",
+      );
+      expect(engine.exportState()).toBe(before);
+      expect(await placementOf("edge6", ["a", "b"])).toEqual({ "fw-0": ["a"], "fw-1": [], "fw-2": [] });
+    } finally {
+      process.env.OS_TOKEN = TOKEN;
+    }
+  });
+});
+
+describe("Placement stops in the middle of an update", () => {
+  it("fails naming what was not done, keeps the previous state, and a re-run after restart converges without leaks", async () => {
+    let killOnPost = false;
+    const rec = recordingDeps((method, path) => {
+      if (killOnPost && method === "POST" && path === "/allocations") {
+        killOnPost = false;
+        void server.kill();
+      }
+    });
+    const { engine } = newEngine(undefined, {}, rec.deps);
+    const first: Allocations = { a: alloc("t1", 2), b: alloc("t2", 3), c: alloc("t3", 4), d: alloc("t4", 1) };
+    await engine.up(() => {
+      new Fleet("crash", edge(first, 5));
+    });
+    const before = engine.exportState();
+
+    expect(await placementOf("crash", ["a", "b", "c", "d"])).toEqual({
+      "fw-0": ["c"],
+      "fw-1": ["b"],
+      "fw-2": ["a"],
+      "fw-3": ["d"],
+      "fw-4": [],
+    });
+    // The update removes `b` and `d`, adds `e` and `f` in their place and drops the idle `fw-4`:
+    // Placement dies at the allocation writes.
+    const second: Allocations = { a: first.a, c: first.c, e: alloc("t5", 2), f: alloc("t6", 2) };
+    killOnPost = true;
+    const failed = await engine.up(() => {
+      new Fleet("crash", edge(second, 4));
+    });
+    expect(failed.ok).toBe(false);
+    expect(failed.errors).toHaveLength(1);
+    const message = failed.errors[0];
+    expect(message).toMatch(
+      /^urn:pulumi:stack::project::servicevm:index:Fleet\$pulumi-nodejs:dynamic\/servicevm:Ledger::crash-ledger: Ledger of fleet `crash` \(backend placement\): sync into Placement failed; nothing was recorded: the previous ledger stays in state; fix the cause and run `pulumi up` again\.\nsync of fleet `crash` into Placement did not finish \(writing allocations\): Placement stopped answering/,
+    );
+    expect(message).toContain("delete consumer ");
+    expect(message).toContain("write allocation `e` on `fw-");
+    expect(message).toContain("write allocation `f` on `fw-");
+    expect(message).toContain("delete provider `fw-4`");
+    expect(engine.exportState()).toBe(before);
+
+    await server.restart();
+    const rerun = await engine.up(() => {
+      new Fleet("crash", edge(second, 4));
+    });
+    expect(rerun.errors).toEqual([]);
+    // Exactly the planned devices and consumers: `fw-4` and the consumers of `b` and `d` are gone.
+    expect(await placementOf("crash", ["a", "b", "c", "d", "e", "f"])).toEqual({
+      "fw-0": ["c"],
+      "fw-1": ["e"],
+      "fw-2": ["a"],
+      "fw-3": ["f"],
+    });
+    expect(
+      Object.fromEntries(Object.entries(ledgerOf(engine).ledger.placements).map(([n, p]) => [n, p.device])),
+    ).toEqual({ a: "fw-2", c: "fw-0", e: "fw-1", f: "fw-3" });
+    const { client } = countingClient(server.url);
+    for (const [tenant, slots] of [
+      ["t1", 2],
+      ["t3", 4],
+      ["t5", 2],
+      ["t6", 2],
+    ] as const)
+      expect(await client.usages(projectId(tenant), fleetUserId("crash"))).toEqual({
+        SERVICEVM: { CUSTOM_SERVICE_SLOT: slots, consumer_count: 1 },
+      });
+    for (const tenant of ["t2", "t4"])
+      expect(await client.usages(projectId(tenant), fleetUserId("crash"))).toEqual({});
+  });
+});
