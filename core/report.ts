@@ -72,6 +72,8 @@ export function summarize(result: PlanResult): string {
     .filter((c): c is Extract<Change, { op: "grow" | "shrink" }> => c.op === "grow" || c.op === "shrink")
     .map((c) => `${c.pool} ${c.from} -> ${c.to}`);
   if (pools.length > 0) parts.push(`${pools.length === 1 ? "pool" : "pools"} ${pools.join(", ")}`);
+  const claims = Object.keys(result.claims ?? {}).length;
+  if (claims > 0) parts.push(`${claims} to claim from other fleets`);
   return parts.length === 0 ? "no changes" : parts.join(", ");
 }
 
@@ -161,7 +163,20 @@ export function renderText(result: PlanResult, opts: RenderOptions = {}): string
     out.push(...table([["ALLOCATION", "TENANT", "DEVICE", "POOL", "ISOLATION"], ...rows]));
     if (names.length > maxRows) out.push(`  ... and ${names.length - maxRows} more placements (use --format json for all)`);
   }
+  const claims = claimRows(result, maxRows);
+  if (claims.rows.length > 0) {
+    out.push("", paint("bold", "Claims from other fleets"));
+    out.push(...table([["ALLOCATION", "FLEET", "POOL"], ...claims.rows]));
+    if (claims.more > 0) out.push(`  ... and ${claims.more} more claims (use --format json for all)`);
+  }
   return `${out.join("\n")}\n`;
+}
+
+/** Allocations the planner leaves to Placement: `[allocation, fleet, pool]`, at most `maxRows`. */
+function claimRows(result: PlanResult, maxRows: number): { rows: string[][]; more: number } {
+  const names = Object.keys(result.claims ?? {});
+  const rows = names.slice(0, maxRows).map((n) => [n, result.claims![n].fleet, result.claims![n].pool]);
+  return { rows, more: names.length - rows.length };
 }
 
 function cell(s: string): string {
@@ -223,6 +238,12 @@ export function renderMarkdown(result: PlanResult, opts: RenderOptions = {}): st
     out.push(...mdTable(["Allocation", "Tenant", "Device", "Pool", "Isolation"], rows));
     if (names.length > maxRows) out.push("", `… and ${names.length - maxRows} more placements.`);
     out.push("", "</details>");
+  }
+  const claims = claimRows(result, maxRows);
+  if (claims.rows.length > 0) {
+    out.push("", "#### Claims from other fleets", "");
+    out.push(...mdTable(["Allocation", "Fleet", "Pool"], claims.rows.map((r) => r.map(code))));
+    if (claims.more > 0) out.push("", `… and ${claims.more} more claims.`);
   }
   return `${out.join("\n")}\n`;
 }

@@ -627,10 +627,15 @@ function checkPin(
   const onlyExternal =
     listedPools !== undefined && listedPools.length > 0 && listedPools.every((i) => i.external);
   if (externalOwner?.external !== undefined || onlyExternal) {
-    const ext = externalOwner?.external !== undefined ? externalOwner : listedPools![0];
+    const where =
+      externalOwner?.external !== undefined
+        ? `pool \`${externalOwner.name}\` is external (owned by fleet \`${externalOwner.external.fleet}\`)`
+        : listedPools!.length === 1
+          ? `its pool \`${listedPools![0].name}\` is external (owned by fleet \`${listedPools![0].external!.fleet}\`)`
+          : `its pools ${codeList(listedPools!.map((i) => i.name))} are all external`;
     add(
       path,
-      `${owner} is pinned to device \`${device}\`, but ${externalOwner?.external !== undefined ? "its pool" : "each of its pools"} \`${ext.name}\` is external (owned by fleet \`${ext.external!.fleet}\`), where Placement chooses the device: remove \`device\`, or pin to a device of a pool this fleet owns`,
+      `${owner} is pinned to device \`${device}\`, but ${where}, and Placement chooses the device in another fleet's pool: remove \`device\`, or pin to a device of a pool this fleet owns`,
     );
     return;
   }
