@@ -5,7 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Fleet, type FleetArgs } from "../../components/fleet";
-import type { LedgerState } from "../../provider/ledgerImpl";
+import type { FleetSpec } from "../../core/types";
+import { check, makeLedgerMethods, type LedgerState } from "../../provider/ledgerImpl";
 import { connectFromEnv, type PlacementDeps } from "../../provider/ledgerPlacement";
 import { consumerUuid, fleetUserId, ownedDevice, projectId } from "../../provider/placement/ids";
 import type { Engine, RunResult } from "../harness/engine";
@@ -242,6 +243,32 @@ describe("a fleet with backend placement", () => {
   });
 });
 
+describe("the Ledger's placement state", () => {
+  it("stays small: about 70 bytes per device, nothing per allocation of an owned pool", async () => {
+    const rec = recordingDeps();
+    const { engine } = newEngine(undefined, {}, rec.deps);
+    const allocations: Allocations = {};
+    for (let i = 0; i < 120; i++) allocations[`svc-${i}`] = alloc(`tenant-${i}`, 1 + (i % 4));
+    const up = await engine.up(() => {
+      new Fleet("big", edge(allocations, 120));
+    });
+    expect(up.errors).toEqual([]);
+    const placement = ledgerOf(engine).placement!;
+    expect(placement.lastApply.providers.created).toBe(120);
+    expect(placement.lastApply.consumers.written).toBe(120);
+    const bytes = (v: unknown): number => Buffer.byteLength(JSON.stringify(v));
+    const sync = bytes(placement.sync);
+    const total = bytes(placement);
+    console.log(
+      `placement state of 120 devices, 120 allocations: sync ${sync} B, placement output ${total} B`,
+    );
+    // `{"fw-N":{"generation":G,"digest":"<32 hex>"}}` per device.
+    expect(sync / 120).toBeGreaterThan(65);
+    expect(sync / 120).toBeLessThan(72);
+    expect(total - sync).toBeLessThan(500);
+  });
+});
+
 describe("Placement stops in the middle of an update", () => {
   it("fails naming what was not done, keeps the previous state, and a re-run after restart converges without leaks", async () => {
     let killOnPost = false;
@@ -311,5 +338,109 @@ describe("Placement stops in the middle of an update", () => {
       });
     for (const tenant of ["t2", "t4"])
       expect(await client.usages(projectId(tenant), fleetUserId("crash"))).toEqual({});
+  });
+});
+
+describe("fleets claiming from a pool a third fleet owns", () => {
+  /** The owner: pool `fw` of 2 devices with 4 slots each (8 slots), no allocations of its own. */
+  const owner = (): FleetArgs => ({ ...edge({}, 2), allocations: {} });
+  /** A claiming fleet: pool `fw` is `fleet`'s, and 2-slot allocations of one tenant. */
+  const claimer = (owner: string, names: string[]): FleetSpec => ({
+    templates: {},
+    pools: { fw: { external: { fleet: owner } } },
+    allocations: Object.fromEntries(
+      names.map((n) => [n, { tenant: `tenant-${n}`, pools: ["fw"], demand: { CUSTOM_SERVICE_SLOT: 2 } }]),
+    ),
+    backend: { kind: "placement", endpoint: server.url },
+  });
+  /** Slots the owner's devices have granted, summed over its providers. */
+  async function usedSlots(fleet: string): Promise<number> {
+    const { client } = countingClient(server.url);
+    let used = 0;
+    for (const p of await client.listProviders()) {
+      if (ownedDevice(fleet, p) === null) continue;
+      for (const a of Object.values((await client.getProviderAllocations(p.uuid)).allocations))
+        used += a.resources.CUSTOM_SERVICE_SLOT ?? 0;
+    }
+    return used;
+  }
+
+  it("two stacks never over-commit it: the refused update fails with the reason and keeps its previous state", async () => {
+    const rec = recordingDeps();
+    const infra = newEngine(undefined, {}, rec.deps).engine;
+    expect((await infra.up(() => void new Fleet("infra1", owner()))).errors).toEqual([]);
+
+    const teamA = newEngine(undefined, {}, rec.deps).engine;
+    const a = await teamA.up(() => void new Fleet("team-a", claimer("infra1", ["a1", "a2", "a3"])));
+    expect(a.errors).toEqual([]);
+    expect(Object.keys(ledgerOf(teamA).placement!.claims)).toEqual(["a1", "a2", "a3"]);
+    expect(Object.values(ledgerOf(teamA).placement!.claims).map((c) => c.fleet)).toEqual([
+      "infra1",
+      "infra1",
+      "infra1",
+    ]);
+
+    const teamB = newEngine(undefined, {}, rec.deps).engine;
+    const b = await teamB.up(() => void new Fleet("team-b", claimer("infra1", ["b1"])));
+    expect(b.errors).toEqual([]);
+    expect(await usedSlots("infra1")).toBe(8);
+    const before = teamB.exportState();
+
+    // Team b wants two more; the pool is full: the update fails, names why, and changes nothing.
+    const refused = await teamB.up(() => void new Fleet("team-b", claimer("infra1", ["b1", "b2", "b3"])));
+    expect(refused.ok).toBe(false);
+    expect(refused.errors).toHaveLength(1);
+    expect(refused.errors[0]).toContain(
+      "Ledger of fleet `team-b` (backend placement): Placement refused 2 claim(s); nothing was recorded: the previous ledger stays in state",
+    );
+    expect(refused.errors[0]).toContain(
+      "  b2: allocation `b2` needs 2 CUSTOM_SERVICE_SLOT from pool `fw` (fleet `infra1`); Placement has no provider there with that much free capacity",
+    );
+    expect(refused.errors[0]).toContain("  b3: allocation `b3` needs 2 CUSTOM_SERVICE_SLOT");
+    expect(teamB.exportState()).toBe(before);
+    expect(await usedSlots("infra1")).toBe(8);
+
+    // Team a lets one go; team b's retry now gets it.
+    expect((await teamA.up(() => void new Fleet("team-a", claimer("infra1", ["a1", "a2"])))).errors).toEqual(
+      [],
+    );
+    expect(ledgerOf(teamA).placement!.lastApply.claims).toEqual({ granted: 0, kept: 2, released: 1 });
+    const retry = await teamB.up(() => void new Fleet("team-b", claimer("infra1", ["b1", "b2"])));
+    expect(retry.errors).toEqual([]);
+    expect(Object.keys(ledgerOf(teamB).placement!.claims)).toEqual(["b1", "b2"]);
+    expect(await usedSlots("infra1")).toBe(8);
+  });
+
+  it("concurrent ledgers of six stacks get exactly the pool's capacity; the others fail and hold nothing", async () => {
+    const rec = recordingDeps();
+    const infra = newEngine(undefined, {}, rec.deps).engine;
+    expect((await infra.up(() => void new Fleet("infra2", owner()))).errors).toEqual([]);
+    const methods = makeLedgerMethods(rec.deps);
+    const teams = ["s1", "s2", "s3", "s4", "s5", "s6"];
+    const outcomes = await Promise.all(
+      teams.map(async (team) => {
+        const checked = await check({}, { spec: claimer("infra2", [`${team}-fw`]), fleet: team });
+        expect(checked.failures ?? []).toEqual([]);
+        const inputs = (checked.inputs ?? {}) as Record<string, unknown>;
+        return methods.create(inputs).then(
+          () => "granted",
+          (e: unknown) => (e instanceof Error ? e.message : String(e)),
+        );
+      }),
+    );
+    expect(outcomes.filter((o) => o === "granted")).toHaveLength(4);
+    for (const o of outcomes.filter((x) => x !== "granted"))
+      expect(o).toMatch(/^Ledger of fleet `s\d` \(backend placement\): Placement refused 1 claim\(s\)/);
+    expect(await usedSlots("infra2")).toBe(8);
+    // A refused ledger holds no claim: the one it was granted before the refusal is released again.
+    const { client } = countingClient(server.url);
+    const held: string[] = [];
+    for (const team of teams)
+      if (
+        Object.keys((await client.getConsumerAllocations(consumerUuid(team, `${team}-fw`))).allocations)
+          .length
+      )
+        held.push(team);
+    expect(held).toEqual(teams.filter((_, i) => outcomes[i] === "granted"));
   });
 });
