@@ -90,7 +90,7 @@ describe("plan with external pools", () => {
       allocations: { "a-fw": { tenant: "a", pools: ["lb"], demand: { [SLOT]: 1 } } },
     };
     const first = plan(before);
-    expect(first.placements["a-fw"]!.device).toBe("lb-0");
+    expect(first.placements["a-fw"].device).toBe("lb-0");
     const after = plan(
       { ...spec, allocations: { "a-fw": { tenant: "a", pools: ["fw"], demand: { [SLOT]: 1 } } } },
       { previous: first.ledger },
@@ -180,9 +180,9 @@ describe("reports with claims", () => {
   const small: FleetSpec = {
     ...spec,
     allocations: {
-      "a-fw": spec.allocations!["a-fw"]!,
-      "b-vpn": spec.allocations!["b-vpn"]!,
-      "c-lb": spec.allocations!["c-lb"]!,
+      "a-fw": spec.allocations!["a-fw"],
+      "b-vpn": spec.allocations!["b-vpn"],
+      "c-lb": spec.allocations!["c-lb"],
     },
   };
   const result = plan(small);
