@@ -164,8 +164,10 @@ export async function applyPlacement(
   }
   const same = previous !== undefined && previous.fleet === fleet;
   const requests = new Set(claimRequests(spec, result));
+  // Claims of allocations gone from the spec. One now placed on an owned pool keeps its consumer
+  // (same uuid): the sync rewrites it onto the owned device, so it must not be released after.
   const release = Object.keys(same ? previous.claims : {})
-    .filter((a) => !requests.has(a))
+    .filter((a) => !requests.has(a) && result.placements[a] === undefined)
     .sort();
   let report: Awaited<ReturnType<typeof reconcileFleet>>;
   try {

@@ -9,7 +9,7 @@ import type { FleetSpec } from "../../core/types";
 import { check, makeLedgerMethods, type LedgerState } from "../../provider/ledgerImpl";
 import { connectFromEnv, type PlacementDeps } from "../../provider/ledgerPlacement";
 import { consumerUuid, fleetUserId, ownedDevice, projectId } from "../../provider/placement/ids";
-import type { Engine, RunResult } from "../harness/engine";
+import { type Engine, type RunResult, valueOf } from "../harness/engine";
 import { newEngine } from "../harness/fixtures";
 import { countingClient } from "./helpers";
 import { startPlacement, type PlacementServer } from "./server";
@@ -240,6 +240,80 @@ describe("a fleet with backend placement", () => {
     } finally {
       process.env.OS_TOKEN = TOKEN;
     }
+  });
+});
+
+describe("what reaches Placement and when", () => {
+  it("a preview shows the placements and asks Placement nothing", async () => {
+    const rec = recordingDeps();
+    const { engine } = newEngine(undefined, {}, rec.deps);
+    let fleet: Fleet | undefined;
+    const preview = await engine.preview(() => {
+      fleet = new Fleet("edge7", edge({ a: alloc("t1", 2), b: alloc("t2", 3) }));
+    });
+    expect(preview.errors).toEqual([]);
+    expect(ledgerOp(preview)).toBe("create");
+    expect(await valueOf(fleet!.placements)).toEqual({
+      a: { device: "fw-1", pool: "fw", tenant: "t1", isolation: null },
+      b: { device: "fw-0", pool: "fw", tenant: "t2", isolation: null },
+    });
+    expect(rec.requests).toEqual([]);
+    expect(await placementOf("edge7", [])).toEqual({});
+  });
+
+  it("a change only Placement sees (a template's traits) is an update that rewrites the providers", async () => {
+    const rec = recordingDeps();
+    const { engine } = newEngine(undefined, {}, rec.deps);
+    const spec = edge({ a: alloc("t1", 2) });
+    await engine.up(() => {
+      new Fleet("edge8", spec);
+    });
+    const withTrait = edge({ a: alloc("t1", 2) });
+    withTrait.templates.fw.traits = ["CUSTOM_FW", "CUSTOM_FW_V2"];
+    rec.requests.length = 0;
+    const up = await engine.up(() => {
+      new Fleet("edge8", withTrait);
+    });
+    expect(up.errors).toEqual([]);
+    expect(ledgerOp(up)).toBe("update");
+    expect(ledgerOf(engine).placement!.lastApply.providers).toEqual({
+      created: 0,
+      updated: 3,
+      deleted: 0,
+      unchanged: 0,
+    });
+    const { client } = countingClient(server.url);
+    const fw0 = (await client.listProviders()).find((p) => ownedDevice("edge8", p) === "fw-0")!;
+    expect((await client.getTraits(fw0.uuid)).traits.sort()).toEqual(["CUSTOM_FW", "CUSTOM_FW_V2"]);
+  });
+
+  it("switching back to `backend: { kind: state }` removes the fleet from Placement", async () => {
+    const rec = recordingDeps();
+    const { engine } = newEngine(undefined, {}, rec.deps);
+    await engine.up(() => {
+      new Fleet("edge9", edge({ a: alloc("t1", 2) }));
+    });
+    expect(Object.keys(await placementOf("edge9", []))).toEqual(["fw-0", "fw-1", "fw-2"]);
+    const state = { ...edge({ a: alloc("t1", 2) }), backend: { kind: "state" as const } };
+    const up = await engine.up(() => {
+      new Fleet("edge9", state);
+    });
+    expect(up.errors).toEqual([]);
+    expect(ledgerOp(up)).toBe("update");
+    expect(ledgerOf(engine).placement).toBeUndefined();
+    expect(await placementOf("edge9", [])).toEqual({});
+  });
+
+  it("refuses a Ledger without a fleet name when the backend is Placement", async () => {
+    const res = await check({}, { spec: edge({ a: alloc("t1", 2) }) as FleetSpec });
+    expect(res.failures).toEqual([
+      {
+        property: "fleet",
+        reason:
+          "`fleet` must be the fleet's name (^[a-z][a-z0-9-]{0,62}$) with `backend: { kind: placement }`, got null; " +
+          "Placement identities derive from it (`new Fleet(name, ...)` passes it)",
+      },
+    ]);
   });
 });
 
