@@ -4,9 +4,10 @@
  */
 import type { Command } from "commander";
 import type { CliContext } from "../context";
+import { placementCommand } from "./placement";
 import { planCommand } from "./plan";
 import { validateCommand } from "./validate";
 
 export type CommandFactory = (ctx: CliContext) => Command;
 
-export const commands: readonly CommandFactory[] = [validateCommand, planCommand];
+export const commands: readonly CommandFactory[] = [validateCommand, planCommand, placementCommand];
