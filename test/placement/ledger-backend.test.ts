@@ -57,9 +57,13 @@ function recordingDeps(onRequest?: (method: string, path: string) => void): {
   requests: string[];
   warnings: string[];
   writes(): string[];
+  /** Milliseconds from the first request to the start of the last one since the last reset. */
+  span(): number;
+  reset(): void;
 } {
   const requests: string[] = [];
   const warnings: string[] = [];
+  const times: number[] = [];
   const deps: PlacementDeps = {
     connect: (backend) =>
       connectFromEnv(backend, {
@@ -67,12 +71,23 @@ function recordingDeps(onRequest?: (method: string, path: string) => void): {
         retry: { attempts: 2, baseDelayMs: 5, maxDelayMs: 10 },
         onRequest: (method, path) => {
           requests.push(`${method} ${path}`);
+          times.push(performance.now());
           onRequest?.(method, path);
         },
       }),
     warn: (m) => warnings.push(m),
   };
-  return { deps, requests, warnings, writes: () => requests.filter((r) => !r.startsWith("GET ")) };
+  return {
+    deps,
+    requests,
+    warnings,
+    writes: () => requests.filter((r) => !r.startsWith("GET ")),
+    span: () => (times.length === 0 ? 0 : times[times.length - 1] - times[0]),
+    reset: () => {
+      requests.length = 0;
+      times.length = 0;
+    },
+  };
 }
 
 function ledgerOf(engine: Engine): LedgerState {
@@ -137,7 +152,7 @@ describe("a fleet with backend placement", () => {
       SERVICEVM: { CUSTOM_SERVICE_SLOT: 3, consumer_count: 1 },
     });
 
-    rec.requests.length = 0;
+    rec.reset();
     const again = await engine.up(program);
     expect(again.errors).toEqual([]);
     expect(ledgerOp(again)).toBe("same");
@@ -150,7 +165,7 @@ describe("a fleet with backend placement", () => {
     await engine.up(() => {
       new Fleet("edge2", edge({ a: alloc("t1", 2), b: alloc("t2", 3) }));
     });
-    rec.requests.length = 0;
+    rec.reset();
     const up = await engine.up(() => {
       new Fleet("edge2", edge({ a: alloc("t1", 2), b: alloc("t2", 3), c: alloc("t3", 4) }));
     });
@@ -175,7 +190,7 @@ describe("a fleet with backend placement", () => {
     await engine.up(() => {
       new Fleet("edge3", edge({ a: alloc("t1", 2), b: alloc("t2", 3), c: alloc("t3", 4) }));
     });
-    rec.requests.length = 0;
+    rec.reset();
     const up = await engine.up(() => {
       new Fleet("edge3", edge({ a: alloc("t1", 2), c: alloc("t3", 4) }));
     });
@@ -270,7 +285,7 @@ describe("what reaches Placement and when", () => {
     });
     const withTrait = edge({ a: alloc("t1", 2) });
     withTrait.templates.fw.traits = ["CUSTOM_FW", "CUSTOM_FW_V2"];
-    rec.requests.length = 0;
+    rec.reset();
     const up = await engine.up(() => {
       new Fleet("edge8", withTrait);
     });
@@ -318,28 +333,47 @@ describe("what reaches Placement and when", () => {
 });
 
 describe("the Ledger's placement state", () => {
-  it("stays small: about 70 bytes per device, nothing per allocation of an owned pool", async () => {
+  it("stays small (about 70 bytes per device, nothing per owned allocation); adding one allocation to 121 devices is one write", async () => {
     const rec = recordingDeps();
     const { engine } = newEngine(undefined, {}, rec.deps);
     const allocations: Allocations = {};
     for (let i = 0; i < 120; i++) allocations[`svc-${i}`] = alloc(`tenant-${i}`, 1 + (i % 4));
+    let t0 = performance.now();
     const up = await engine.up(() => {
-      new Fleet("big", edge(allocations, 120));
+      new Fleet("big", edge(allocations, 121));
     });
+    const createMs = performance.now() - t0;
+    const createPlacementMs = rec.span();
     expect(up.errors).toEqual([]);
     const placement = ledgerOf(engine).placement!;
-    expect(placement.lastApply.providers.created).toBe(120);
+    expect(placement.lastApply.providers.created).toBe(121);
     expect(placement.lastApply.consumers.written).toBe(120);
     const bytes = (v: unknown): number => Buffer.byteLength(JSON.stringify(v));
     const sync = bytes(placement.sync);
     const total = bytes(placement);
-    console.log(
-      `placement state of 120 devices, 120 allocations: sync ${sync} B, placement output ${total} B`,
-    );
-    // `{"fw-N":{"generation":G,"digest":"<32 hex>"}}` per device.
-    expect(sync / 120).toBeGreaterThan(65);
-    expect(sync / 120).toBeLessThan(72);
+    // `"fw-N":{"generation":G,"digest":"<32 hex>"}` per device.
+    expect(sync / 121).toBeGreaterThan(65);
+    expect(sync / 121).toBeLessThan(72);
     expect(total - sync).toBeLessThan(500);
+
+    rec.reset();
+    t0 = performance.now();
+    const added = await engine.up(() => {
+      new Fleet("big", edge({ ...allocations, extra: alloc("tenant-x", 2) }, 121));
+    });
+    const addMs = performance.now() - t0;
+    const addPlacementMs = rec.span();
+    expect(added.errors).toEqual([]);
+    expect(rec.writes()).toEqual(["POST /allocations"]);
+    // The list, one changed provider read (4), classes and traits, one usage check per tenant (120),
+    // the bulk write, the list again.
+    expect(rec.requests.length).toBe(129);
+    console.log(
+      `Ledger with backend placement, 121 devices / 120 allocations: ` +
+        `create ${createMs.toFixed(0)} ms (Placement ${createPlacementMs.toFixed(0)} ms), ` +
+        `add one allocation ${addMs.toFixed(0)} ms (Placement ${addPlacementMs.toFixed(0)} ms, ${rec.requests.length} requests); ` +
+        `state: sync ${sync} B, placement output ${total} B`,
+    );
   });
 });
 
