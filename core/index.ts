@@ -1,9 +1,25 @@
 /** The pure core: no Pulumi, no I/O. */
 export * from "./types";
 export { canonicalJson, sortDeep } from "./canonical";
-export { capacityOf, fits, normalizeInventory, unitViolation, INVENTORY_DEFAULTS, PLACEMENT_MAX_INT } from "./inventory";
+export {
+  capacityOf,
+  fits,
+  normalizeInventory,
+  unitViolation,
+  INVENTORY_DEFAULTS,
+  PLACEMENT_MAX_INT,
+} from "./inventory";
 export type { UnitViolation } from "./inventory";
-export { buildDevices, poolDevices, deviceName, createdDeviceZone, isDeclaredPool, isExternalPool, tenancyOf, POOL_DEFAULTS } from "./model";
+export {
+  buildDevices,
+  poolDevices,
+  deviceName,
+  createdDeviceZone,
+  isDeclaredPool,
+  isExternalPool,
+  tenancyOf,
+  POOL_DEFAULTS,
+} from "./model";
 export type { DeviceModel } from "./model";
 export { plan, EMPTY_LEDGER } from "./plan";
 export { checkInvariants } from "./invariants";

@@ -30,23 +30,30 @@ export function checkInvariants(spec: FleetSpec, result: PlanResult): string[] {
       problems.push(`${name} is placed on ${p.device}, which does not exist`);
       continue;
     }
-    if (p.pool !== dev.pool) problems.push(`${name} reports pool ${p.pool}, device ${dev.name} is in ${dev.pool}`);
+    if (p.pool !== dev.pool)
+      problems.push(`${name} reports pool ${p.pool}, device ${dev.name} is in ${dev.pool}`);
     if (a.pools !== undefined && !a.pools.includes(dev.pool)) problems.push(`${name} is outside its pools`);
     if (a.device !== undefined && a.device !== dev.name) problems.push(`${name} is not on its pinned device`);
     if (a.zone !== undefined && dev.zone !== a.zone) problems.push(`${name} is outside zone ${a.zone}`);
     for (const t of a.require ?? []) if (!dev.traits.includes(t)) problems.push(`${name} lacks trait ${t}`);
-    for (const t of a.forbid ?? []) if (dev.traits.includes(t)) problems.push(`${name} has forbidden trait ${t}`);
+    for (const t of a.forbid ?? [])
+      if (dev.traits.includes(t)) problems.push(`${name} has forbidden trait ${t}`);
     for (const set of a.requireAny ?? []) {
       if (!set.some((t) => dev.traits.includes(t))) problems.push(`${name} has none of ${set.join(",")}`);
     }
     // Devices exist only in owned pools, which always name a template.
     const template = spec.templates[spec.pools[dev.pool].template!];
-    if (a.serviceType !== undefined && template.serviceTypes !== undefined && !template.serviceTypes.includes(a.serviceType)) {
+    if (
+      a.serviceType !== undefined &&
+      template.serviceTypes !== undefined &&
+      !template.serviceTypes.includes(a.serviceType)
+    ) {
       problems.push(`${name} is on a template that does not host ${a.serviceType}`);
     }
     if (a.antiAffinityGroup !== undefined) {
       const key = `${a.antiAffinityGroup}\u0000${dev.name}`;
-      if (groups.has(key)) problems.push(`anti-affinity group ${a.antiAffinityGroup} has two members on ${dev.name}`);
+      if (groups.has(key))
+        problems.push(`anti-affinity group ${a.antiAffinityGroup} has two members on ${dev.name}`);
       groups.add(key);
     }
     const u = used.get(dev.name) ?? new Map<string, number>();
@@ -54,7 +61,8 @@ export function checkInvariants(spec: FleetSpec, result: PlanResult): string[] {
     for (const [rc, amount] of Object.entries(a.demand)) {
       const inv = dev.inventory[rc];
       if (inv === undefined) problems.push(`${name} uses ${rc}, which ${dev.name} lacks`);
-      else if (unitViolation(inv, amount) !== null) problems.push(`${name} breaks a unit rule of ${rc} on ${dev.name}`);
+      else if (unitViolation(inv, amount) !== null)
+        problems.push(`${name} breaks a unit rule of ${rc} on ${dev.name}`);
       u.set(rc, (u.get(rc) ?? 0) + amount);
     }
     // Tenancy: one context per (device, tenant), never shared by two tenants; dedicated: one tenant.
@@ -96,7 +104,10 @@ export function checkInvariants(spec: FleetSpec, result: PlanResult): string[] {
     if (result.placements[name] === undefined) problems.push(`${name} is not placed in an ok plan`);
     const l = result.ledger.placements[name];
     const p = result.placements[name];
-    if (p !== undefined && (l === undefined || l.device !== p.device || l.context !== (p.isolation?.id ?? null))) {
+    if (
+      p !== undefined &&
+      (l === undefined || l.device !== p.device || l.context !== (p.isolation?.id ?? null))
+    ) {
       problems.push(`ledger disagrees with placement of ${name}`);
     }
   }

@@ -18,7 +18,13 @@ import type {
 } from "./types";
 
 /** Pool defaults from DESIGN §2. */
-export const POOL_DEFAULTS = Object.freeze({ standby: 0, min: 0, max: 100, strategy: "pack", antiAffinity: "none" });
+export const POOL_DEFAULTS = Object.freeze({
+  standby: 0,
+  min: 0,
+  max: 100,
+  strategy: "pack",
+  antiAffinity: "none",
+});
 
 export interface DeviceModel {
   name: string;

@@ -132,7 +132,16 @@ export function plan(spec: FleetSpec, opts: PlanOptions = {}): PlanResult {
 }
 
 function failed(errors: PlanError[], previous: Ledger): PlanResult {
-  return { changes: [], claims: {}, devices: {}, errors, ledger: previous, ok: false, placements: {}, pools: {} };
+  return {
+    changes: [],
+    claims: {},
+    devices: {},
+    errors,
+    ledger: previous,
+    ok: false,
+    placements: {},
+    pools: {},
+  };
 }
 
 function bt(s: string | number): string {
@@ -233,7 +242,8 @@ class Planner {
         contextCount: tenancy.mode === "shared" ? tenancy.contexts.last - tenancy.contexts.first + 1 : 1,
         strategy: spec.strategy ?? "pack",
         declared,
-        uniform: !declared || (spec.devices ?? []).every((d) => d.capacity === undefined && d.traits === undefined),
+        uniform:
+          !declared || (spec.devices ?? []).every((d) => d.capacity === undefined && d.traits === undefined),
         classes,
         classIndex,
         devices: [],
@@ -299,7 +309,9 @@ class Planner {
     const idle = dev.healthy && dev.tenants.size === 0;
     const open =
       dev.healthy &&
-      (dev.pool.tenancy.mode === "dedicated" ? dev.tenants.size === 0 : dev.contexts.size < dev.pool.contextCount);
+      (dev.pool.tenancy.mode === "dedicated"
+        ? dev.tenants.size === 0
+        : dev.contexts.size < dev.pool.contextCount);
     dev.shard.set(dev.slot, { free, open, idle }, this.deferTrees);
   }
 
@@ -411,7 +423,8 @@ class Planner {
         const missing = a.require.filter((t) => !dev.traits.has(t));
         if (missing.length > 0) return `${bt(dev.name)} lacks required trait ${missing.map(bt).join(", ")}`;
         const forbidden = a.forbid.filter((t) => dev.traits.has(t));
-        if (forbidden.length > 0) return `${bt(dev.name)} has forbidden trait ${forbidden.map(bt).join(", ")}`;
+        if (forbidden.length > 0)
+          return `${bt(dev.name)} has forbidden trait ${forbidden.map(bt).join(", ")}`;
         const unmet = a.requireAny.find((set) => !set.some((t) => dev.traits.has(t))) ?? [];
         return `${bt(dev.name)} has none of ${unmet.map(bt).join(", ")}`;
       }
@@ -438,9 +451,12 @@ class Planner {
       const inv = i === undefined ? undefined : dev.inv[i];
       if (inv === undefined) return `${bt(dev.name)} has no ${rc} inventory`;
       const unit = unitViolation(inv, amount);
-      if (unit === "min_unit") return `${amount} ${rc} is below \`minUnit\` ${inv.minUnit} on ${bt(dev.name)}`;
-      if (unit === "max_unit") return `${amount} ${rc} is above \`maxUnit\` ${inv.maxUnit} on ${bt(dev.name)}`;
-      if (unit === "step_size") return `${amount} ${rc} is not a multiple of \`stepSize\` ${inv.stepSize} on ${bt(dev.name)}`;
+      if (unit === "min_unit")
+        return `${amount} ${rc} is below \`minUnit\` ${inv.minUnit} on ${bt(dev.name)}`;
+      if (unit === "max_unit")
+        return `${amount} ${rc} is above \`maxUnit\` ${inv.maxUnit} on ${bt(dev.name)}`;
+      if (unit === "step_size")
+        return `${amount} ${rc} is not a multiple of \`stepSize\` ${inv.stepSize} on ${bt(dev.name)}`;
       const free = dev.cap[i!] - dev.used[i!];
       if (dev.cap[i!] < dev.used[i!] + amount) {
         return `demand no longer fits on ${bt(dev.name)}: needs ${amount} ${rc}, ${fmtNum(free)} free`;
@@ -550,7 +566,13 @@ class Planner {
     const t = dev.pool.tenancy;
     if (t.mode !== "shared" || dev.tenants.has(a.tenant)) return null;
     const id = prev.context;
-    if (prev.tenant === a.tenant && id !== null && id >= t.contexts.first && id <= t.contexts.last && !dev.contexts.has(id)) {
+    if (
+      prev.tenant === a.tenant &&
+      id !== null &&
+      id >= t.contexts.first &&
+      id <= t.contexts.last &&
+      !dev.contexts.has(id)
+    ) {
       return id;
     }
     return this.reservedContextFree(dev);
@@ -577,7 +599,8 @@ class Planner {
     const dev = this.devByName.get(prev.device);
     if (dev === undefined) return `device ${bt(prev.device)} removed`;
     if (!dev.healthy) return "device unhealthy";
-    if (!a.pools.includes(dev.pool)) return `pool ${bt(dev.pool.name)} is no longer eligible for the allocation`;
+    if (!a.pools.includes(dev.pool))
+      return `pool ${bt(dev.pool.name)} is no longer eligible for the allocation`;
     if (a.pin !== null && a.pin !== dev.name) return `pinned to ${bt(a.pin)}`;
     const r = this.refusal(dev, a);
     if (r === Refusal.Contexts) return null; // settled after every stayer has claimed its context
@@ -598,7 +621,9 @@ class Planner {
   private choose(a: Alloc): Dev | null {
     if (a.pin !== null) {
       const dev = this.devByName.get(a.pin);
-      return dev !== undefined && a.pools.includes(dev.pool) && this.refusal(dev, a) === Refusal.OK ? dev : null;
+      return dev !== undefined && a.pools.includes(dev.pool) && this.refusal(dev, a) === Refusal.OK
+        ? dev
+        : null;
     }
     let best: Dev | null = null;
     let bestBusy = false;
@@ -646,7 +671,12 @@ class Planner {
     const owned = pool.tenantDevices.get(a.tenant);
     if (owned !== undefined) {
       for (const dev of owned) {
-        if ((best === null || dev.index < best.index) && (a.zone === null || dev.zone === a.zone) && accept(dev)) best = dev;
+        if (
+          (best === null || dev.index < best.index) &&
+          (a.zone === null || dev.zone === a.zone) &&
+          accept(dev)
+        )
+          best = dev;
       }
     }
     const shards = a.zone === null ? pool.shardList : [pool.shards.get(a.zone)];
@@ -669,7 +699,8 @@ class Planner {
     const consider = (dev: Dev): void => {
       if (dev.index >= width || (a.zone !== null && dev.zone !== a.zone)) return;
       const key = this.load(dev);
-      const better = key < bestKey - TOLERANCE || (key <= bestKey + TOLERANCE && best !== null && dev.index < best.index);
+      const better =
+        key < bestKey - TOLERANCE || (key <= bestKey + TOLERANCE && best !== null && dev.index < best.index);
       if (better && accept(dev)) {
         best = dev;
         bestKey = key;
@@ -711,7 +742,10 @@ class Planner {
       ...a.forbid.map((t) => `no ${bt(t)}`),
       ...a.requireAny.map((s) => `one of ${s.map(bt).join("/")}`),
     ];
-    const where = [a.zone !== null ? `in zone ${bt(a.zone)}` : "", traits.length > 0 ? `with ${traits.join(", ")}` : ""]
+    const where = [
+      a.zone !== null ? `in zone ${bt(a.zone)}` : "",
+      traits.length > 0 ? `with ${traits.join(", ")}` : "",
+    ]
       .filter((s) => s !== "")
       .join(" ");
     const intro = where === "" ? head : `${head} ${where}`;
@@ -759,7 +793,9 @@ class Planner {
       const sizeNote = pool.declared
         ? `${pool.devices.length} declared ${pool.devices.length === 1 ? "device" : "devices"}`
         : `${pool.spec.size !== undefined ? "`size`" : "`max`"} ${pool.limit}`;
-      parts.push(`pool ${bt(pool.name)} (${sizeNote}): ${groups.length > 0 ? groups.join("; ") : "no devices"}`);
+      parts.push(
+        `pool ${bt(pool.name)} (${sizeNote}): ${groups.length > 0 ? groups.join("; ") : "no devices"}`,
+      );
       if (pool.devices.length === 0) fixes.add(this.growFix(pool));
     }
     const fix = [...fixes].join(", or ");
@@ -844,9 +880,13 @@ class Planner {
     let highest = -1;
     for (const dev of pool.busy) if (dev.index > highest) highest = dev.index;
     let unhealthy = 0;
-    for (const dev of pool.devices) if (!dev.healthy && dev.index < Math.max(pool.prevSize, highest + 1)) unhealthy++;
+    for (const dev of pool.devices)
+      if (!dev.healthy && dev.index < Math.max(pool.prevSize, highest + 1)) unhealthy++;
     const min = pool.spec.min ?? POOL_DEFAULTS.min;
-    const target = Math.min(pool.limit, Math.max(min, pool.busy.size + unhealthy + (pool.spec.standby ?? POOL_DEFAULTS.standby)));
+    const target = Math.min(
+      pool.limit,
+      Math.max(min, pool.busy.size + unhealthy + (pool.spec.standby ?? POOL_DEFAULTS.standby)),
+    );
     return Math.max(target, highest + 1);
   }
 
@@ -861,8 +901,10 @@ class Planner {
       const live = pool.devices.slice(0, size);
       if (!pool.declared) {
         sizes[pool.name] = size;
-        if (size > pool.prevSize) poolChanges.push({ op: "grow", pool: pool.name, from: pool.prevSize, to: size });
-        if (size < pool.prevSize) poolChanges.push({ op: "shrink", pool: pool.name, from: pool.prevSize, to: size });
+        if (size > pool.prevSize)
+          poolChanges.push({ op: "grow", pool: pool.name, from: pool.prevSize, to: size });
+        if (size < pool.prevSize)
+          poolChanges.push({ op: "shrink", pool: pool.name, from: pool.prevSize, to: size });
       }
       pools[pool.name] = {
         devices: live.map((d) => d.name),
@@ -891,17 +933,27 @@ class Planner {
       if (tenancy.mode === "shared") {
         const key = `${tenancy.isolation}:${a.context}`;
         isolation = isolations.get(key) ?? null;
-        if (isolation === null) isolations.set(key, (isolation = Object.freeze({ id: a.context!, kind: tenancy.isolation })));
+        if (isolation === null)
+          isolations.set(key, (isolation = Object.freeze({ id: a.context!, kind: tenancy.isolation })));
       }
       placements[a.name] = { device: a.device.name, isolation, pool: a.device.pool.name, tenant: a.tenant };
       // Unchanged entries are shared with the previous ledger (they are never mutated).
       ledgerPlacements[a.name] =
-        prev !== undefined && prev.device === a.device.name && prev.tenant === a.tenant && prev.context === a.context
+        prev !== undefined &&
+        prev.device === a.device.name &&
+        prev.tenant === a.tenant &&
+        prev.context === a.context
           ? prev
           : { context: a.context, device: a.device.name, tenant: a.tenant };
       if (prev === undefined) allocChanges.push({ allocation: a.name, op: "place", to: a.device.name });
       else if (a.movedFrom !== null) {
-        allocChanges.push({ allocation: a.name, from: a.movedFrom.device, op: "move", reason: a.movedFrom.reason, to: a.device.name });
+        allocChanges.push({
+          allocation: a.name,
+          from: a.movedFrom.device,
+          op: "move",
+          reason: a.movedFrom.reason,
+          to: a.device.name,
+        });
       }
     }
     const specAllocs = this.spec.allocations ?? {};

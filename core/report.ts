@@ -67,7 +67,9 @@ function percent(used: number, capacity: number): string {
 /** One-line summary: counts of changes by kind. */
 export function summarize(result: PlanResult): string {
   const count = (op: Change["op"]): number => result.changes.filter((c) => c.op === op).length;
-  const parts = (["place", "move", "release"] as const).filter((op) => count(op) > 0).map((op) => `${count(op)} to ${op}`);
+  const parts = (["place", "move", "release"] as const)
+    .filter((op) => count(op) > 0)
+    .map((op) => `${count(op)} to ${op}`);
   const pools = result.changes
     .filter((c): c is Extract<Change, { op: "grow" | "shrink" }> => c.op === "grow" || c.op === "shrink")
     .map((c) => `${c.pool} ${c.from} -> ${c.to}`);
@@ -97,14 +99,24 @@ function changeCells(c: Change): [string, string, string, string, string] {
 
 function table(rows: string[][], indent = "  "): string[] {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
-  return rows.map((r) => `${indent}${r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]))).join("  ")}`.trimEnd());
+  return rows.map((r) =>
+    `${indent}${r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]))).join("  ")}`.trimEnd(),
+  );
 }
 
-const ANSI = { bold: "\u001b[1m", red: "\u001b[31m", green: "\u001b[32m", yellow: "\u001b[33m", cyan: "\u001b[36m", reset: "\u001b[0m" };
+const ANSI = {
+  bold: "\u001b[1m",
+  red: "\u001b[31m",
+  green: "\u001b[32m",
+  yellow: "\u001b[33m",
+  cyan: "\u001b[36m",
+  reset: "\u001b[0m",
+};
 
 /** Terminal rendering: heading, errors, changes, pool capacity, placements. */
 export function renderText(result: PlanResult, opts: RenderOptions = {}): string {
-  const paint = (code: keyof typeof ANSI, s: string): string => (opts.color ? `${ANSI[code]}${s}${ANSI.reset}` : s);
+  const paint = (code: keyof typeof ANSI, s: string): string =>
+    opts.color ? `${ANSI[code]}${s}${ANSI.reset}` : s;
   const maxRows = opts.maxRows ?? 200;
   const out: string[] = [];
   const title = opts.title !== undefined ? ` ${opts.title}` : "";
@@ -113,9 +125,13 @@ export function renderText(result: PlanResult, opts: RenderOptions = {}): string
   const busy = devices.filter((d) => d.allocations.length > 0).length;
   if (result.ok) {
     const where = `${placed} ${placed === 1 ? "allocation" : "allocations"} on ${busy} of ${devices.length} devices`;
-    out.push(`${paint("bold", `servicevm plan${title}:`)} ${paint("green", "ok")} — ${where}; ${summarize(result)}`);
+    out.push(
+      `${paint("bold", `servicevm plan${title}:`)} ${paint("green", "ok")} — ${where}; ${summarize(result)}`,
+    );
   } else {
-    out.push(`${paint("bold", `servicevm plan${title}:`)} ${paint("red", "failed")} — ${result.errors.length} ${result.errors.length === 1 ? "error" : "errors"}`);
+    out.push(
+      `${paint("bold", `servicevm plan${title}:`)} ${paint("red", "failed")} — ${result.errors.length} ${result.errors.length === 1 ? "error" : "errors"}`,
+    );
     out.push("", paint("bold", "Errors"));
     for (const e of result.errors) out.push(`  ${paint("red", e.path)}: ${e.message}`);
   }
@@ -129,10 +145,15 @@ export function renderText(result: PlanResult, opts: RenderOptions = {}): string
     const colored = table([["OP", "WHAT", "WHERE", "WHY"], ...rows]).map((line, i) => {
       if (i === 0) return line;
       const op = rows[i - 1][0];
-      return op === "release" || op === "shrink" ? paint("red", line) : op === "move" ? paint("yellow", line) : paint("green", line);
+      return op === "release" || op === "shrink"
+        ? paint("red", line)
+        : op === "move"
+          ? paint("yellow", line)
+          : paint("green", line);
     });
     out.push(...colored);
-    if (result.changes.length > maxRows) out.push(`  ... and ${result.changes.length - maxRows} more changes (use --format json for all)`);
+    if (result.changes.length > maxRows)
+      out.push(`  ... and ${result.changes.length - maxRows} more changes (use --format json for all)`);
   }
   const usage = poolUsage(result);
   if (usage.length > 0) {
@@ -158,10 +179,17 @@ export function renderText(result: PlanResult, opts: RenderOptions = {}): string
     out.push("", paint("bold", "Placements"));
     const rows = names.slice(0, maxRows).map((n) => {
       const p = result.placements[n];
-      return [n, p.tenant, p.device, p.pool, p.isolation === null ? "dedicated" : `${p.isolation.kind} ${p.isolation.id}`];
+      return [
+        n,
+        p.tenant,
+        p.device,
+        p.pool,
+        p.isolation === null ? "dedicated" : `${p.isolation.kind} ${p.isolation.id}`,
+      ];
     });
     out.push(...table([["ALLOCATION", "TENANT", "DEVICE", "POOL", "ISOLATION"], ...rows]));
-    if (names.length > maxRows) out.push(`  ... and ${names.length - maxRows} more placements (use --format json for all)`);
+    if (names.length > maxRows)
+      out.push(`  ... and ${names.length - maxRows} more placements (use --format json for all)`);
   }
   const claims = claimRows(result, maxRows);
   if (claims.rows.length > 0) {
@@ -184,7 +212,11 @@ function cell(s: string): string {
 }
 
 function mdTable(head: string[], rows: string[][]): string[] {
-  return [`| ${head.join(" | ")} |`, `|${head.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${r.map(cell).join(" | ")} |`)];
+  return [
+    `| ${head.join(" | ")} |`,
+    `|${head.map(() => "---").join("|")}|`,
+    ...rows.map((r) => `| ${r.map(cell).join(" | ")} |`),
+  ];
 }
 
 function code(s: string): string {
@@ -199,7 +231,12 @@ export function renderMarkdown(result: PlanResult, opts: RenderOptions = {}): st
   if (result.ok) {
     out.push(`### servicevm plan${title}: ok`, "", `**${summarize(result)}**.`);
   } else {
-    out.push(`### servicevm plan${title}: failed`, "", `**${result.errors.length} ${result.errors.length === 1 ? "error" : "errors"}** — nothing will be applied until they are fixed.`, "");
+    out.push(
+      `### servicevm plan${title}: failed`,
+      "",
+      `**${result.errors.length} ${result.errors.length === 1 ? "error" : "errors"}** — nothing will be applied until they are fixed.`,
+      "",
+    );
     for (const e of result.errors) out.push(`- \`${e.path}\`: ${e.message}`);
   }
   if (result.changes.length > 0) {
@@ -209,7 +246,8 @@ export function renderMarkdown(result: PlanResult, opts: RenderOptions = {}): st
       return [op, code(what), code(from), code(to), reason];
     });
     out.push(...mdTable(["Change", "Allocation / pool", "From", "To", "Reason"], rows));
-    if (result.changes.length > maxRows) out.push("", `… and ${result.changes.length - maxRows} more changes.`);
+    if (result.changes.length > maxRows)
+      out.push("", `… and ${result.changes.length - maxRows} more changes.`);
   }
   const usage = poolUsage(result);
   if (usage.length > 0) {
@@ -223,17 +261,30 @@ export function renderMarkdown(result: PlanResult, opts: RenderOptions = {}): st
       String(u.standby) + (u.unhealthy > 0 ? ` (${u.unhealthy} unhealthy)` : ""),
       ...classes.map((rc) => {
         const c = u.classes[rc];
-        return c === undefined ? "–" : `${num(c.used)} / ${num(c.capacity)} (${percent(c.used, c.capacity)}), ${num(c.capacity - c.used)} free`;
+        return c === undefined
+          ? "–"
+          : `${num(c.used)} / ${num(c.capacity)} (${percent(c.used, c.capacity)}), ${num(c.capacity - c.used)} free`;
       }),
     ]);
-    out.push(...mdTable(["Pool", "Template", "Devices", "Busy", "Standby", ...classes.map((rc) => `${rc} used / total`)], rows));
+    out.push(
+      ...mdTable(
+        ["Pool", "Template", "Devices", "Busy", "Standby", ...classes.map((rc) => `${rc} used / total`)],
+        rows,
+      ),
+    );
   }
   const names = Object.keys(result.placements);
   if (names.length > 0) {
     out.push("", `<details><summary>Placements (${names.length})</summary>`, "");
     const rows = names.slice(0, maxRows).map((n) => {
       const p = result.placements[n];
-      return [code(n), code(p.tenant), code(p.device), code(p.pool), p.isolation === null ? "dedicated" : `${p.isolation.kind} ${p.isolation.id}`];
+      return [
+        code(n),
+        code(p.tenant),
+        code(p.device),
+        code(p.pool),
+        p.isolation === null ? "dedicated" : `${p.isolation.kind} ${p.isolation.id}`,
+      ];
     });
     out.push(...mdTable(["Allocation", "Tenant", "Device", "Pool", "Isolation"], rows));
     if (names.length > maxRows) out.push("", `… and ${names.length - maxRows} more placements.`);
@@ -242,7 +293,12 @@ export function renderMarkdown(result: PlanResult, opts: RenderOptions = {}): st
   const claims = claimRows(result, maxRows);
   if (claims.rows.length > 0) {
     out.push("", "#### Claims from other fleets", "");
-    out.push(...mdTable(["Allocation", "Fleet", "Pool"], claims.rows.map((r) => r.map(code))));
+    out.push(
+      ...mdTable(
+        ["Allocation", "Fleet", "Pool"],
+        claims.rows.map((r) => r.map(code)),
+      ),
+    );
     if (claims.more > 0) out.push("", `… and ${claims.more} more claims.`);
   }
   return `${out.join("\n")}\n`;

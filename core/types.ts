@@ -38,9 +38,7 @@ export type TenancySpec =
 
 /** An image reference: by name, by id, or uploaded from a URL. */
 export type ImageRefSpec<S = string> =
-  | { name: S }
-  | { id: S }
-  | { source: S; diskFormat?: string; containerFormat?: string };
+  { name: S } | { id: S } | { source: S; diskFormat?: string; containerFormat?: string };
 
 /** A flavor reference: by name, by id, or created from sizes. */
 export type FlavorRefSpec<S = string> =

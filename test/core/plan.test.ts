@@ -32,7 +32,9 @@ describe("placement order and packing", () => {
     const result = plan(spec);
     expect(result.ok).toBe(true);
     expect(devicesOf(result)).toEqual({ big1: "lb-0", big2: "lb-0", small: "lb-1" });
-    expect(result.pools).toEqual({ lb: { template: "t8", devices: ["lb-0", "lb-1"], needed: 2, standby: 0 } });
+    expect(result.pools).toEqual({
+      lb: { template: "t8", devices: ["lb-0", "lb-1"], needed: 2, standby: 0 },
+    });
     expect(result.changes).toEqual([
       { op: "place", allocation: "big1", to: "lb-0" },
       { op: "place", allocation: "big2", to: "lb-0" },
@@ -64,8 +66,16 @@ describe("placement order and packing", () => {
     );
     const result = plan(spec);
     expect(devicesOf(result)).toEqual({ a: "lb-0", b: "lb-1", c: "lb-0", d: "lb-1" });
-    expect(result.pools["lb"]).toEqual({ template: "t8", devices: ["lb-0", "lb-1", "lb-2"], needed: 2, standby: 1 });
-    const packed = plan({ ...spec, pools: { lb: { ...(spec.pools["lb"] as OwnedPoolSpec), strategy: "pack" } } });
+    expect(result.pools["lb"]).toEqual({
+      template: "t8",
+      devices: ["lb-0", "lb-1", "lb-2"],
+      needed: 2,
+      standby: 1,
+    });
+    const packed = plan({
+      ...spec,
+      pools: { lb: { ...(spec.pools["lb"] as OwnedPoolSpec), strategy: "pack" } },
+    });
     expect(packed.pools["lb"].devices).toEqual(result.pools["lb"].devices);
   });
 
@@ -91,17 +101,31 @@ describe("pool sizing", () => {
   });
 
   it("clamps the size up to `min`", () => {
-    expect(plan(fleet({ a: alloc("t1", 1) }, { min: 3 })).pools["lb"].devices).toEqual(["lb-0", "lb-1", "lb-2"]);
+    expect(plan(fleet({ a: alloc("t1", 1) }, { min: 3 })).pools["lb"].devices).toEqual([
+      "lb-0",
+      "lb-1",
+      "lb-2",
+    ]);
   });
 
   it("clamps needed plus standby down to `max`", () => {
     const result = plan(fleet({ a: alloc("t1", 8), b: alloc("t1", 8) }, { max: 3, standby: 2 }));
-    expect(result.pools["lb"]).toEqual({ template: "t8", devices: ["lb-0", "lb-1", "lb-2"], needed: 2, standby: 1 });
+    expect(result.pools["lb"]).toEqual({
+      template: "t8",
+      devices: ["lb-0", "lb-1", "lb-2"],
+      needed: 2,
+      standby: 1,
+    });
   });
 
   it("keeps a fixed `size` whatever the allocations need", () => {
     const result = plan(fleet({ a: alloc("t1", 1) }, { size: 3 }));
-    expect(result.pools["lb"]).toEqual({ template: "t8", devices: ["lb-0", "lb-1", "lb-2"], needed: 1, standby: 2 });
+    expect(result.pools["lb"]).toEqual({
+      template: "t8",
+      devices: ["lb-0", "lb-1", "lb-2"],
+      needed: 1,
+      standby: 2,
+    });
     expect(result.ledger.pools).toEqual({ lb: 3 });
   });
 
@@ -117,7 +141,12 @@ describe("pool sizing", () => {
     delete spec.allocations!["b"];
     const second = plan(spec, { previous: first.ledger });
     expect(devicesOf(second)).toEqual({ a: "lb-0", c: "lb-2" });
-    expect(second.pools["lb"]).toEqual({ template: "t8", devices: ["lb-0", "lb-1", "lb-2"], needed: 2, standby: 1 });
+    expect(second.pools["lb"]).toEqual({
+      template: "t8",
+      devices: ["lb-0", "lb-1", "lb-2"],
+      needed: 2,
+      standby: 1,
+    });
     expect(second.changes).toEqual([{ op: "release", allocation: "b", from: "lb-1" }]);
     delete spec.allocations!["c"];
     const third = plan(spec, { previous: second.ledger });
@@ -144,8 +173,16 @@ describe("pool sizing", () => {
 
   it("counts unhealthy devices so that standby stays usable", () => {
     const first = plan(fleet({ a: alloc("t1", 8) }, { standby: 1 }));
-    const second = plan(fleet({ a: alloc("t1", 8) }, { standby: 1 }), { previous: first.ledger, health: { "lb-1": false } });
-    expect(second.pools["lb"]).toEqual({ template: "t8", devices: ["lb-0", "lb-1", "lb-2"], needed: 1, standby: 1 });
+    const second = plan(fleet({ a: alloc("t1", 8) }, { standby: 1 }), {
+      previous: first.ledger,
+      health: { "lb-1": false },
+    });
+    expect(second.pools["lb"]).toEqual({
+      template: "t8",
+      devices: ["lb-0", "lb-1", "lb-2"],
+      needed: 1,
+      standby: 1,
+    });
   });
 });
 
@@ -163,23 +200,54 @@ describe("candidate filters", () => {
     plan({ ...multi, allocations: { x: a } }).placements["x"]?.device;
 
   it.each([
-    { name: "serviceType picks the pool whose template lists it", a: alloc("t", 1, { serviceType: "lb" }), device: "lb-0" },
-    { name: "a template without serviceTypes hosts any type", a: alloc("t", 1, { serviceType: "lb", forbid: ["CUSTOM_B"] }), device: "old-0" },
+    {
+      name: "serviceType picks the pool whose template lists it",
+      a: alloc("t", 1, { serviceType: "lb" }),
+      device: "lb-0",
+    },
+    {
+      name: "a template without serviceTypes hosts any type",
+      a: alloc("t", 1, { serviceType: "lb", forbid: ["CUSTOM_B"] }),
+      device: "old-0",
+    },
     { name: "pools restricts the candidates", a: alloc("t", 1, { pools: ["old"] }), device: "old-0" },
-    { name: "require needs every trait", a: alloc("t", 1, { require: ["HW_NIC_SRIOV", "CUSTOM_A"] }), device: "fw-0" },
-    { name: "forbid excludes a trait", a: alloc("t", 1, { forbid: ["CUSTOM_A", "CUSTOM_B"] }), device: "old-0" },
-    { name: "requireAny needs one of each set", a: alloc("t", 1, { requireAny: [["CUSTOM_B", "CUSTOM_LEGACY"], ["CUSTOM_LEGACY"]] }), device: "old-0" },
+    {
+      name: "require needs every trait",
+      a: alloc("t", 1, { require: ["HW_NIC_SRIOV", "CUSTOM_A"] }),
+      device: "fw-0",
+    },
+    {
+      name: "forbid excludes a trait",
+      a: alloc("t", 1, { forbid: ["CUSTOM_A", "CUSTOM_B"] }),
+      device: "old-0",
+    },
+    {
+      name: "requireAny needs one of each set",
+      a: alloc("t", 1, { requireAny: [["CUSTOM_B", "CUSTOM_LEGACY"], ["CUSTOM_LEGACY"]] }),
+      device: "old-0",
+    },
   ])("$name", ({ a, device }) => {
     expect(where(a)).toBe(device);
   });
 
   it("places an allocation with a zone only on devices of that zone", () => {
-    const result = plan(fleet({ a: alloc("t1", 1, { zone: "az2" }), b: alloc("t1", 1, { zone: "az1" }) }, { zones: ["az1", "az2"] }));
+    const result = plan(
+      fleet(
+        { a: alloc("t1", 1, { zone: "az2" }), b: alloc("t1", 1, { zone: "az1" }) },
+        { zones: ["az1", "az2"] },
+      ),
+    );
     expect(devicesOf(result)).toEqual({ a: "lb-1", b: "lb-0" });
   });
 
   it("puts members of one anti-affinity group on distinct devices", () => {
-    const result = plan(fleet({ a: alloc("t1", 1, { antiAffinityGroup: "ha" }), b: alloc("t1", 1, { antiAffinityGroup: "ha" }), c: alloc("t1", 1) }));
+    const result = plan(
+      fleet({
+        a: alloc("t1", 1, { antiAffinityGroup: "ha" }),
+        b: alloc("t1", 1, { antiAffinityGroup: "ha" }),
+        c: alloc("t1", 1),
+      }),
+    );
     expect(devicesOf(result)).toEqual({ a: "lb-0", b: "lb-1", c: "lb-0" });
   });
 
@@ -202,10 +270,15 @@ describe("tenancy", () => {
     expect(result.placements["a"].isolation).toBeNull();
   });
 
-  const shared = docker({ [SLOT]: 8 }, { tenancy: { mode: "shared", isolation: "vlan", contexts: { first: 100, last: 101 } } });
+  const shared = docker(
+    { [SLOT]: 8 },
+    { tenancy: { mode: "shared", isolation: "vlan", contexts: { first: 100, last: 101 } } },
+  );
 
   it("gives each tenant on a shared device its own context, lowest free first", () => {
-    const result = plan(fleet({ a: alloc("t1", 1), b: alloc("t2", 1), c: alloc("t1", 1), d: alloc("t3", 1) }, {}, shared));
+    const result = plan(
+      fleet({ a: alloc("t1", 1), b: alloc("t2", 1), c: alloc("t1", 1), d: alloc("t3", 1) }, {}, shared),
+    );
     expect(result.placements).toEqual({
       a: { device: "lb-0", pool: "lb", tenant: "t1", isolation: { kind: "vlan", id: 100 } },
       b: { device: "lb-0", pool: "lb", tenant: "t2", isolation: { kind: "vlan", id: 101 } },
@@ -254,7 +327,13 @@ describe("stickiness", () => {
     spec.allocations!["b"] = alloc("t1", 6);
     const second = plan(spec, { previous: first.ledger });
     expect(second.changes).toEqual([
-      { op: "move", allocation: "b", from: "lb-0", to: "lb-1", reason: "demand no longer fits on `lb-0`: needs 6 CUSTOM_SERVICE_SLOT, 4 free" },
+      {
+        op: "move",
+        allocation: "b",
+        from: "lb-0",
+        to: "lb-1",
+        reason: "demand no longer fits on `lb-0`: needs 6 CUSTOM_SERVICE_SLOT, 4 free",
+      },
       { op: "grow", pool: "lb", from: 1, to: 2 },
     ]);
   });
@@ -279,7 +358,13 @@ describe("stickiness", () => {
     expect(devicesOf(first)).toEqual({ x: "a-0" });
     spec.allocations!["x"].require = ["CUSTOM_FAST"];
     expect(plan(spec, { previous: first.ledger }).changes).toEqual([
-      { op: "move", allocation: "x", from: "a-0", to: "b-0", reason: "`a-0` lacks required trait `CUSTOM_FAST`" },
+      {
+        op: "move",
+        allocation: "x",
+        from: "a-0",
+        to: "b-0",
+        reason: "`a-0` lacks required trait `CUSTOM_FAST`",
+      },
       { op: "shrink", pool: "a", from: 1, to: 0 },
       { op: "grow", pool: "b", from: 0, to: 1 },
     ]);
@@ -307,7 +392,11 @@ describe("errors", () => {
   });
 
   it("returns the spec's validation errors without planning", () => {
-    const spec = fleet({ a: alloc("t1", 1, { serviceType: "vpn" }) }, {}, docker({ [SLOT]: 8 }, { serviceTypes: ["lb"] }));
+    const spec = fleet(
+      { a: alloc("t1", 1, { serviceType: "vpn" }) },
+      {},
+      docker({ [SLOT]: 8 }, { serviceTypes: ["lb"] }),
+    );
     const result = plan(spec);
     expect(result.ok).toBe(false);
     expect(result.errors.map((e) => e.path)).toEqual(["allocations.a.serviceType"]);
@@ -316,7 +405,10 @@ describe("errors", () => {
 
   it("says when no pool of the allocation hosts its service type", () => {
     const spec: FleetSpec = {
-      templates: { t8: docker({ [SLOT]: 8 }, { serviceTypes: ["lb"] }), v: docker({ [SLOT]: 8 }, { serviceTypes: ["vpn"] }) },
+      templates: {
+        t8: docker({ [SLOT]: 8 }, { serviceTypes: ["lb"] }),
+        v: docker({ [SLOT]: 8 }, { serviceTypes: ["vpn"] }),
+      },
       pools: { lb: { template: "t8" }, vpn: { template: "v" } },
       allocations: { a: alloc("t1", 1, { serviceType: "vpn", pools: ["lb"] }) },
     };
@@ -342,7 +434,10 @@ describe("errors", () => {
   });
 
   it("suggests widening the context range when contexts run out", () => {
-    const tpl = docker({ [SLOT]: 8 }, { tenancy: { mode: "shared", isolation: "vrf", contexts: { first: 1, last: 1 } } });
+    const tpl = docker(
+      { [SLOT]: 8 },
+      { tenancy: { mode: "shared", isolation: "vrf", contexts: { first: 1, last: 1 } } },
+    );
     const result = plan(fleet({ a: alloc("t1", 1), b: alloc("t2", 1) }, { max: 1 }, tpl));
     expect(result.errors[0].message).toBe(
       "allocation `b` (tenant `t2`) needs 1 CUSTOM_SERVICE_SLOT; pool `lb` (`max` 1): 1 device without a free isolation context; widen `templates.t8.tenancy.contexts`",
@@ -363,9 +458,21 @@ describe("physical pools", () => {
   it("places on declared appliances in declaration order and never sizes them", () => {
     const spec: FleetSpec = {
       templates: {
-        box: { driver: "physical", capacity: { [SLOT]: 4 }, tenancy: { mode: "shared", isolation: "vlan", contexts: { first: 10, last: 20 } } },
+        box: {
+          driver: "physical",
+          capacity: { [SLOT]: 4 },
+          tenancy: { mode: "shared", isolation: "vlan", contexts: { first: 10, last: 20 } },
+        },
       },
-      pools: { edge: { template: "box", devices: [{ name: "rack1-fw", zone: "az1" }, { name: "rack2-fw", capacity: { [SLOT]: 16 } }] } },
+      pools: {
+        edge: {
+          template: "box",
+          devices: [
+            { name: "rack1-fw", zone: "az1" },
+            { name: "rack2-fw", capacity: { [SLOT]: 16 } },
+          ],
+        },
+      },
       allocations: { a: alloc("t1", 4), b: alloc("t2", 8) },
     };
     const result = plan(spec);
@@ -381,7 +488,10 @@ describe("physical pools", () => {
 
 describe("determinism", () => {
   it("gives byte-identical output for the same input", () => {
-    const spec = fleet({ a: alloc("t1", 3), b: alloc("t2", 3), c: alloc("t3", 2) }, { strategy: "spread", standby: 2, zones: ["z1", "z2"] });
+    const spec = fleet(
+      { a: alloc("t1", 3), b: alloc("t2", 3), c: alloc("t3", 2) },
+      { strategy: "spread", standby: 2, zones: ["z1", "z2"] },
+    );
     expect(canonicalJson(plan(spec))).toBe(canonicalJson(plan(structuredClone(spec))));
   });
 });
