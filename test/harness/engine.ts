@@ -10,7 +10,8 @@
  * without preview support). After a successful `up`, resources no longer registered are deleted.
  *
  * A provider's `create`/`update` that throws is an error of the run (`<urn>: <message>`) and records
- * nothing for that resource, as the nodejs dynamic provider returns no outputs on failure.
+ * nothing for that resource, as the nodejs dynamic provider returns no outputs on failure. A `delete`
+ * that throws fails the run and leaves the resource in state.
  *
  * What it does not model: the engine's parallelism and partial progress. A run whose `check`
  * fails commits nothing, which is what the real engine leaves for the Ledger too (its step never
@@ -399,14 +400,19 @@ export class Engine {
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
 
-    const ok = errors.length === 0;
-    if (ok) {
+    if (errors.length === 0) {
       for (const [urn, old] of this.state) {
         if (next.has(urn)) continue;
         steps.push({ urn, type: old.type, name: old.name, op: "delete", changed: [] });
         if (!preview && old.custom && old.type.startsWith("pulumi-nodejs:dynamic")) {
           const p = this.provider(old.inputs[PROVIDER_KEY] as string);
-          if (p.delete) await p.delete(old.id, { ...old.outputs });
+          try {
+            if (p.delete) await p.delete(old.id, { ...old.outputs });
+          } catch (e) {
+            // A failed delete fails the run and the resource stays in state; the other steps are done.
+            errors.push(`${urn}: ${e instanceof Error ? e.message : String(e)}`);
+            next.set(urn, old);
+          }
         }
       }
       if (!preview) {
@@ -414,7 +420,7 @@ export class Engine {
         for (const [urn, r] of next) this.state.set(urn, r);
       }
     }
-    const result: RunResult = { ok, errors, steps, resources: registered };
+    const result: RunResult = { ok: errors.length === 0, errors, steps, resources: registered };
     this.history.push(result);
     return result;
   }

@@ -8,7 +8,13 @@ import { Fleet, type FleetArgs } from "../../components/fleet";
 import type { FleetSpec } from "../../core/types";
 import { check, makeLedgerMethods, type LedgerState } from "../../provider/ledgerImpl";
 import { connectFromEnv, type PlacementDeps } from "../../provider/ledgerPlacement";
-import { consumerUuid, fleetUserId, ownedDevice, projectId } from "../../provider/placement/ids";
+import {
+  consumerUuid,
+  fleetUserId,
+  ownedDevice,
+  projectId,
+  providerUuid,
+} from "../../provider/placement/ids";
 import { type Engine, type RunResult, valueOf } from "../harness/engine";
 import { newEngine } from "../harness/fixtures";
 import { countingClient } from "./helpers";
@@ -473,7 +479,7 @@ describe("fleets claiming from a pool a third fleet owns", () => {
     return used;
   }
 
-  it("two stacks never over-commit it: the refused update fails with the reason and keeps its previous state", async () => {
+  it("two stacks never over-commit it: the refused update fails with the reason and keeps its previous state; the owner outlives its claimers", async () => {
     const rec = recordingDeps();
     const infra = newEngine(undefined, {}, rec.deps).engine;
     expect((await infra.up(() => void new Fleet("infra1", owner()))).errors).toEqual([]);
@@ -517,6 +523,25 @@ describe("fleets claiming from a pool a third fleet owns", () => {
     expect(retry.errors).toEqual([]);
     expect(Object.keys(ledgerOf(teamB).placement!.claims)).toEqual(["b1", "b2"]);
     expect(await usedSlots("infra1")).toBe(8);
+
+    // The owner cannot be destroyed while others claim from it: the delete fails and names them.
+    const early = await infra.up(() => undefined);
+    expect(early.ok).toBe(false);
+    expect(early.errors).toHaveLength(1);
+    expect(early.errors[0]).toContain(
+      "Ledger of fleet `infra1` (backend placement): removing the fleet from Placement failed; the Ledger stays in state, run the command again: ",
+    );
+    expect(early.errors[0]).toContain(
+      `still has allocations on its provider ${providerUuid("infra1", "fw-0")} from consumer(s) `,
+    );
+    expect(ledgerOf(infra).placement!.fleet).toBe("infra1");
+    expect(await usedSlots("infra1")).toBe(8);
+    // Once the claimers are gone, it goes too, and nothing is left.
+    expect((await teamA.up(() => undefined)).errors).toEqual([]);
+    expect((await teamB.up(() => undefined)).errors).toEqual([]);
+    expect(await usedSlots("infra1")).toBe(0);
+    expect((await infra.up(() => undefined)).errors).toEqual([]);
+    expect(await placementOf("infra1", [])).toEqual({});
   });
 
   it("concurrent ledgers of six stacks get exactly the pool's capacity; the others fail and hold nothing", async () => {
