@@ -202,7 +202,25 @@ export async function applyPlacement(
       `${prefix}: Placement refused ${refused.length} claim(s); ${kept}.${undone}\n${lines.join("\n")}`,
     );
   }
-  for (const d of report.differences) deps.warn(`${prefix}: allocation \`${d.allocation}\`: ${d.reason}`);
+  // A claim Placement moved since the last apply (its demand changed, or it was lost and the old
+  // device had no room left) differs from what the previous ledger showed.
+  const differences = [...report.differences];
+  for (const a of Object.keys(report.claims.granted)) {
+    const g = report.claims.granted[a];
+    const before = same ? previous.claims[a] : undefined;
+    if (g.kept || before === undefined || differences.some((d) => d.allocation === a)) continue;
+    if (before.fleet === g.fleet && before.device === g.device) continue;
+    differences.push({
+      allocation: a,
+      planned: before.device,
+      placed: g.device,
+      reason:
+        `the claim was on \`${before.device}\` of fleet \`${before.fleet}\` at the last apply; Placement granted ` +
+        `\`${g.device}\` of fleet \`${g.fleet}\` (the demand changed, or the claim was gone and \`${before.device}\` had no room left)`,
+    });
+  }
+  differences.sort((x, y) => (x.allocation < y.allocation ? -1 : x.allocation > y.allocation ? 1 : 0));
+  for (const d of differences) deps.warn(`${prefix}: allocation \`${d.allocation}\`: ${d.reason}`);
   const claims: Record<string, LedgerClaim> = {};
   let keptCount = 0;
   for (const a of Object.keys(report.claims.granted).sort()) {
@@ -218,7 +236,7 @@ export async function applyPlacement(
     specDigest: specDigest(spec),
     sync: report.sync.state,
     claims,
-    differences: report.differences,
+    differences,
     lastApply: {
       providers: {
         created: providers.created.length,

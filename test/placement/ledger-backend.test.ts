@@ -544,6 +544,38 @@ describe("fleets claiming from a pool a third fleet owns", () => {
     expect(await placementOf("infra1", [])).toEqual({});
   });
 
+  it("reports where Placement put a claim elsewhere than the previous ledger, in the outputs and the log", async () => {
+    const rec = recordingDeps();
+    const infra = newEngine(undefined, {}, rec.deps).engine;
+    expect((await infra.up(() => void new Fleet("infra3", owner()))).errors).toEqual([]);
+    const teamC = newEngine(undefined, {}, rec.deps).engine;
+    const teamD = newEngine(undefined, {}, rec.deps).engine;
+    expect((await teamC.up(() => void new Fleet("team-c", claimer("infra3", ["c1"])))).errors).toEqual([]);
+    expect((await teamD.up(() => void new Fleet("team-d", claimer("infra3", ["d1"])))).errors).toEqual([]);
+    expect(ledgerOf(teamC).placement!.claims).toEqual({
+      c1: { fleet: "infra3", pool: "fw", device: "fw-0" },
+    });
+    expect(ledgerOf(teamD).placement!.claims).toEqual({
+      d1: { fleet: "infra3", pool: "fw", device: "fw-0" },
+    });
+
+    // `c1` grows to 3 slots: `fw-0` has 4 and `d1` holds 2 of them, so Placement moves it.
+    const bigger = claimer("infra3", ["c1"]);
+    bigger.allocations!.c1.demand = { CUSTOM_SERVICE_SLOT: 3 };
+    const up = await teamC.up(() => void new Fleet("team-c", bigger));
+    expect(up.errors).toEqual([]);
+    const placement = ledgerOf(teamC).placement!;
+    expect(placement.claims).toEqual({ c1: { fleet: "infra3", pool: "fw", device: "fw-1" } });
+    const reason =
+      "the claim was on `fw-0` of fleet `infra3` at the last apply; Placement granted `fw-1` of fleet `infra3` " +
+      "(the demand changed, or the claim was gone and `fw-0` had no room left)";
+    expect(placement.differences).toEqual([{ allocation: "c1", planned: "fw-0", placed: "fw-1", reason }]);
+    expect(rec.warnings).toEqual([
+      `Ledger of fleet \`team-c\` (backend placement): allocation \`c1\`: ${reason}`,
+    ]);
+    expect(await usedSlots("infra3")).toBe(5);
+  });
+
   it("concurrent ledgers of six stacks get exactly the pool's capacity; the others fail and hold nothing", async () => {
     const rec = recordingDeps();
     const infra = newEngine(undefined, {}, rec.deps).engine;
