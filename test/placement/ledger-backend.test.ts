@@ -308,20 +308,31 @@ describe("what reaches Placement and when", () => {
     expect((await client.getTraits(fw0.uuid)).traits.sort()).toEqual(["CUSTOM_FW", "CUSTOM_FW_V2"]);
   });
 
-  it("switching back to `backend: { kind: state }` removes the fleet from Placement", async () => {
+  it("switching a stack to Placement writes its fleet there keeping the placements; switching back removes it", async () => {
     const rec = recordingDeps();
     const { engine } = newEngine(undefined, {}, rec.deps);
+    const state = { ...edge({ a: alloc("t1", 2), b: alloc("t2", 3) }), backend: { kind: "state" as const } };
     await engine.up(() => {
-      new Fleet("edge9", edge({ a: alloc("t1", 2) }));
-    });
-    expect(Object.keys(await placementOf("edge9", []))).toEqual(["fw-0", "fw-1", "fw-2"]);
-    const state = { ...edge({ a: alloc("t1", 2) }), backend: { kind: "state" as const } };
-    const up = await engine.up(() => {
       new Fleet("edge9", state);
     });
-    expect(up.errors).toEqual([]);
-    expect(ledgerOp(up)).toBe("update");
+    expect(rec.requests).toEqual([]);
+    const ledger = ledgerOf(engine).ledger;
+
+    const on = await engine.up(() => {
+      new Fleet("edge9", edge({ a: alloc("t1", 2), b: alloc("t2", 3) }));
+    });
+    expect(on.errors).toEqual([]);
+    expect(ledgerOp(on)).toBe("update");
+    expect(ledgerOf(engine).ledger).toEqual(ledger);
+    expect(await placementOf("edge9", ["a", "b"])).toEqual({ "fw-0": ["b"], "fw-1": ["a"], "fw-2": [] });
+
+    const off = await engine.up(() => {
+      new Fleet("edge9", state);
+    });
+    expect(off.errors).toEqual([]);
+    expect(ledgerOp(off)).toBe("update");
     expect(ledgerOf(engine).placement).toBeUndefined();
+    expect(ledgerOf(engine).ledger).toEqual(ledger);
     expect(await placementOf("edge9", [])).toEqual({});
   });
 
