@@ -138,6 +138,11 @@ export function placementChanged(old: unknown, news: Partial<PlacementInputs>): 
   );
 }
 
+/** Where the provider looks for credentials, for connection errors. */
+const CREDENTIALS =
+  "the Ledger reads credentials from its environment when it runs: `OS_TOKEN` or `OS_AUTH_TOKEN` with " +
+  "`backend.endpoint`, else `backend.cloud`/`OS_CLOUD` in clouds.yaml, else `OS_AUTH_URL` and the other `OS_*` variables";
+
 function describeError(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
@@ -160,7 +165,12 @@ export async function applyPlacement(
   try {
     client = await deps.connect(backend);
   } catch (err) {
-    throw new Error(`${prefix}: cannot connect to Placement: ${describeError(err)}; ${kept}`, { cause: err });
+    throw new Error(
+      `${prefix}: cannot connect to Placement: ${describeError(err)} (${CREDENTIALS}); ${kept}`,
+      {
+        cause: err,
+      },
+    );
   }
   const same = previous !== undefined && previous.fleet === fleet;
   const requests = new Set(claimRequests(spec, result));

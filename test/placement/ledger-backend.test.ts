@@ -251,7 +251,10 @@ describe("a fleet with backend placement", () => {
       expect(up.ok).toBe(false);
       expect(up.errors).toHaveLength(1);
       expect(up.errors[0]).toContain(
-        "Ledger of fleet `edge6` (backend placement): cannot connect to Placement: ",
+        "Ledger of fleet `edge6` (backend placement): cannot connect to Placement: no OpenStack credentials: ",
+      );
+      expect(up.errors[0]).toContain(
+        "(the Ledger reads credentials from its environment when it runs: `OS_TOKEN` or `OS_AUTH_TOKEN` with `backend.endpoint`, ",
       );
       expect(up.errors[0]).toContain(
         "nothing was recorded: the previous ledger stays in state; fix the cause and run `pulumi up` again",
@@ -261,6 +264,27 @@ describe("a fleet with backend placement", () => {
     } finally {
       process.env.OS_TOKEN = TOKEN;
     }
+  });
+});
+
+describe("credentials from the provider's environment", () => {
+  it("takes the token from OS_AUTH_TOKEN too", async () => {
+    const client = await connectFromEnv(
+      { kind: "placement", endpoint: server.url },
+      { env: { OS_AUTH_TOKEN: TOKEN } },
+    );
+    expect(Array.isArray(await client.listProviders())).toBe(true);
+  });
+
+  it("without a token, cloud or OS_* variables, says what is missing", async () => {
+    const err = await connectFromEnv({ kind: "placement", endpoint: server.url }, { env: {} }).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(Error);
+    expect((err as Error).message).toBe(
+      "no OpenStack credentials: set `OS_CLOUD` (a cloud in clouds.yaml), or `OS_AUTH_URL` with `OS_USERNAME`/`OS_PASSWORD` " +
+        "or `OS_APPLICATION_CREDENTIAL_ID`/`OS_APPLICATION_CREDENTIAL_SECRET`, or give a Placement endpoint and token",
+    );
   });
 });
 
