@@ -216,6 +216,9 @@ export function makeLedgerMethods(deps: PlacementDeps = DEFAULT_PLACEMENT_DEPS) 
       );
     }
     const placement = await applyPlacement(deps, inputs, result, oldPlacement);
+    // Renamed (an alias kept the resource): the old name's providers and consumers go.
+    if (oldPlacement !== undefined && oldPlacement.fleet !== inputs.fleet)
+      await removePlacement(deps, oldPlacement);
     return { ...outs, placement };
   };
   return {

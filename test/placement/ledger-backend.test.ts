@@ -360,6 +360,21 @@ describe("what reaches Placement and when", () => {
     expect(await placementOf("edge9", [])).toEqual({});
   });
 
+  it("a Ledger renamed in place (an alias) moves the fleet to its new name in Placement", async () => {
+    const methods = makeLedgerMethods(recordingDeps().deps);
+    const spec = edge({ a: alloc("t1", 2) }) as FleetSpec;
+    const first = await check({}, { spec, fleet: "old-name" });
+    const created = await methods.create(first.inputs as Record<string, unknown>);
+    expect(Object.keys(await placementOf("old-name", []))).toEqual(["fw-0", "fw-1", "fw-2"]);
+    const second = await check(first.inputs as Record<string, unknown>, { spec, fleet: "new-name" });
+    const updated = await methods.update("ledger", created.outs as Record<string, unknown>, {
+      ...(second.inputs as Record<string, unknown>),
+    });
+    expect((updated.outs as LedgerState).placement!.fleet).toBe("new-name");
+    expect(await placementOf("old-name", [])).toEqual({});
+    expect(await placementOf("new-name", ["a"])).toEqual({ "fw-0": ["a"], "fw-1": [], "fw-2": [] });
+  });
+
   it("refuses a Ledger without a fleet name when the backend is Placement", async () => {
     const res = await check({}, { spec: edge({ a: alloc("t1", 2) }) as FleetSpec });
     expect(res.failures).toEqual([
