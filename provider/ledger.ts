@@ -9,6 +9,9 @@
  *
  * An infeasible plan is a `CheckFailure` carrying the core's messages: the update stops and the
  * previous ledger stays in state untouched.
+ *
+ * With `backend: { kind: placement }`, `create`/`update` also reconcile an OpenStack Placement (the
+ * ledger shared by many stacks) and `delete` removes the fleet from it; see `ledgerPlacement.ts`.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { DYNAMIC_MODULE, DYNAMIC_TYPES } from "../components/tokens";

@@ -77,3 +77,4 @@ export {
   type ReconcileReport,
   type PlacementDifference,
 } from "./reconcile";
+export { removeFleet, type RemoveFleetOptions, type RemoveFleetReport } from "./remove";
