@@ -550,7 +550,13 @@ describe("fleets claiming from a pool a third fleet owns", () => {
     expect(await usedSlots("infra1")).toBe(8);
     const before = teamB.exportState();
 
-    // Team b wants two more; the pool is full: the update fails, names why, and changes nothing.
+    // Team b wants two more. Its preview plans offline and cannot know the pool is full...
+    const preview = await teamB.preview(
+      () => void new Fleet("team-b", claimer("infra1", ["b1", "b2", "b3"])),
+    );
+    expect(preview.errors).toEqual([]);
+    expect(ledgerOp(preview)).toBe("update");
+    // ...the update asks Placement, fails, names why, and changes nothing.
     const refused = await teamB.up(() => void new Fleet("team-b", claimer("infra1", ["b1", "b2", "b3"])));
     expect(refused.ok).toBe(false);
     expect(refused.errors).toHaveLength(1);
