@@ -128,27 +128,11 @@ export function loadCloudConfig(lookup: CloudLookup = {}): CloudConfig {
     }
     const source = `clouds.yaml ${file} (cloud \`${cloud}\`)`;
     const a = (entry.auth ?? {}) as Record<string, unknown>;
-    const hasAppCred =
-      str(a.application_credential_id) !== undefined || str(a.application_credential_name) !== undefined;
-    return checkComplete({
+    return credentialsFrom(
       source,
-      authUrl: str(a.auth_url) ?? "",
-      authType: authTypeOf(str(entry.auth_type), hasAppCred, source),
-      username: str(a.username),
-      userId: str(a.user_id),
-      password: str(a.password),
-      userDomainName: str(a.user_domain_name) ?? str(a.domain_name),
-      userDomainId: str(a.user_domain_id) ?? str(a.domain_id),
-      projectName: str(a.project_name) ?? str(a.tenant_name),
-      projectId: str(a.project_id) ?? str(a.tenant_id),
-      projectDomainName: str(a.project_domain_name) ?? str(a.domain_name),
-      projectDomainId: str(a.project_domain_id) ?? str(a.domain_id),
-      applicationCredentialId: str(a.application_credential_id),
-      applicationCredentialName: str(a.application_credential_name),
-      applicationCredentialSecret: str(a.application_credential_secret),
-      regionName: str(entry.region_name),
-      interface: interfaceOf(str(entry.interface) ?? str(entry.endpoint_type), source),
-    });
+      (key) => str(a[key]),
+      (key) => str(entry[key]),
+    );
   }
   if (str(env.OS_AUTH_URL) === undefined) {
     throw new AuthConfigError(
@@ -156,28 +140,40 @@ export function loadCloudConfig(lookup: CloudLookup = {}): CloudConfig {
         "or `OS_APPLICATION_CREDENTIAL_ID`/`OS_APPLICATION_CREDENTIAL_SECRET`, or give a Placement endpoint and token",
     );
   }
-  const source = "`OS_*` variables";
+  // Every `OS_*` variable is `OS_` and the clouds.yaml key in upper case.
+  const fromEnv = (key: string): string | undefined => str(env[`OS_${key.toUpperCase()}`]);
+  return credentialsFrom("`OS_*` variables", fromEnv, fromEnv);
+}
+
+/**
+ * Credentials from one source, named by clouds.yaml keys: `auth` reads the auth block, `top`
+ * the entry itself (auth type, region, interface).
+ */
+function credentialsFrom(
+  source: string,
+  auth: (key: string) => string | undefined,
+  top: (key: string) => string | undefined,
+): ReturnType<typeof checkComplete> {
   const hasAppCred =
-    str(env.OS_APPLICATION_CREDENTIAL_ID) !== undefined ||
-    str(env.OS_APPLICATION_CREDENTIAL_NAME) !== undefined;
+    auth("application_credential_id") !== undefined || auth("application_credential_name") !== undefined;
   return checkComplete({
     source,
-    authUrl: str(env.OS_AUTH_URL) ?? "",
-    authType: authTypeOf(str(env.OS_AUTH_TYPE), hasAppCred, source),
-    username: str(env.OS_USERNAME),
-    userId: str(env.OS_USER_ID),
-    password: str(env.OS_PASSWORD),
-    userDomainName: str(env.OS_USER_DOMAIN_NAME) ?? str(env.OS_DOMAIN_NAME),
-    userDomainId: str(env.OS_USER_DOMAIN_ID) ?? str(env.OS_DOMAIN_ID),
-    projectName: str(env.OS_PROJECT_NAME) ?? str(env.OS_TENANT_NAME),
-    projectId: str(env.OS_PROJECT_ID) ?? str(env.OS_TENANT_ID),
-    projectDomainName: str(env.OS_PROJECT_DOMAIN_NAME) ?? str(env.OS_DOMAIN_NAME),
-    projectDomainId: str(env.OS_PROJECT_DOMAIN_ID) ?? str(env.OS_DOMAIN_ID),
-    applicationCredentialId: str(env.OS_APPLICATION_CREDENTIAL_ID),
-    applicationCredentialName: str(env.OS_APPLICATION_CREDENTIAL_NAME),
-    applicationCredentialSecret: str(env.OS_APPLICATION_CREDENTIAL_SECRET),
-    regionName: str(env.OS_REGION_NAME),
-    interface: interfaceOf(str(env.OS_INTERFACE) ?? str(env.OS_ENDPOINT_TYPE), source),
+    authUrl: auth("auth_url") ?? "",
+    authType: authTypeOf(top("auth_type"), hasAppCred, source),
+    username: auth("username"),
+    userId: auth("user_id"),
+    password: auth("password"),
+    userDomainName: auth("user_domain_name") ?? auth("domain_name"),
+    userDomainId: auth("user_domain_id") ?? auth("domain_id"),
+    projectName: auth("project_name") ?? auth("tenant_name"),
+    projectId: auth("project_id") ?? auth("tenant_id"),
+    projectDomainName: auth("project_domain_name") ?? auth("domain_name"),
+    projectDomainId: auth("project_domain_id") ?? auth("domain_id"),
+    applicationCredentialId: auth("application_credential_id"),
+    applicationCredentialName: auth("application_credential_name"),
+    applicationCredentialSecret: auth("application_credential_secret"),
+    regionName: top("region_name"),
+    interface: interfaceOf(top("interface") ?? top("endpoint_type"), source),
   });
 }
 
