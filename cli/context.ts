@@ -3,6 +3,8 @@
  * policy, input reading and the exit code it sets.
  */
 import { readFile } from "node:fs/promises";
+import type { PlanError } from "../core/types";
+import { formatIssue } from "../schema/errors";
 
 /** The process streams and environment, injectable so tests run the CLI in-process. */
 export interface CliIo {
@@ -70,4 +72,21 @@ export function createContext(io: CliIo): CliContext {
     },
   };
   return ctx;
+}
+
+/**
+ * Writes a failed plan's errors to stderr, one `file:line:col: path: message` line each (the
+ * position of each error's path in the spec), and sets the failure exit code.
+ */
+export function reportPlanErrors(
+  ctx: CliContext,
+  file: string,
+  position: (path: string) => { line: number; col: number },
+  errors: readonly PlanError[],
+): void {
+  for (const e of errors) {
+    const { line, col } = position(e.path);
+    ctx.io.stderr.write(`${formatIssue({ file, line, col, path: e.path, message: e.message })}\n`);
+  }
+  ctx.exitCode = EXIT.failed;
 }

@@ -15,7 +15,7 @@ import { PlacementError } from "../../provider/placement/errors";
 import { formatStatus, placementStatus, type StatusReport } from "../../provider/placement/status";
 import { formatIssue } from "../../schema/errors";
 import { checkSpec } from "../../schema/loader";
-import { EXIT, type CliContext } from "../context";
+import { EXIT, reportPlanErrors, type CliContext } from "../context";
 
 export const STATUS_FORMATS = ["text", "json"] as const;
 export type StatusFormat = (typeof STATUS_FORMATS)[number];
@@ -112,13 +112,7 @@ export function placementCommand(ctx: CliContext): Command {
       const spec: FleetSpec = checked.spec;
       const result = plan(spec);
       if (!result.ok) {
-        for (const e of result.errors) {
-          const { line, col } = checked.position(e.path);
-          ctx.io.stderr.write(
-            `${formatIssue({ file: input.name, line, col, path: e.path, message: e.message })}\n`,
-          );
-        }
-        ctx.exitCode = EXIT.failed;
+        reportPlanErrors(ctx, input.name, (path) => checked.position(path), result.errors);
         return;
       }
       const backend = spec.backend?.kind === "placement" ? spec.backend : undefined;

@@ -10,7 +10,7 @@ import type { Ledger } from "../../core/types";
 import { formatIssue } from "../../schema/errors";
 import { checkSpec } from "../../schema/loader";
 import { decodeUtf8 } from "../../schema/text";
-import { EXIT, type CliContext } from "../context";
+import { EXIT, reportPlanErrors, type CliContext } from "../context";
 import { readPrevious } from "../previous";
 
 export const FORMATS = ["text", "markdown", "json"] as const;
@@ -75,13 +75,7 @@ export function planCommand(ctx: CliContext): Command {
             : renderText(result, { color: ctx.color, title: input.name });
       ctx.io.stdout.write(out);
       if (!result.ok) {
-        for (const e of result.errors) {
-          const { line, col } = checked.position(e.path);
-          ctx.io.stderr.write(
-            `${formatIssue({ file: input.name, line, col, path: e.path, message: e.message })}\n`,
-          );
-        }
-        ctx.exitCode = EXIT.failed;
+        reportPlanErrors(ctx, input.name, (path) => checked.position(path), result.errors);
         return;
       }
       ctx.exitCode = EXIT.ok;
