@@ -11,8 +11,10 @@ export {
 } from "./inventory";
 export type { UnitViolation } from "./inventory";
 export {
-  buildDevices,
-  poolDevices,
+  ledgerDevices,
+  declaredDevices,
+  createdDevice,
+  deviceIndex,
   deviceName,
   createdDeviceZone,
   isDeclaredPool,
@@ -21,7 +23,9 @@ export {
   POOL_DEFAULTS,
 } from "./model";
 export type { DeviceModel } from "./model";
-export { plan, EMPTY_LEDGER } from "./plan";
+export { plan } from "./plan";
+export { applyChanges, upgradeLedger, EMPTY_LEDGER } from "./ledger";
+export { digest, templateSource, poolSource, sourceEffect, SOURCE_FIELDS } from "./sources";
 export { checkInvariants } from "./invariants";
 export { renderText, renderMarkdown, poolUsage, summarize } from "./report";
 export type { RenderOptions, PoolUsage } from "./report";

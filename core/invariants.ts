@@ -3,7 +3,7 @@
  * internals), so tests and adapters can verify any PlanResult independently.
  */
 import { capacityOf, unitViolation } from "./inventory";
-import { buildDevices, type DeviceModel } from "./model";
+import { ledgerDevices, type DeviceModel } from "./model";
 import type { FleetSpec, PlanResult } from "./types";
 
 /** Every broken invariant as a sentence; empty when the plan is sound. */
@@ -11,7 +11,7 @@ export function checkInvariants(spec: FleetSpec, result: PlanResult): string[] {
   if (!result.ok) return [];
   const problems: string[] = [];
   const models = new Map<string, DeviceModel>(
-    buildDevices(spec, result.ledger.pools).map((d): [string, DeviceModel] => [d.name, d]),
+    ledgerDevices(spec, result.ledger).map((d): [string, DeviceModel] => [d.name, d]),
   );
   const used = new Map<string, Map<string, number>>();
   const contexts = new Map<string, Map<number, string>>();

@@ -5,11 +5,14 @@
  */
 import { normalizeInventory } from "./inventory";
 import type {
+  DeclaredDeviceSpec,
   Driver,
   ExternalPoolSpec,
   FleetSpec,
   Inventory,
   InventorySpec,
+  Ledger,
+  OwnedPoolSpec,
   PoolSpec,
   ResourceClass,
   TemplateSpec,
@@ -49,12 +52,19 @@ export function isDeclaredPool(pool: PoolSpec, template: TemplateSpec | undefine
   return template?.driver === "physical" || pool.devices !== undefined;
 }
 
-/** Name of the `index`-th device of a created pool. */
+/**
+ * Name of the `index`-th device of a created pool: `<pool>-<index>`. Pool names match
+ * `^[a-z][a-z0-9-]{0,62}$`, so the text after the last `-` is always the index and two pools never
+ * produce the same name (validation also refuses a declared device named like a created one).
+ */
 export function deviceName(pool: string, index: number): string {
   return `${pool}-${index}`;
 }
 
-/** Zone of the `index`-th device of a created pool: round-robin over the pool's zones. */
+/**
+ * Zone of the `index`-th device of a created pool under servicevm 0.1's round-robin, which the
+ * upgrade of a 0.1 ledger uses to recover the zones its devices were created in.
+ */
 export function createdDeviceZone(pool: PoolSpec, index: number): string | null {
   const zones = pool.zones ?? [];
   return zones.length === 0 ? null : zones[index % zones.length];
@@ -78,49 +88,66 @@ function sortedTraits(...lists: (Trait[] | undefined)[]): Trait[] {
   return [...new Set(lists.flatMap((l) => l ?? []))].sort();
 }
 
-/**
- * The devices of one pool, in index order. `size` is the device count of a created pool and is
- * ignored for declared (physical) pools, whose devices are the declared ones. External pools
- * have none here.
- */
-export function poolDevices(spec: FleetSpec, poolName: string, size: number): DeviceModel[] {
-  const pool = spec.pools[poolName];
-  if (isExternalPool(pool)) return [];
+/** The model of one device of an owned pool: its template's inventory and traits, the given zone. */
+function model(
+  spec: FleetSpec,
+  poolName: string,
+  index: number,
+  name: string,
+  zone: string | null,
+  declared?: DeclaredDeviceSpec,
+): DeviceModel {
+  const pool = spec.pools[poolName] as OwnedPoolSpec;
   const template = spec.templates[pool.template];
-  const tenancy = tenancyOf(template);
-  if (isDeclaredPool(pool, template)) {
-    return (pool.devices ?? []).map((d, index) => ({
-      name: d.name,
-      pool: poolName,
-      index,
-      zone: d.zone ?? null,
-      driver: template.driver,
-      inventory: inventories(template.capacity, d.capacity),
-      traits: sortedTraits(template.traits, d.traits),
-      tenancy,
-    }));
-  }
-  const inventory = inventories(template.capacity, undefined);
-  const traits = sortedTraits(template.traits);
-  const out: DeviceModel[] = [];
-  for (let index = 0; index < size; index++) {
-    out.push({
-      name: deviceName(poolName, index),
-      pool: poolName,
-      index,
-      zone: createdDeviceZone(pool, index),
-      driver: template.driver,
-      inventory,
-      traits,
-      tenancy,
-    });
-  }
-  return out;
+  return {
+    name,
+    pool: poolName,
+    index,
+    zone,
+    driver: template.driver,
+    inventory: inventories(template.capacity, declared?.capacity),
+    traits: sortedTraits(template.traits, declared?.traits),
+    tenancy: tenancyOf(template),
+  };
 }
 
-/** Every device of the fleet for the given created-pool sizes, pools in name order. */
-export function buildDevices(spec: FleetSpec, poolSizes: Record<string, number>): DeviceModel[] {
-  return Object.keys(spec.pools)
-    .sort()
-    .flatMap((p) => poolDevices(spec, p, poolSizes[p] ?? 0));
+/** The index of a created device from its name (`fw-12` -> 12); see {@link deviceName}. */
+export function deviceIndex(name: string): number {
+  return Number(name.slice(name.lastIndexOf("-") + 1));
+}
+
+/** The declared (physical) devices of a pool, in declaration order; `[]` for other pools. */
+export function declaredDevices(spec: FleetSpec, poolName: string): DeviceModel[] {
+  const pool = spec.pools[poolName];
+  if (pool === undefined || isExternalPool(pool) || !isDeclaredPool(pool, spec.templates[pool.template])) return [];
+  return (pool.devices ?? []).map((d, index) => model(spec, poolName, index, d.name, d.zone ?? null, d));
+}
+
+/**
+ * A created device of a pool, by index, in the zone the ledger recorded (devices keep their zone
+ * for life: DESIGN §3).
+ */
+export function createdDevice(spec: FleetSpec, poolName: string, index: number, zone: string | null): DeviceModel {
+  return model(spec, poolName, index, deviceName(poolName, index), zone);
+}
+
+/**
+ * Every device of the fleet as a ledger records it, pools in name order, devices in index order:
+ * created devices with their recorded zones, declared devices as the spec declares them. Pools the
+ * spec no longer has (or that became external) are left out.
+ */
+export function ledgerDevices(spec: FleetSpec, ledger: Ledger): DeviceModel[] {
+  const out: DeviceModel[] = [];
+  for (const name of Object.keys(spec.pools).sort()) {
+    const pool = spec.pools[name];
+    if (isExternalPool(pool)) continue;
+    if (isDeclaredPool(pool, spec.templates[pool.template])) {
+      out.push(...declaredDevices(spec, name));
+      continue;
+    }
+    const devices = ledger.pools[name]?.devices ?? {};
+    const models = Object.keys(devices).map((d) => createdDevice(spec, name, deviceIndex(d), devices[d]));
+    out.push(...models.sort((x, y) => x.index - y.index));
+  }
+  return out;
 }

@@ -1,0 +1,249 @@
+/**
+ * The planner's board: devices with what they host, the checks that decide whether a device takes
+ * an allocation (Placement's arithmetic, traits, zone, group, tenancy), the moves that put an
+ * allocation on a device or take it off, and the search for the best device (`pack`: lowest
+ * index; `spread`: least loaded). Searches use one segment tree per (pool, zone) (`shard.ts`).
+ */
+import { unitViolation } from "./inventory";
+import { type Alloc, type Dev, type Pool, Refusal, TOLERANCE } from "./planModel";
+
+export class Board {
+  readonly devByName = new Map<string, Dev>();
+  /** Devices a spread pool spreads over: what packing its allocations would use. */
+  readonly spreadWidths = new Map<Pool, number>();
+  /** While true, every pool packs (the pre-pass that sizes spread pools). */
+  packOnly = false;
+  /** While true, device updates skip the segment trees, which are rebuilt once afterwards. */
+  deferTrees = false;
+  private readonly scratch: number[] = [];
+
+  refresh(dev: Dev): void {
+    const free = this.scratch;
+    const usable = dev.healthy && !dev.retired;
+    free.length = dev.cap.length;
+    for (let i = 0; i < dev.cap.length; i++) {
+      free[i] = usable && dev.inv[i] !== undefined ? dev.cap[i] - dev.used[i] : -Infinity;
+    }
+    const idle = usable && dev.tenants.size === 0;
+    const open =
+      usable &&
+      (dev.pool.tenancy.mode === "dedicated"
+        ? dev.tenants.size === 0
+        : dev.contexts.size < dev.pool.contextCount);
+    dev.shard.set(dev.slot, { free, open, idle }, this.deferTrees);
+  }
+
+  // ---- checks ---------------------------------------------------------------------------
+
+  traitsHold(dev: Dev, a: Alloc): boolean {
+    for (const t of a.require) if (!dev.traits.has(t)) return false;
+    for (const t of a.forbid) if (dev.traits.has(t)) return false;
+    for (const set of a.requireAny) if (!set.some((t) => dev.traits.has(t))) return false;
+    return true;
+  }
+
+  /** The first reason `dev` refuses `a`, or OK. `a` must not be on `dev`. */
+  refusal(dev: Dev, a: Alloc): Refusal {
+    if (!dev.healthy) return Refusal.Unhealthy;
+    if (dev.retired) return Refusal.Retired;
+    if (!this.traitsHold(dev, a)) return Refusal.Traits;
+    if (a.zone !== null && dev.zone !== a.zone) return Refusal.Zone;
+    if (a.group !== null && dev.groups.has(a.group)) return Refusal.Group;
+    if (!dev.tenants.has(a.tenant)) {
+      if (dev.pool.tenancy.mode === "dedicated") {
+        if (dev.tenants.size > 0) return Refusal.Dedicated;
+      } else if (dev.contexts.size >= dev.pool.contextCount) return Refusal.Contexts;
+    }
+    return this.capacityRefusal(dev, a);
+  }
+
+  private capacityRefusal(dev: Dev, a: Alloc): Refusal {
+    for (const [rc, amount] of a.demand) {
+      const i = dev.pool.classIndex.get(rc);
+      const inv = i === undefined ? undefined : dev.inv[i];
+      if (inv === undefined) return Refusal.MissingClass;
+      if (unitViolation(inv, amount) !== null) return Refusal.Units;
+      if (dev.cap[i!] < dev.used[i!] + amount) return Refusal.Capacity;
+    }
+    return Refusal.OK;
+  }
+
+
+  // ---- mutations ------------------------------------------------------------------------
+
+  private lowestFreeContext(dev: Dev): number | null {
+    const t = dev.pool.tenancy;
+    if (t.mode !== "shared") return null;
+    for (let id = t.contexts.first; id <= t.contexts.last; id++) if (!dev.contexts.has(id)) return id;
+    return null;
+  }
+
+  /** Puts `a` on `dev`; `context` is the id to claim when the tenant is new on the device. */
+  assign(a: Alloc, dev: Dev, context: number | null): void {
+    let slot = dev.tenants.get(a.tenant);
+    if (slot === undefined) {
+      const ctx = dev.pool.tenancy.mode === "shared" ? (context ?? this.lowestFreeContext(dev)) : null;
+      slot = { context: ctx, count: 0 };
+      dev.tenants.set(a.tenant, slot);
+      if (ctx !== null) dev.contexts.add(ctx);
+      let owned = dev.pool.tenantDevices.get(a.tenant);
+      if (owned === undefined) dev.pool.tenantDevices.set(a.tenant, (owned = new Set()));
+      owned.add(dev);
+    }
+    slot.count++;
+    for (const [rc, amount] of a.demand) {
+      const i = dev.pool.classIndex.get(rc)!;
+      dev.used[i] = dev.used[i] + amount;
+    }
+    if (a.group !== null) dev.groups.set(a.group, (dev.groups.get(a.group) ?? 0) + 1);
+    dev.allocs.push(a);
+    dev.pool.busy.add(dev);
+    a.device = dev;
+    a.context = slot.context;
+    this.refresh(dev);
+  }
+
+  /** Takes `a` off its device, restoring the device exactly. */
+  unassign(a: Alloc): void {
+    const dev = a.device!;
+    const slot = dev.tenants.get(a.tenant)!;
+    slot.count--;
+    if (slot.count === 0) {
+      dev.tenants.delete(a.tenant);
+      if (slot.context !== null) dev.contexts.delete(slot.context);
+      dev.pool.tenantDevices.get(a.tenant)!.delete(dev);
+    }
+    for (const [rc, amount] of a.demand) {
+      const i = dev.pool.classIndex.get(rc)!;
+      dev.used[i] = dev.used[i] - amount;
+    }
+    if (a.group !== null) {
+      const n = dev.groups.get(a.group)! - 1;
+      if (n === 0) dev.groups.delete(a.group);
+      else dev.groups.set(a.group, n);
+    }
+    dev.allocs.splice(dev.allocs.indexOf(a), 1);
+    if (dev.allocs.length === 0) dev.pool.busy.delete(dev);
+    a.device = null;
+    a.context = null;
+    this.refresh(dev);
+  }
+
+
+  /** The device `a` goes to, or null: the pinned device, else the best of the first tier that has one. */
+  choose(a: Alloc): Dev | null {
+    if (a.pin !== null) {
+      const dev = this.devByName.get(a.pin);
+      return dev !== undefined && a.pools.includes(dev.pool) && this.refusal(dev, a) === Refusal.OK
+        ? dev
+        : null;
+    }
+    for (const tier of a.tiers) {
+      let best: Dev | null = null;
+      for (const pool of tier) {
+        const dev = this.bestIn(pool, a);
+        if (dev === null) continue;
+        // A device already busy is preferred to growing a pool; then the pools' order decides.
+        if (dev.allocs.length > 0) return dev;
+        best ??= dev;
+      }
+      if (best !== null) return best;
+    }
+    return null;
+  }
+
+  /** Demand as a vector over the pool's classes, or null when the pool lacks a class or a unit rule fails. */
+  private need(pool: Pool, a: Alloc): number[] | null {
+    const need = pool.classes.map(() => -Infinity);
+    for (const [rc, amount] of a.demand) {
+      const i = pool.classIndex.get(rc);
+      if (i === undefined) return null;
+      need[i] = amount;
+    }
+    if (pool.uniform) {
+      const first = pool.devices[0];
+      if (first === undefined || !this.traitsHold(first, a)) return null;
+      for (const [rc, amount] of a.demand) {
+        const inv = first.inv[pool.classIndex.get(rc)!];
+        if (inv === undefined || unitViolation(inv, amount) !== null) return null;
+      }
+    }
+    return need;
+  }
+
+  private bestIn(pool: Pool, a: Alloc): Dev | null {
+    const need = this.need(pool, a);
+    if (need === null) return null;
+    const accept = (d: Dev): boolean => this.refusal(d, a) === Refusal.OK;
+    if (pool.strategy === "spread" && !this.packOnly) {
+      const dev = this.leastLoaded(pool, a, need, accept);
+      if (dev !== null) return dev;
+    }
+    let best: Dev | null = null;
+    const owned = pool.tenantDevices.get(a.tenant);
+    if (owned !== undefined) {
+      for (const dev of owned) {
+        if (
+          (best === null || dev.index < best.index) &&
+          (a.zone === null || dev.zone === a.zone) &&
+          accept(dev)
+        )
+          best = dev;
+      }
+    }
+    const shards = a.zone === null ? pool.shardList : [pool.shards.get(a.zone)];
+    for (const shard of shards) {
+      const dev = shard?.leftmost(need, "open", accept) ?? null;
+      if (dev !== null && (best === null || dev.index < best.index)) best = dev;
+    }
+    return best;
+  }
+
+  /**
+   * Spread: the least-loaded device (ties by index) among those packing would use that the
+   * tenant may take: its own devices, and devices open to a new tenant (idle ones on dedicated
+   * pools, ones with a free context on shared pools).
+   */
+  private leastLoaded(pool: Pool, a: Alloc, need: number[], accept: (d: Dev) => boolean): Dev | null {
+    const width = this.spreadWidths.get(pool) ?? 0;
+    let best: Dev | null = null;
+    let bestKey = Infinity;
+    const consider = (dev: Dev): void => {
+      if (dev.index >= width || (a.zone !== null && dev.zone !== a.zone)) return;
+      const key = this.load(dev);
+      const better =
+        key < bestKey - TOLERANCE || (key <= bestKey + TOLERANCE && best !== null && dev.index < best.index);
+      if (better && accept(dev)) {
+        best = dev;
+        bestKey = key;
+      }
+    };
+    for (const dev of pool.tenantDevices.get(a.tenant) ?? []) consider(dev);
+    if (pool.tenancy.mode === "dedicated") {
+      // Idle devices all have load 0: the lowest-numbered fitting one is the best of them.
+      for (const shard of a.zone === null ? pool.shardList : [pool.shards.get(a.zone)]) {
+        const dev = shard?.leftmost(need, "idle", accept) ?? null;
+        if (dev !== null) consider(dev);
+      }
+    } else {
+      for (let i = 0; i < width && i < pool.devices.length; i++) {
+        const dev = pool.devices[i];
+        if (!dev.tenants.has(a.tenant) && dev.contexts.size < pool.contextCount) consider(dev);
+      }
+    }
+    return best;
+  }
+
+  /** Dominant share: the most used fraction of any class on the device. */
+  private load(dev: Dev): number {
+    let share = 0;
+    for (let i = 0; i < dev.cap.length; i++) {
+      if (dev.inv[i] === undefined) continue;
+      const cap = dev.cap[i];
+      const s = cap > 0 ? dev.used[i] / cap : 1;
+      if (s > share) share = s;
+    }
+    return share;
+  }
+
+}

@@ -1,0 +1,173 @@
+/**
+ * The planner's pools: every device a pool may have, with its identity (DESIGN §3, "Devices keep
+ * their identity"), and the pool's size after placement.
+ *
+ * A created pool's slots are `<pool>-0` up to its `max` (or `size`). A slot the previous ledger
+ * records keeps its recorded zone; a free slot gets the least-populated zone of `zones` (ties by
+ * list order), counted over the devices that stay, so adding a zone never re-zones a device. A
+ * device whose zone left `zones` is retired: it takes nothing new and is removed once idle.
+ */
+import { capacityOf } from "./inventory";
+import { createdDevice, declaredDevices, deviceIndex, isDeclaredPool, POOL_DEFAULTS, tenancyOf } from "./model";
+import type { Dev, Pool } from "./planModel";
+import { Shard } from "./shard";
+import type { DeviceModel } from "./model";
+import type { FleetSpec, HealthMap, LedgerPool, OwnedPoolSpec } from "./types";
+
+/** The slots of a created pool: recorded devices in their zones, free slots in the least-populated zones. */
+function createdSlots(spec: FleetSpec, name: string, pool: OwnedPoolSpec, limit: number, previous: Record<string, string | null>): DeviceModel[] {
+  const zones = pool.zones ?? [];
+  const count = new Map(zones.map((z) => [z, 0]));
+  const recorded = new Map<number, string | null>();
+  for (const [device, zone] of Object.entries(previous)) {
+    const index = deviceIndex(device);
+    if (index >= limit) continue;
+    recorded.set(index, zone);
+    if (zone !== null && count.has(zone)) count.set(zone, count.get(zone)! + 1);
+  }
+  const out: DeviceModel[] = [];
+  for (let index = 0; index < limit; index++) {
+    let zone = recorded.get(index);
+    if (zone === undefined) {
+      zone = null;
+      for (const z of zones) if (zone === null || count.get(z)! < count.get(zone)!) zone = z;
+      if (zone !== null) count.set(zone, count.get(zone)! + 1);
+    }
+    out.push(createdDevice(spec, name, index, zone));
+  }
+  return out;
+}
+
+/** Builds an owned pool and its devices; `refCap` collects the largest capacity per class. */
+export function buildPool(
+  spec: FleetSpec,
+  name: string,
+  recorded: LedgerPool | undefined,
+  health: HealthMap,
+  refCap: Map<string, number>,
+): Pool {
+  const poolSpec = spec.pools[name] as OwnedPoolSpec;
+  const template = spec.templates[poolSpec.template];
+  const declared = isDeclaredPool(poolSpec, template);
+  const tenancy = tenancyOf(template);
+  const previous = recorded?.devices ?? {};
+  const limit = declared ? (poolSpec.devices ?? []).length : (poolSpec.size ?? poolSpec.max ?? POOL_DEFAULTS.max);
+  const models = declared ? declaredDevices(spec, name) : createdSlots(spec, name, poolSpec, limit, previous);
+  const classes = [...new Set(models.flatMap((m) => Object.keys(m.inventory)))].sort();
+  if (classes.length === 0) classes.push(...Object.keys(template.capacity).sort());
+  const classIndex = new Map(classes.map((c, i) => [c, i]));
+  const zones = poolSpec.zones ?? [];
+  const pool: Pool = {
+    name,
+    spec: poolSpec,
+    templateName: poolSpec.template,
+    template,
+    tenancy,
+    contextCount: tenancy.mode === "shared" ? tenancy.contexts.last - tenancy.contexts.first + 1 : 1,
+    strategy: poolSpec.strategy ?? "pack",
+    declared,
+    uniform: !declared || (poolSpec.devices ?? []).every((d) => d.capacity === undefined && d.traits === undefined),
+    classes,
+    classIndex,
+    devices: [],
+    limit,
+    previous,
+    shards: new Map(),
+    shardList: [],
+    tenantDevices: new Map(),
+    busy: new Set(),
+  };
+  const byZone = new Map<string | null, Dev[]>();
+  for (const m of models) {
+    const inv = classes.map((c) => m.inventory[c]);
+    const existing = Object.hasOwn(previous, m.name);
+    const dev: Dev = {
+      name: m.name,
+      pool,
+      index: m.index,
+      zone: m.zone,
+      traits: new Set(m.traits),
+      inv,
+      cap: inv.map((i) => (i === undefined ? 0 : capacityOf(i))),
+      used: classes.map(() => 0),
+      healthy: health[m.name] !== false,
+      existing,
+      retired: !declared && existing && zones.length > 0 && m.zone !== null && !zones.includes(m.zone),
+      shard: undefined as unknown as Shard<Dev>,
+      slot: 0,
+      allocs: [],
+      tenants: new Map(),
+      contexts: new Set(),
+      groups: new Map(),
+    };
+    pool.devices.push(dev);
+    let list = byZone.get(dev.zone);
+    if (list === undefined) byZone.set(dev.zone, (list = []));
+    dev.slot = list.length;
+    list.push(dev);
+    for (const [c, i] of classIndex) {
+      if (dev.inv[i] !== undefined && dev.cap[i] > (refCap.get(c) ?? 0)) refCap.set(c, dev.cap[i]);
+    }
+  }
+  for (const [zone, list] of byZone) {
+    const shard = new Shard<Dev>(list, classes.length);
+    pool.shards.set(zone, shard);
+    pool.shardList.push(shard);
+    for (const dev of list) dev.shard = shard;
+  }
+  return pool;
+}
+
+/** The devices a pool keeps after placement, in index order, and the sizing behind them. */
+export interface PoolSize {
+  live: Dev[];
+  /** How the size was reached, for grow and shrink reasons. */
+  reason: string;
+}
+
+/**
+ * The devices a pool has after placement. Declared pools: every declared device. Created pools
+ * (unless `size` is fixed): busy devices, plus `standby` idle ones and one for each unhealthy
+ * device, clamped to `[min, max]`. Busy devices always stay, and so does every device below the
+ * highest busy one (shrinking removes idle devices from the top only); idle recorded devices are
+ * kept before new ones are created; retired devices stay only while busy.
+ */
+export function sizePool(pool: Pool): PoolSize {
+  if (pool.declared) return { live: pool.devices, reason: `declared in \`pools.${pool.name}.devices\`` };
+  let highest = -1;
+  let busy = 0;
+  for (const dev of pool.busy) {
+    if (dev.retired) continue;
+    busy++;
+    if (dev.index > highest) highest = dev.index;
+  }
+  const unhealthy = pool.devices.filter((d) => !d.healthy && d.existing && !d.retired).length;
+  const standby = pool.spec.standby ?? POOL_DEFAULTS.standby;
+  const min = pool.spec.min ?? POOL_DEFAULTS.min;
+  const wanted = busy + unhealthy + standby;
+  let target: number;
+  let reason: string;
+  if (pool.spec.size !== undefined) {
+    target = pool.spec.size;
+    reason = `\`size\` ${target}`;
+  } else {
+    target = Math.min(pool.limit, Math.max(min, wanted));
+    reason = `${busy} busy + \`standby\` ${standby}${unhealthy > 0 ? ` + ${unhealthy} unhealthy` : ""}`;
+    if (target > wanted) reason += `, raised to \`min\` ${min}`;
+    if (target < wanted) reason += `, capped at \`max\` ${pool.limit}`;
+  }
+  const keep = new Set<Dev>();
+  for (const dev of pool.devices) {
+    if (dev.allocs.length > 0 || (!dev.retired && dev.index <= highest)) keep.add(dev);
+  }
+  let count = [...keep].filter((d) => !d.retired).length;
+  for (const pass of [true, false]) {
+    for (const dev of pool.devices) {
+      if (count >= target) break;
+      if (keep.has(dev) || dev.retired || dev.existing !== pass) continue;
+      keep.add(dev);
+      count++;
+    }
+  }
+  return { live: pool.devices.filter((d) => keep.has(d)), reason };
+}
