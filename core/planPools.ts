@@ -9,7 +9,7 @@
  */
 import { capacityOf } from "./inventory";
 import { createdDevice, declaredDevices, deviceIndex, isDeclaredPool, POOL_DEFAULTS, tenancyOf } from "./model";
-import type { Dev, Pool } from "./planModel";
+import { type Dev, plural, type Pool } from "./planModel";
 import { Shard } from "./shard";
 import type { DeviceModel } from "./model";
 import type { FleetSpec, HealthMap, LedgerPool, OwnedPoolSpec } from "./types";
@@ -152,7 +152,7 @@ export function sizePool(pool: Pool): PoolSize {
     reason = `\`size\` ${target}`;
   } else {
     target = Math.min(pool.limit, Math.max(min, wanted));
-    reason = `${busy} busy + \`standby\` ${standby}${unhealthy > 0 ? ` + ${unhealthy} unhealthy` : ""}`;
+    reason = `${plural(busy, "busy device")} + \`standby\` ${standby}${unhealthy > 0 ? ` + ${unhealthy} unhealthy` : ""}`;
     if (target > wanted) reason += `, raised to \`min\` ${min}`;
     if (target < wanted) reason += `, capped at \`max\` ${pool.limit}`;
   }

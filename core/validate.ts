@@ -441,7 +441,8 @@ function checkPool(p: string, pool: Rec, templates: Rec, templateNames: string[]
   const created = driver !== undefined && !physical;
   const declared: string[] = [];
   const zones = new Set(strings(own(pool, "zones")));
-  const classes = new Set(Object.keys(rec(template ? own(template, "capacity") : undefined)));
+  const templateClasses = Object.keys(rec(template ? own(template, "capacity") : undefined));
+  const classes = new Set(templateClasses);
   list(devices).forEach((d, i) => {
     const dev = rec(d);
     const name = str(own(dev, "name"));
@@ -449,7 +450,16 @@ function checkPool(p: string, pool: Rec, templates: Rec, templateNames: string[]
     const zone = str(own(dev, "zone"));
     if (zone !== undefined) zones.add(zone);
     const cap = rec(own(dev, "capacity"));
-    for (const rc of Object.keys(cap)) classes.add(rc);
+    for (const rc of Object.keys(cap)) {
+      classes.add(rc);
+      const near = templateClasses.includes(rc) ? undefined : closest(rc, templateClasses);
+      if (near !== undefined) {
+        add(
+          ["pools", p, "devices", i, "capacity", rc],
+          `device \`${name ?? i}\` of ${owner} overrides \`${rc}\`, which template \`${templateName ?? ""}\` does not have in \`capacity\`: did you mean \`${near}\`?`,
+        );
+      }
+    }
     checkInventory(`device \`${name ?? i}\` of ${owner}`, ["pools", p, "devices", i, "capacity"], cap, add);
   });
   const serviceTypes =

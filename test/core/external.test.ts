@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isExternalPool, poolDevices } from "../../core/model";
+import { declaredDevices, isExternalPool, ledgerDevices } from "../../core/model";
 import { plan } from "../../core/plan";
 import { renderMarkdown, renderText, summarize } from "../../core/report";
 import type { FleetSpec, PoolSpec } from "../../core/types";
@@ -46,17 +46,50 @@ describe("plan with external pools", () => {
       "e-any": { device: "lb-0", isolation: null, pool: "lb", tenant: "e" },
     });
     expect(result.changes).toEqual([
-      { allocation: "c-lb", op: "place", to: "lb-1" },
-      { allocation: "e-any", op: "place", to: "lb-0" },
-      { op: "grow", pool: "lb", from: 0, to: 2 },
+      {
+        allocation: "c-lb",
+        demand: { CUSTOM_SERVICE_SLOT: 1 },
+        isolation: null,
+        op: "place",
+        tenant: "c",
+        to: "lb-1",
+      },
+      {
+        allocation: "e-any",
+        demand: { CUSTOM_SERVICE_SLOT: 2 },
+        isolation: null,
+        op: "place",
+        tenant: "e",
+        to: "lb-0",
+      },
+      {
+        op: "grow",
+        pool: "lb",
+        from: 0,
+        to: 2,
+        devices: [
+          { name: "lb-0", zone: null },
+          { name: "lb-1", zone: null },
+        ],
+        reason: "2 busy devices + `standby` 0",
+        source: result.ledger.pools["lb"].source,
+      },
     ]);
   });
 
   it("gives external pools no devices, no size and no ledger entry", () => {
     expect(Object.keys(result.pools)).toEqual(["lb"]);
     expect(Object.keys(result.devices)).toEqual(["lb-0", "lb-1"]);
-    expect(result.ledger.pools).toEqual({ lb: 2 });
-    expect(poolDevices(spec, "fw", 3)).toEqual([]);
+    expect(Object.keys(result.ledger.pools)).toEqual(["lb"]);
+    expect(result.ledger.pools["lb"].devices).toEqual({ "lb-0": null, "lb-1": null });
+    expect(
+      ledgerDevices(spec, {
+        version: 2,
+        pools: { fw: { devices: { "fw-0": null }, source: {} } },
+        placements: {},
+      }),
+    ).toEqual([]);
+    expect(declaredDevices(spec, "fw")).toEqual([]);
     expect(isExternalPool(spec.pools["fw"])).toBe(true);
     expect(isExternalPool(spec.pools["lb"])).toBe(false);
   });
@@ -98,10 +131,10 @@ describe("plan with external pools", () => {
     expect(after.claims).toEqual({ "a-fw": { fleet: "infra", pool: "fw" } });
     expect(after.placements).toEqual({});
     expect(after.changes).toEqual([
-      { allocation: "a-fw", from: "lb-0", op: "release" },
-      { op: "shrink", pool: "lb", from: 1, to: 0 },
+      { allocation: "a-fw", from: "lb-0", op: "release", reason: "claimed from pool `fw` of fleet `infra`" },
+      { op: "shrink", pool: "lb", from: 1, to: 0, devices: ["lb-0"], reason: "0 busy devices + `standby` 0" },
     ]);
-    expect(after.ledger).toEqual({ placements: {}, pools: { lb: 0 }, version: 1 });
+    expect(after.ledger).toEqual({ placements: {}, pools: {}, version: 2 });
   });
 
   it("is deterministic: the same input gives byte-identical output", () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { canonicalJson } from "../../core/canonical";
 import { checkInvariants } from "../../core/invariants";
 import { plan } from "../../core/plan";
-import type { AllocationSpec, FleetSpec, OwnedPoolSpec, TemplateSpec } from "../../core/types";
+import type { AllocationSpec, Change, FleetSpec, OwnedPoolSpec, TemplateSpec } from "../../core/types";
 
 const SLOT = "CUSTOM_SERVICE_SLOT";
 
@@ -22,6 +22,13 @@ function fleet(
   return { templates: { t8: template }, pools: { lb: { template: "t8", ...pool } }, allocations };
 }
 
+/** What the docker template's devices are created from (pins the digests: they must never change). */
+const SOURCE = { driver: "f276fd3504d04825", image: "e9e45fb79c32db21" };
+
+function place(allocation: string, to: string, slots: number, tenant = "t1"): Change {
+  return { allocation, demand: { [SLOT]: slots }, isolation: null, op: "place", tenant, to };
+}
+
 function devicesOf(result: ReturnType<typeof plan>): Record<string, string> {
   return Object.fromEntries(Object.entries(result.placements).map(([n, p]) => [n, p.device]));
 }
@@ -36,10 +43,21 @@ describe("placement order and packing", () => {
       lb: { template: "t8", devices: ["lb-0", "lb-1"], needed: 2, standby: 0 },
     });
     expect(result.changes).toEqual([
-      { op: "place", allocation: "big1", to: "lb-0" },
-      { op: "place", allocation: "big2", to: "lb-0" },
-      { op: "place", allocation: "small", to: "lb-1" },
-      { op: "grow", pool: "lb", from: 0, to: 2 },
+      place("big1", "lb-0", 4),
+      place("big2", "lb-0", 4),
+      place("small", "lb-1", 2),
+      {
+        op: "grow",
+        pool: "lb",
+        from: 0,
+        to: 2,
+        devices: [
+          { name: "lb-0", zone: null },
+          { name: "lb-1", zone: null },
+        ],
+        reason: "2 busy devices + `standby` 0",
+        source: SOURCE,
+      },
     ]);
     expect(result.devices["lb-0"]).toEqual({
       pool: "lb",
@@ -126,7 +144,9 @@ describe("pool sizing", () => {
       needed: 1,
       standby: 2,
     });
-    expect(result.ledger.pools).toEqual({ lb: 3 });
+    expect(result.ledger.pools).toEqual({
+      lb: { devices: { "lb-0": null, "lb-1": null, "lb-2": null }, source: SOURCE },
+    });
   });
 
   it("gives created devices zones round-robin", () => {
@@ -147,12 +167,21 @@ describe("pool sizing", () => {
       needed: 2,
       standby: 1,
     });
-    expect(second.changes).toEqual([{ op: "release", allocation: "b", from: "lb-1" }]);
+    expect(second.changes).toEqual([
+      { op: "release", allocation: "b", from: "lb-1", reason: "allocation removed from the spec" },
+    ]);
     delete spec.allocations!["c"];
     const third = plan(spec, { previous: second.ledger });
     expect(third.changes).toEqual([
-      { op: "release", allocation: "c", from: "lb-2" },
-      { op: "shrink", pool: "lb", from: 3, to: 1 },
+      { op: "release", allocation: "c", from: "lb-2", reason: "allocation removed from the spec" },
+      {
+        op: "shrink",
+        pool: "lb",
+        from: 3,
+        to: 1,
+        devices: ["lb-1", "lb-2"],
+        reason: "1 busy device + `standby` 0",
+      },
     ]);
   });
 
@@ -164,10 +193,26 @@ describe("pool sizing", () => {
     const second = plan({ ...spec, pools: { lb: { template: "t8", max: 1 } } }, { previous: first.ledger });
     expect(second.ok).toBe(true);
     expect(devicesOf(second)).toEqual({ a: "lb-0", b: "lb-0", c: "lb-0" });
+    const stay = { from: null, to: null };
     expect(second.changes).toEqual([
-      { op: "move", allocation: "b", from: "lb-1", to: "lb-0", reason: "device `lb-1` removed" },
-      { op: "move", allocation: "c", from: "lb-1", to: "lb-0", reason: "device `lb-1` removed" },
-      { op: "shrink", pool: "lb", from: 2, to: 1 },
+      { op: "resize", allocation: "a", device: "lb-0", from: { [SLOT]: 8 }, to: { [SLOT]: 2 } },
+      {
+        op: "move",
+        allocation: "b",
+        from: "lb-1",
+        to: "lb-0",
+        reason: "device `lb-1` removed",
+        isolation: stay,
+      },
+      {
+        op: "move",
+        allocation: "c",
+        from: "lb-1",
+        to: "lb-0",
+        reason: "device `lb-1` removed",
+        isolation: stay,
+      },
+      { op: "shrink", pool: "lb", from: 2, to: 1, devices: ["lb-1"], reason: "1 busy device + `standby` 0" },
     ]);
   });
 
@@ -308,8 +353,16 @@ describe("stickiness", () => {
     const second = plan(spec, { previous: first.ledger });
     expect(devicesOf(second)).toEqual({ a: "lb-0", b: "lb-0", big: "lb-1" });
     expect(second.changes).toEqual([
-      { op: "place", allocation: "big", to: "lb-1" },
-      { op: "grow", pool: "lb", from: 1, to: 2 },
+      place("big", "lb-1", 8),
+      {
+        op: "grow",
+        pool: "lb",
+        from: 1,
+        to: 2,
+        devices: [{ name: "lb-1", zone: null }],
+        reason: "2 busy devices + `standby` 0",
+        source: SOURCE,
+      },
     ]);
   });
 
@@ -332,9 +385,19 @@ describe("stickiness", () => {
         allocation: "b",
         from: "lb-0",
         to: "lb-1",
-        reason: "demand no longer fits on `lb-0`: needs 6 CUSTOM_SERVICE_SLOT, 4 free",
+        reason: "`b` grew from 4 to 6 CUSTOM_SERVICE_SLOT; `lb-0` has 0 free",
+        isolation: { from: null, to: null },
       },
-      { op: "grow", pool: "lb", from: 1, to: 2 },
+      { op: "resize", allocation: "b", device: "lb-1", from: { [SLOT]: 4 }, to: { [SLOT]: 6 } },
+      {
+        op: "grow",
+        pool: "lb",
+        from: 1,
+        to: 2,
+        devices: [{ name: "lb-1", zone: null }],
+        reason: "2 busy devices + `standby` 0",
+        source: SOURCE,
+      },
     ]);
   });
 
@@ -343,8 +406,23 @@ describe("stickiness", () => {
     const first = plan(spec);
     const second = plan(spec, { previous: first.ledger, health: { "lb-0": false } });
     expect(second.changes).toEqual([
-      { op: "move", allocation: "a", from: "lb-0", to: "lb-1", reason: "device unhealthy" },
-      { op: "grow", pool: "lb", from: 2, to: 3 },
+      {
+        op: "move",
+        allocation: "a",
+        from: "lb-0",
+        to: "lb-1",
+        reason: "device unhealthy",
+        isolation: { from: null, to: null },
+      },
+      {
+        op: "grow",
+        pool: "lb",
+        from: 2,
+        to: 3,
+        devices: [{ name: "lb-2", zone: null }],
+        reason: "1 busy device + `standby` 1 + 1 unhealthy",
+        source: SOURCE,
+      },
     ]);
   });
 
@@ -364,9 +442,18 @@ describe("stickiness", () => {
         from: "a-0",
         to: "b-0",
         reason: "`a-0` lacks required trait `CUSTOM_FAST`",
+        isolation: { from: null, to: null },
       },
-      { op: "shrink", pool: "a", from: 1, to: 0 },
-      { op: "grow", pool: "b", from: 0, to: 1 },
+      { op: "shrink", pool: "a", from: 1, to: 0, devices: ["a-0"], reason: "0 busy devices + `standby` 0" },
+      {
+        op: "grow",
+        pool: "b",
+        from: 0,
+        to: 1,
+        devices: [{ name: "b-0", zone: null }],
+        reason: "1 busy device + `standby` 0",
+        source: SOURCE,
+      },
     ]);
   });
 });
@@ -444,13 +531,15 @@ describe("errors", () => {
     );
   });
 
-  it("keeps the previous ledger when the plan fails", () => {
+  it("keeps the previous ledger and placements and reports no change when the plan fails", () => {
     const spec = fleet({ a: alloc("t1", 4) }, { max: 1 });
     const first = plan(spec);
     spec.allocations!["b"] = alloc("t2", 4);
     const second = plan(spec, { previous: first.ledger });
     expect(second.ok).toBe(false);
     expect(second.ledger).toEqual(first.ledger);
+    expect(second.changes).toEqual([]);
+    expect(second.placements).toEqual({ a: { device: "lb-0", isolation: null, pool: "lb", tenant: "t1" } });
   });
 });
 
@@ -480,8 +569,23 @@ describe("physical pools", () => {
       a: { device: "rack1-fw", pool: "edge", tenant: "t1", isolation: { kind: "vlan", id: 10 } },
       b: { device: "rack2-fw", pool: "edge", tenant: "t2", isolation: { kind: "vlan", id: 10 } },
     });
-    expect(result.ledger.pools).toEqual({});
-    expect(result.changes.filter((c) => c.op === "grow")).toEqual([]);
+    expect(result.ledger.pools).toEqual({
+      edge: { devices: { "rack1-fw": "az1", "rack2-fw": null }, source: {} },
+    });
+    expect(result.changes.filter((c) => c.op === "grow")).toEqual([
+      {
+        op: "grow",
+        pool: "edge",
+        from: 0,
+        to: 2,
+        devices: [
+          { name: "rack1-fw", zone: "az1" },
+          { name: "rack2-fw", zone: null },
+        ],
+        reason: "declared in `pools.edge.devices`",
+        source: {},
+      },
+    ]);
     expect(checkInvariants(spec, result)).toEqual([]);
   });
 });
