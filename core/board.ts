@@ -5,7 +5,7 @@
  * index; `spread`: least loaded). Searches use one segment tree per (pool, zone) (`shard.ts`).
  */
 import { unitViolation } from "./inventory";
-import { type Alloc, type Dev, type Pool, Refusal, TOLERANCE } from "./planModel";
+import { type Alloc, bt, type Dev, type Pool, Refusal, TOLERANCE } from "./planModel";
 
 export class Board {
   readonly devByName = new Map<string, Dev>();
@@ -68,7 +68,6 @@ export class Board {
     return Refusal.OK;
   }
 
-
   // ---- mutations ------------------------------------------------------------------------
 
   private lowestFreeContext(dev: Dev): number | null {
@@ -128,7 +127,6 @@ export class Board {
     a.context = null;
     this.refresh(dev);
   }
-
 
   /** The device `a` goes to, or null: the pinned device, else the best of the first tier that has one. */
   choose(a: Alloc): Dev | null {
@@ -246,4 +244,49 @@ export class Board {
     return share;
   }
 
+  /**
+   * A changed allocation that fits on no other device stays on its previous one when moving some of
+   * its unchanged neighbours (smallest first) makes room and each of them fits elsewhere; else
+   * nothing moves.
+   */
+  stayByMovingNeighbours(a: Alloc): boolean {
+    const dev = this.devByName.get(a.prev!.device);
+    if (dev === undefined || !dev.healthy || dev.retired || !a.pools.includes(dev.pool)) return false;
+    const neighbours = dev.allocs
+      .filter((n) => !n.changed && n.pin === null)
+      .sort((x, y) => x.weight - y.weight || (x.name < y.name ? -1 : 1));
+    const evicted: { n: Alloc; context: number | null }[] = [];
+    const restore = (): false => {
+      for (const { n, context } of evicted) {
+        if (n.device !== null) this.unassign(n);
+        this.assign(n, dev, context);
+      }
+      return false;
+    };
+    for (const n of neighbours) {
+      if (this.refusal(dev, a) === Refusal.OK) break;
+      evicted.push({ n, context: n.context });
+      this.unassign(n);
+    }
+    if (this.refusal(dev, a) !== Refusal.OK) return restore();
+    this.assign(a, dev, a.prev!.tenant === a.tenant ? a.prev!.context : null);
+    for (const { n } of evicted) {
+      const to = this.choose(n);
+      if (to === null) {
+        this.unassign(a);
+        return restore();
+      }
+      this.assign(n, to, null);
+    }
+    const growth = a.demand.find(([rc, amount]) => (a.prev!.demand?.[rc] ?? amount) < amount);
+    const what =
+      growth !== undefined
+        ? `${bt(a.name)} grew from ${a.prev!.demand![growth[0]]} to ${growth[1]} ${growth[0]} on ${bt(dev.name)}`
+        : `${bt(a.name)} changed on ${bt(dev.name)}`;
+    for (const { n } of evicted) {
+      if (n.device !== dev) n.movedFrom = { device: dev.name, reason: `${what} and fits on no other device` };
+    }
+    a.movedFrom = null;
+    return true;
+  }
 }

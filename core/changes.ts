@@ -5,7 +5,15 @@
  */
 import { sourceEffect } from "./sources";
 import { type Alloc, bt, type Dev, type Pool } from "./planModel";
-import type { AddedDevice, Change, Isolation, Ledger, LedgerPlacement, LedgerPool, ResourceClass } from "./types";
+import type {
+  AddedDevice,
+  Change,
+  Isolation,
+  Ledger,
+  LedgerPlacement,
+  LedgerPool,
+  ResourceClass,
+} from "./types";
 
 /** What the accounting needs from a finished plan. */
 export interface Outcome {
@@ -52,7 +60,8 @@ function allocationChanges(o: Outcome, changes: Change[], placements: Record<str
     const pool = o.pools.get(name);
     if (pool !== undefined) for (const d of Object.keys(p.devices)) devicePool.set(d, pool);
   }
-  const prevIsolation = (p: LedgerPlacement): Isolation | null => isolationOf(devicePool.get(p.device), p.context);
+  const prevIsolation = (p: LedgerPlacement): Isolation | null =>
+    isolationOf(devicePool.get(p.device), p.context);
   for (const a of o.allocs) {
     const prev = a.prev;
     if (a.claim !== null) {
@@ -78,22 +87,55 @@ function allocationChanges(o: Outcome, changes: Change[], placements: Record<str
         ? prev
         : { context: a.context, demand, device: dev.name, tenant: a.tenant };
     if (prev === undefined) {
-      changes.push({ allocation: a.name, demand, isolation: to, op: "place", tenant: a.tenant, to: dev.name });
+      changes.push({
+        allocation: a.name,
+        demand,
+        isolation: to,
+        op: "place",
+        tenant: a.tenant,
+        to: dev.name,
+      });
       continue;
     }
     const from = prevIsolation(prev);
     if (prev.device !== dev.name) {
       const reason = a.movedFrom?.reason ?? `device ${bt(prev.device)} removed`;
-      changes.push({ allocation: a.name, from: prev.device, isolation: { from, to }, op: "move", reason, to: dev.name });
+      changes.push({
+        allocation: a.name,
+        from: prev.device,
+        isolation: { from, to },
+        op: "move",
+        reason,
+        to: dev.name,
+      });
     }
     if (prev.tenant !== a.tenant) {
-      changes.push({ allocation: a.name, device: dev.name, from: prev.tenant, isolation: { from, to }, op: "retenant", to: a.tenant });
+      changes.push({
+        allocation: a.name,
+        device: dev.name,
+        from: prev.tenant,
+        isolation: { from, to },
+        op: "retenant",
+        to: a.tenant,
+      });
     } else if (prev.device === dev.name && prev.context !== a.context) {
       const reason = reisolateReason(a, dev, prev.context);
-      changes.push({ allocation: a.name, device: dev.name, isolation: { from, to }, op: "reisolate", reason });
+      changes.push({
+        allocation: a.name,
+        device: dev.name,
+        isolation: { from, to },
+        op: "reisolate",
+        reason,
+      });
     }
     if (!sameDemand(prev.demand, demand)) {
-      changes.push({ allocation: a.name, device: dev.name, from: prev.demand ?? {}, op: "resize", to: demand });
+      changes.push({
+        allocation: a.name,
+        device: dev.name,
+        from: prev.demand ?? {},
+        op: "resize",
+        to: demand,
+      });
     }
   }
   for (const name of Object.keys(o.previous.placements)) {
@@ -110,7 +152,10 @@ function allocationChanges(o: Outcome, changes: Change[], placements: Record<str
 }
 
 /** The next source: unknown fields keep their previous digest (or stay out when there is none). */
-function knownSource(next: Record<string, string | null>, before: Record<string, string>): Record<string, string> {
+function knownSource(
+  next: Record<string, string | null>,
+  before: Record<string, string>,
+): Record<string, string> {
   const out: Record<string, string> = {};
   for (const k of Object.keys(next).sort()) {
     const v = next[k] ?? before[k];
@@ -136,7 +181,12 @@ function poolChanges(o: Outcome, changes: Change[], pools: Record<string, Ledger
   for (const name of Object.keys(o.previous.pools).sort()) {
     if (!o.pools.has(name)) {
       const devices = Object.keys(o.previous.pools[name].devices).sort();
-      changes.push({ devices, op: "remove", pool: name, reason: `pool ${bt(name)} is no longer owned by the spec` });
+      changes.push({
+        devices,
+        op: "remove",
+        pool: name,
+        reason: `pool ${bt(name)} is no longer owned by the spec`,
+      });
     }
   }
   for (const [name, pool] of o.pools) {
@@ -148,21 +198,35 @@ function poolChanges(o: Outcome, changes: Change[], pools: Record<string, Ledger
     const source = knownSource(nextSource, beforeSource);
     const devices: Record<string, string | null> = {};
     for (const d of live) devices[d.name] = d.zone;
-    if (live.length > 0) pools[name] = sameSource(source, beforeSource) && before !== undefined && sameZones(recorded, devices) ? before : { devices, source };
-    const added: AddedDevice[] = live.filter((d) => !Object.hasOwn(recorded, d.name)).map((d) => ({ name: d.name, zone: d.zone }));
+    if (live.length > 0)
+      pools[name] =
+        sameSource(source, beforeSource) && before !== undefined && sameZones(recorded, devices)
+          ? before
+          : { devices, source };
+    const added: AddedDevice[] = live
+      .filter((d) => !Object.hasOwn(recorded, d.name))
+      .map((d) => ({ name: d.name, zone: d.zone }));
     const kept = new Set(live.map((d) => d.name));
-    const removed = Object.keys(recorded).filter((d) => !kept.has(d)).sort();
+    const removed = Object.keys(recorded)
+      .filter((d) => !kept.has(d))
+      .sort();
     const from = Object.keys(recorded).length;
-    if (added.length > 0) changes.push({ devices: added, from, op: "grow", pool: name, reason, source, to: live.length });
+    if (added.length > 0)
+      changes.push({ devices: added, from, op: "grow", pool: name, reason, source, to: live.length });
     if (removed.length > 0) {
       const retired = removed.filter((d) => pool.devices.some((x) => x.name === d && x.retired));
-      const why = retired.length > 0 ? `${reason}; ${retired.map(bt).join(", ")} retired: zone removed from \`pools.${name}.zones\`` : reason;
+      const why =
+        retired.length > 0
+          ? `${reason}; ${retired.map(bt).join(", ")} retired: zone removed from \`pools.${name}.zones\``
+          : reason;
       changes.push({ devices: removed, from, op: "shrink", pool: name, reason: why, to: live.length });
     }
     const changed = Object.keys({ ...beforeSource, ...nextSource })
       .filter((k) => nextSource[k] !== null && beforeSource[k] !== nextSource[k])
       .sort();
-    const unknown = Object.keys(nextSource).filter((k) => nextSource[k] === null).sort();
+    const unknown = Object.keys(nextSource)
+      .filter((k) => nextSource[k] === null)
+      .sort();
     for (const dev of live) {
       if (!Object.hasOwn(recorded, dev.name)) continue;
       const zoneMoved = pool.declared && recorded[dev.name] !== dev.zone;
@@ -170,7 +234,11 @@ function poolChanges(o: Outcome, changes: Change[], pools: Record<string, Ledger
       const fields = zoneMoved ? [...changed, "zone"].sort() : changed;
       const replace = [...changed, ...unknown].some((f) => sourceEffect(f) === "replace");
       const base = { ...impact(dev), changed: fields, pool: name, source, unknown };
-      changes.push(replace && !pool.declared ? { ...base, op: "replace" } : { ...base, op: "update", ...(zoneMoved ? { zone: dev.zone } : {}) });
+      changes.push(
+        replace && !pool.declared
+          ? { ...base, op: "replace" }
+          : { ...base, op: "update", ...(zoneMoved ? { zone: dev.zone } : {}) },
+      );
     }
   }
 }

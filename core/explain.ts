@@ -120,7 +120,10 @@ function intro(a: Alloc): string {
     ...a.forbid.map((t) => `no ${bt(t)}`),
     ...a.requireAny.map((s) => `one of ${s.map(bt).join("/")}`),
   ];
-  const where = [a.zone !== null ? `in zone ${bt(a.zone)}` : "", traits.length > 0 ? `with ${traits.join(", ")}` : ""]
+  const where = [
+    a.zone !== null ? `in zone ${bt(a.zone)}` : "",
+    traits.length > 0 ? `with ${traits.join(", ")}` : "",
+  ]
     .filter((s) => s !== "")
     .join(" ");
   return where === "" ? head : `${head} ${where}`;
@@ -150,7 +153,9 @@ export function unplaceable(view: PlannerView, a: Alloc): string {
       const key = refusalGroup(dev, a, r);
       counts.set(key, (counts.get(key) ?? 0) + 1);
       if (r === Refusal.Capacity) {
-        const free = a.demand.map(([rc]) => dev.cap[pool.classIndex.get(rc)!] - dev.used[pool.classIndex.get(rc)!]);
+        const free = a.demand.map(
+          ([rc]) => dev.cap[pool.classIndex.get(rc)!] - dev.used[pool.classIndex.get(rc)!],
+        );
         maxFree = maxFree === null ? free : maxFree.map((m, k) => Math.max(m, free[k]));
       }
       const fix = fixFor(pool, a, r);
@@ -166,7 +171,9 @@ export function unplaceable(view: PlannerView, a: Alloc): string {
     const sizeNote = pool.declared
       ? plural(pool.devices.length, "declared device")
       : `${pool.spec.size !== undefined ? "`size`" : "`max`"} ${pool.limit}`;
-    parts.push(`pool ${bt(pool.name)} (${sizeNote}): ${groups.length > 0 ? groups.join("; ") : "no devices"}`);
+    parts.push(
+      `pool ${bt(pool.name)} (${sizeNote}): ${groups.length > 0 ? groups.join("; ") : "no devices"}`,
+    );
     if (pool.devices.length === 0) fixes.add(moreDevices(pool));
   }
   const fix = [...fixes].join(", or ");

@@ -40,7 +40,12 @@ export function upgradeLedger(
   for (const name of Object.keys(ledger.placements).sort()) {
     const p = ledger.placements[name];
     const demand = spec.allocations?.[name]?.demand;
-    placements[name] = { context: p.context, device: p.device, tenant: p.tenant, ...(demand ? { demand } : {}) };
+    placements[name] = {
+      context: p.context,
+      device: p.device,
+      tenant: p.tenant,
+      ...(demand ? { demand } : {}),
+    };
   }
   return { placements, pools, version: 2 };
 }

@@ -119,7 +119,8 @@ export function deviceIndex(name: string): number {
 /** The declared (physical) devices of a pool, in declaration order; `[]` for other pools. */
 export function declaredDevices(spec: FleetSpec, poolName: string): DeviceModel[] {
   const pool = spec.pools[poolName];
-  if (pool === undefined || isExternalPool(pool) || !isDeclaredPool(pool, spec.templates[pool.template])) return [];
+  if (pool === undefined || isExternalPool(pool) || !isDeclaredPool(pool, spec.templates[pool.template]))
+    return [];
   return (pool.devices ?? []).map((d, index) => model(spec, poolName, index, d.name, d.zone ?? null, d));
 }
 
@@ -127,7 +128,12 @@ export function declaredDevices(spec: FleetSpec, poolName: string): DeviceModel[
  * A created device of a pool, by index, in the zone the ledger recorded (devices keep their zone
  * for life: DESIGN §3).
  */
-export function createdDevice(spec: FleetSpec, poolName: string, index: number, zone: string | null): DeviceModel {
+export function createdDevice(
+  spec: FleetSpec,
+  poolName: string,
+  index: number,
+  zone: string | null,
+): DeviceModel {
   return model(spec, poolName, index, deviceName(poolName, index), zone);
 }
 

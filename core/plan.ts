@@ -16,6 +16,7 @@
  */
 import { Board } from "./board";
 import { account } from "./changes";
+import { deviceResult, failed, sortKeys } from "./planResult";
 import { unplaceable } from "./explain";
 import { EMPTY_LEDGER, upgradeLedger } from "./ledger";
 import { isExternalPool } from "./model";
@@ -30,7 +31,6 @@ import type {
   Isolation,
   Ledger,
   LedgerPlacement,
-  OwnedPoolSpec,
   PlacementResult,
   PlanError,
   PlanOptions,
@@ -48,25 +48,10 @@ export function plan(spec: FleetSpec, opts: PlanOptions = {}): PlanResult {
   return new Planner(spec, opts).run();
 }
 
-/** A failed plan changes nothing: the previous ledger, its placements, no change. */
-function failed(errors: PlanError[], previous: Ledger, spec: FleetSpec): PlanResult {
-  const poolOf = new Map<string, string>();
-  for (const [pool, p] of Object.entries(previous.pools)) for (const d of Object.keys(p.devices)) poolOf.set(d, pool);
-  const placements: Record<string, PlacementResult> = {};
-  for (const [name, p] of Object.entries(previous.placements)) {
-    const pool = poolOf.get(p.device) ?? "";
-    const owned = spec.pools?.[pool] as OwnedPoolSpec | undefined;
-    const tenancy = spec.templates?.[owned?.template ?? ""]?.tenancy;
-    const kind = tenancy !== undefined && tenancy.mode === "shared" ? tenancy.isolation : "vrf";
-    const isolation: Isolation | null = p.context === null ? null : { id: p.context, kind };
-    placements[name] = { device: p.device, isolation, pool, tenant: p.tenant };
-  }
-  const sorted = [...errors].sort((x, y) => (x.path < y.path ? -1 : x.path > y.path ? 1 : 0));
-  return { changes: [], claims: {}, devices: {}, errors: sorted, ledger: previous, ok: false, placements, pools: {} };
-}
-
 function sameDemand(x: Record<string, number> | undefined, demand: [string, number][]): boolean {
-  return x === undefined || (Object.keys(x).length === demand.length && demand.every(([rc, n]) => x[rc] === n));
+  return (
+    x === undefined || (Object.keys(x).length === demand.length && demand.every(([rc, n]) => x[rc] === n))
+  );
 }
 
 class Planner {
@@ -131,7 +116,8 @@ class Planner {
       for (const dev of pool.busy) if (dev.index > highest) highest = dev.index;
       this.board.spreadWidths.set(pool, highest + 1);
     }
-    for (let i = movers.length - 1; i >= 0; i--) if (movers[i].device !== null) this.board.unassign(movers[i]);
+    for (let i = movers.length - 1; i >= 0; i--)
+      if (movers[i].device !== null) this.board.unassign(movers[i]);
     this.board.packOnly = false;
   }
 
@@ -166,11 +152,14 @@ class Planner {
     const hosts = (p: Pool): boolean =>
       type === undefined || p.template.serviceTypes === undefined || p.template.serviceTypes.includes(type);
     if (spec.pools !== undefined) {
-      tiers = [spec.pools.map((n) => this.pools.get(n)).filter((p): p is Pool => p !== undefined && hosts(p))];
+      tiers = [
+        spec.pools.map((n) => this.pools.get(n)).filter((p): p is Pool => p !== undefined && hosts(p)),
+      ];
     } else {
       const all = [...this.pools.values()].filter(hosts);
       const explicit = all.filter((p) => p.template.serviceTypes !== undefined);
-      tiers = type === undefined ? [all] : [explicit, all.filter((p) => p.template.serviceTypes === undefined)];
+      tiers =
+        type === undefined ? [all] : [explicit, all.filter((p) => p.template.serviceTypes === undefined)];
     }
     tiers = tiers.filter((t) => t.length > 0);
     this.eligibleCache.set(key, tiers);
@@ -265,7 +254,13 @@ class Planner {
     const t = dev.pool.tenancy;
     if (t.mode !== "shared" || dev.tenants.has(a.tenant)) return null;
     const id = prev.context;
-    if (prev.tenant === a.tenant && id !== null && id >= t.contexts.first && id <= t.contexts.last && !dev.contexts.has(id)) {
+    if (
+      prev.tenant === a.tenant &&
+      id !== null &&
+      id >= t.contexts.first &&
+      id <= t.contexts.last &&
+      !dev.contexts.has(id)
+    ) {
       return id;
     }
     return this.reservedContextFree(dev);
@@ -291,7 +286,8 @@ class Planner {
   private stayRefusal(a: Alloc, prev: LedgerPlacement, dev: Dev | undefined): string | null {
     if (dev === undefined) return `device ${bt(prev.device)} removed`;
     if (!dev.healthy) return "device unhealthy";
-    if (!a.pools.includes(dev.pool)) return `pool ${bt(dev.pool.name)} is no longer eligible for the allocation`;
+    if (!a.pools.includes(dev.pool))
+      return `pool ${bt(dev.pool.name)} is no longer eligible for the allocation`;
     if (a.pin !== null && a.pin !== dev.name) return `pinned to ${bt(a.pin)}`;
     const r = this.board.refusal(dev, a);
     // Contexts are settled after every stayer has claimed its own; a retired device is left later.
@@ -304,7 +300,7 @@ class Planner {
   private placeNew(a: Alloc): void {
     const dev = this.board.choose(a);
     if (dev !== null) this.board.assign(a, dev, null);
-    else if (!(a.changed && this.stayByMovingNeighbours(a))) {
+    else if (!(a.changed && this.board.stayByMovingNeighbours(a))) {
       this.errors.push({ path: `allocations.${a.name}`, message: unplaceable(this.view, a) });
     }
   }
@@ -325,52 +321,6 @@ class Planner {
       this.board.assign(a, to, null);
       a.movedFrom = { device: from.name, reason };
     }
-  }
-
-  /**
-   * A changed allocation that fits on no other device stays on its previous one when moving some of
-   * its unchanged neighbours (smallest first) makes room and each of them fits elsewhere; else
-   * nothing moves.
-   */
-  private stayByMovingNeighbours(a: Alloc): boolean {
-    const dev = this.board.devByName.get(a.prev!.device);
-    if (dev === undefined || !dev.healthy || dev.retired || !a.pools.includes(dev.pool)) return false;
-    const neighbours = dev.allocs
-      .filter((n) => !n.changed && n.pin === null)
-      .sort((x, y) => x.weight - y.weight || (x.name < y.name ? -1 : 1));
-    const evicted: { n: Alloc; context: number | null }[] = [];
-    const restore = (): false => {
-      for (const { n, context } of evicted) {
-        if (n.device !== null) this.board.unassign(n);
-        this.board.assign(n, dev, context);
-      }
-      return false;
-    };
-    for (const n of neighbours) {
-      if (this.board.refusal(dev, a) === Refusal.OK) break;
-      evicted.push({ n, context: n.context });
-      this.board.unassign(n);
-    }
-    if (this.board.refusal(dev, a) !== Refusal.OK) return restore();
-    this.board.assign(a, dev, a.prev!.tenant === a.tenant ? a.prev!.context : null);
-    for (const { n } of evicted) {
-      const to = this.board.choose(n);
-      if (to === null) {
-        this.board.unassign(a);
-        return restore();
-      }
-      this.board.assign(n, to, null);
-    }
-    const growth = a.demand.find(([rc, amount]) => (a.prev!.demand?.[rc] ?? amount) < amount);
-    const what =
-      growth !== undefined
-        ? `${bt(a.name)} grew from ${a.prev!.demand![growth[0]]} to ${growth[1]} ${growth[0]} on ${bt(dev.name)}`
-        : `${bt(a.name)} changed on ${bt(dev.name)}`;
-    for (const { n } of evicted) {
-      if (n.device !== dev) n.movedFrom = { device: dev.name, reason: `${what} and fits on no other device` };
-    }
-    a.movedFrom = null;
-    return true;
   }
 
   // ---- result ---------------------------------------------------------------------------
@@ -397,7 +347,8 @@ class Planner {
       if (tenancy.mode !== "shared") return null;
       const key = `${tenancy.isolation}:${a.context}`;
       let iso = isolations.get(key);
-      if (iso === undefined) isolations.set(key, (iso = Object.freeze({ id: a.context!, kind: tenancy.isolation })));
+      if (iso === undefined)
+        isolations.set(key, (iso = Object.freeze({ id: a.context!, kind: tenancy.isolation })));
       return iso;
     };
     const placements: Record<string, PlacementResult> = {};
@@ -405,7 +356,12 @@ class Planner {
     for (const a of this.allocs) {
       if (a.claim !== null) claims[a.name] = a.claim;
       else if (a.device !== null)
-        placements[a.name] = { device: a.device.name, isolation: isolation(a), pool: a.device.pool.name, tenant: a.tenant };
+        placements[a.name] = {
+          device: a.device.name,
+          isolation: isolation(a),
+          pool: a.device.pool.name,
+          tenant: a.tenant,
+        };
     }
     const { changes, ledger } = account({
       allocs: this.allocs,
@@ -418,33 +374,4 @@ class Planner {
     });
     return { changes, claims, devices: sortKeys(devices), errors: [], ledger, ok: true, placements, pools };
   }
-}
-
-function deviceResult(dev: Dev): DeviceResult {
-  const capacity: Record<string, number> = {};
-  const used: Record<string, number> = {};
-  const free: Record<string, number> = {};
-  dev.pool.classes.forEach((rc, i) => {
-    if (dev.inv[i] === undefined) return;
-    capacity[rc] = dev.cap[i];
-    used[rc] = dev.used[i];
-    free[rc] = dev.cap[i] - dev.used[i];
-  });
-  return {
-    allocations: dev.allocs.map((a) => a.name).sort(),
-    capacity,
-    free,
-    healthy: dev.healthy,
-    index: dev.index,
-    pool: dev.pool.name,
-    tenants: [...dev.tenants.keys()].sort(),
-    used,
-    zone: dev.zone,
-  };
-}
-
-function sortKeys<T>(record: Record<string, T>): Record<string, T> {
-  const out: Record<string, T> = {};
-  for (const k of Object.keys(record).sort()) out[k] = record[k];
-  return out;
 }

@@ -4,7 +4,15 @@
  * accounting (`changes.ts`). Internal to core/; nothing here is exported from the package.
  */
 import type { Shard } from "./shard";
-import type { AllocationSpec, ClaimTarget, Inventory, LedgerPlacement, OwnedPoolSpec, TemplateSpec, TenancySpec } from "./types";
+import type {
+  AllocationSpec,
+  ClaimTarget,
+  Inventory,
+  LedgerPlacement,
+  OwnedPoolSpec,
+  TemplateSpec,
+  TenancySpec,
+} from "./types";
 
 export interface TenantSlot {
   context: number | null;

@@ -8,14 +8,27 @@
  * device whose zone left `zones` is retired: it takes nothing new and is removed once idle.
  */
 import { capacityOf } from "./inventory";
-import { createdDevice, declaredDevices, deviceIndex, isDeclaredPool, POOL_DEFAULTS, tenancyOf } from "./model";
+import {
+  createdDevice,
+  declaredDevices,
+  deviceIndex,
+  isDeclaredPool,
+  POOL_DEFAULTS,
+  tenancyOf,
+} from "./model";
 import { type Dev, plural, type Pool } from "./planModel";
 import { Shard } from "./shard";
 import type { DeviceModel } from "./model";
 import type { FleetSpec, HealthMap, LedgerPool, OwnedPoolSpec } from "./types";
 
 /** The slots of a created pool: recorded devices in their zones, free slots in the least-populated zones. */
-function createdSlots(spec: FleetSpec, name: string, pool: OwnedPoolSpec, limit: number, previous: Record<string, string | null>): DeviceModel[] {
+function createdSlots(
+  spec: FleetSpec,
+  name: string,
+  pool: OwnedPoolSpec,
+  limit: number,
+  previous: Record<string, string | null>,
+): DeviceModel[] {
   const zones = pool.zones ?? [];
   const count = new Map(zones.map((z) => [z, 0]));
   const recorded = new Map<number, string | null>();
@@ -51,7 +64,9 @@ export function buildPool(
   const declared = isDeclaredPool(poolSpec, template);
   const tenancy = tenancyOf(template);
   const previous = recorded?.devices ?? {};
-  const limit = declared ? (poolSpec.devices ?? []).length : (poolSpec.size ?? poolSpec.max ?? POOL_DEFAULTS.max);
+  const limit = declared
+    ? (poolSpec.devices ?? []).length
+    : (poolSpec.size ?? poolSpec.max ?? POOL_DEFAULTS.max);
   const models = declared ? declaredDevices(spec, name) : createdSlots(spec, name, poolSpec, limit, previous);
   const classes = [...new Set(models.flatMap((m) => Object.keys(m.inventory)))].sort();
   if (classes.length === 0) classes.push(...Object.keys(template.capacity).sort());
@@ -66,7 +81,8 @@ export function buildPool(
     contextCount: tenancy.mode === "shared" ? tenancy.contexts.last - tenancy.contexts.first + 1 : 1,
     strategy: poolSpec.strategy ?? "pack",
     declared,
-    uniform: !declared || (poolSpec.devices ?? []).every((d) => d.capacity === undefined && d.traits === undefined),
+    uniform:
+      !declared || (poolSpec.devices ?? []).every((d) => d.capacity === undefined && d.traits === undefined),
     classes,
     classIndex,
     devices: [],
