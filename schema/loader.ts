@@ -19,6 +19,12 @@ import { decodeUtf8, LineIndex } from "./text";
 /** The fleet JSON Schema, as an object. */
 export const fleetSchema: Record<string, unknown> = schemaJson;
 
+/**
+ * Annotations the schema carries for editors only (yaml-language-server shows `markdownDescription`
+ * in hover and completion); ajv's strict mode refuses keywords it was not told about.
+ */
+export const EDITOR_KEYWORDS = ["markdownDescription"];
+
 interface Validators {
   /** The spec without the allocations' contents (their names are checked). */
   shell: ValidateFunction;
@@ -38,7 +44,13 @@ function compileValidators(verbose: boolean): Validators {
     properties: { allocations: Record<string, unknown> };
   };
   shellSchema.properties.allocations.additionalProperties = true;
-  const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true, verbose });
+  const ajv = new Ajv2020({
+    allErrors: true,
+    strict: true,
+    allowUnionTypes: true,
+    verbose,
+    keywords: EDITOR_KEYWORDS,
+  });
   const shell = ajv.compile(shellSchema);
   const allocation = ajv.getSchema(`${String(fleetSchema.$id)}#/$defs/allocation`)!;
   return { shell, allocation };

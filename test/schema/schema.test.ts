@@ -1,6 +1,6 @@
 import Ajv2020 from "ajv/dist/2020";
 import { describe, expect, it } from "vitest";
-import { fleetSchema } from "../../schema/loader";
+import { EDITOR_KEYWORDS, fleetSchema } from "../../schema/loader";
 
 type Node = Record<string, unknown>;
 
@@ -27,8 +27,22 @@ function walk(
   return out;
 }
 
+/** Every schema object anywhere (also under `if`, `then`, `allOf`), with its JSON pointer; not inside values. */
+function everySchema(node: unknown, pointer = "", out: { pointer: string; node: Node }[] = []) {
+  if (Array.isArray(node)) node.forEach((sub, i) => everySchema(sub, `${pointer}/${i}`, out));
+  if (typeof node !== "object" || node === null || Array.isArray(node)) return out;
+  out.push({ pointer, node: node as Node });
+  for (const [k, v] of Object.entries(node))
+    if (!["examples", "default", "const", "enum"].includes(k)) everySchema(v, `${pointer}/${k}`, out);
+  return out;
+}
+
+/** Markdown in a description: a code span, emphasis, a link or a list item. */
+const MARKDOWN =
+  /`[^`]+`|\*\*?[^\s*][^*]*\*|(?<!\w)_[^\s_][^_]*_(?!\w)|\[[^\]]+\]\([^)]+\)|^\s*(?:[-*+]|\d+\.)\s/m;
+
 const nodes = walk(fleetSchema);
-const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
+const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true, keywords: EDITOR_KEYWORDS });
 ajv.addSchema(fleetSchema);
 const at = (pointer: string) => ajv.getSchema(`${String(fleetSchema.$id)}#${pointer}`)!;
 
@@ -48,6 +62,27 @@ describe("fleet.schema.json", () => {
       (p) => p.node.examples === undefined && p.node.$ref === undefined && p.node.const === undefined,
     );
     expect(withoutExample.map((p) => p.pointer)).toEqual([]);
+  });
+
+  it("repeats a description as markdownDescription where it uses Markdown or a $ref's would shadow it, and nowhere else", () => {
+    const defs = fleetSchema.$defs as Record<string, Node>;
+    const target = (n: Node) =>
+      typeof n.$ref === "string" ? defs[n.$ref.replace("#/$defs/", "")] : undefined;
+    const described = everySchema(fleetSchema).filter(
+      (n) => n.node.description !== undefined || n.node.markdownDescription !== undefined,
+    );
+    const markdown = described.filter((n) => MARKDOWN.test(String(n.node.description)));
+    expect(markdown.length).toBeGreaterThanOrEqual(20);
+    // Editors merge a $ref's target into the node, and prefer its markdownDescription to the node's description.
+    const shadowed = described.filter(
+      (n) => n.node.description !== undefined && target(n.node)?.markdownDescription !== undefined,
+    );
+    const wrong = described.filter(
+      (n) =>
+        n.node.markdownDescription !==
+        (markdown.includes(n) || shadowed.includes(n) ? n.node.description : undefined),
+    );
+    expect(wrong.map((n) => n.pointer)).toEqual([]);
   });
 
   it("closes every object it defines", () => {
