@@ -33,6 +33,7 @@ export interface Outcome {
 
 function sameDemand(x: Record<ResourceClass, number> | undefined, y: Record<ResourceClass, number>): boolean {
   if (x === undefined) return false;
+  if (x === y) return true;
   const kx = Object.keys(x);
   return kx.length === Object.keys(y).length && kx.every((k) => x[k] === y[k]);
 }
@@ -76,7 +77,7 @@ function allocationChanges(o: Outcome, changes: Change[], placements: Record<str
     }
     const dev = a.device;
     if (dev === null) continue;
-    const demand = Object.fromEntries(a.demand);
+    const demand = a.spec.demand;
     const to = o.isolation(a);
     placements[a.name] =
       prev !== undefined &&

@@ -74,10 +74,18 @@ export function tenancyOf(template: TemplateSpec): TenancySpec {
   return template.tenancy ?? { mode: "dedicated" };
 }
 
+/** A template's own inventory, normalized once per capacity object (devices without overrides share it). */
+const templateInventories = new WeakMap<object, Record<ResourceClass, Inventory>>();
+
 function inventories(
   base: Record<ResourceClass, InventorySpec>,
   override: Record<ResourceClass, InventorySpec> | undefined,
 ): Record<ResourceClass, Inventory> {
+  if (override === undefined) {
+    let shared = templateInventories.get(base);
+    if (shared === undefined) templateInventories.set(base, (shared = inventories(base, {})));
+    return shared;
+  }
   const merged = { ...base, ...(override ?? {}) };
   const out: Record<ResourceClass, Inventory> = {};
   for (const rc of Object.keys(merged).sort()) out[rc] = normalizeInventory(merged[rc]);
@@ -86,6 +94,15 @@ function inventories(
 
 function sortedTraits(...lists: (Trait[] | undefined)[]): Trait[] {
   return [...new Set(lists.flatMap((l) => l ?? []))].sort();
+}
+
+const sharedTraits = new WeakMap<TemplateSpec, Trait[]>();
+
+/** A template's traits, sorted once per template (devices without extra traits share the list). */
+function templateTraits(template: TemplateSpec): Trait[] {
+  let traits = sharedTraits.get(template);
+  if (traits === undefined) sharedTraits.set(template, (traits = sortedTraits(template.traits)));
+  return traits;
 }
 
 /** The model of one device of an owned pool: its template's inventory and traits, the given zone. */
@@ -106,7 +123,10 @@ function model(
     zone,
     driver: template.driver,
     inventory: inventories(template.capacity, declared?.capacity),
-    traits: sortedTraits(template.traits, declared?.traits),
+    traits:
+      declared?.traits === undefined
+        ? templateTraits(template)
+        : sortedTraits(template.traits, declared.traits),
     tenancy: tenancyOf(template),
   };
 }

@@ -48,10 +48,11 @@ export function plan(spec: FleetSpec, opts: PlanOptions = {}): PlanResult {
   return new Planner(spec, opts).run();
 }
 
-function sameDemand(x: Record<string, number> | undefined, demand: [string, number][]): boolean {
-  return (
-    x === undefined || (Object.keys(x).length === demand.length && demand.every(([rc, n]) => x[rc] === n))
-  );
+/** Same demand, or no record of it (a servicevm 0.1 placement). */
+function sameDemand(x: Record<string, number> | undefined, y: Record<string, number>): boolean {
+  if (x === undefined || x === y) return true;
+  const kx = Object.keys(x);
+  return kx.length === Object.keys(y).length && kx.every((k) => x[k] === y[k]);
 }
 
 class Planner {
@@ -137,17 +138,18 @@ class Planner {
     }
   }
 
-  private readonly eligibleCache = new Map<string, Pool[][]>();
+  private readonly eligibleCache = new Map<string, { tiers: Pool[][]; pools: Pool[] }>();
 
   /**
    * Pools an allocation may use, in preference tiers; allocations with the same lists share one
    * array. Its own `pools` order is kept; without it, pools whose template lists the service type
    * come before templates that host any.
    */
-  private eligibleTiers(spec: AllocationSpec): Pool[][] {
+  private eligibleTiers(spec: AllocationSpec): { tiers: Pool[][]; pools: Pool[] } {
     const key = `${spec.serviceType ?? ""}|${spec.pools?.join(",") ?? "*"}`;
-    let tiers = this.eligibleCache.get(key);
-    if (tiers !== undefined) return tiers;
+    const cached = this.eligibleCache.get(key);
+    if (cached !== undefined) return cached;
+    let tiers: Pool[][];
     const type = spec.serviceType;
     const hosts = (p: Pool): boolean =>
       type === undefined || p.template.serviceTypes === undefined || p.template.serviceTypes.includes(type);
@@ -162,8 +164,9 @@ class Planner {
         type === undefined ? [all] : [explicit, all.filter((p) => p.template.serviceTypes === undefined)];
     }
     tiers = tiers.filter((t) => t.length > 0);
-    this.eligibleCache.set(key, tiers);
-    return tiers;
+    const entry = { pools: tiers.length === 1 ? tiers[0] : tiers.flat(), tiers };
+    this.eligibleCache.set(key, entry);
+    return entry;
   }
 
   /**
@@ -186,8 +189,7 @@ class Planner {
       const demand = Object.keys(spec.demand)
         .sort()
         .map((rc): [string, number] => [rc, spec.demand[rc]]);
-      const tiers = this.eligibleTiers(spec);
-      const pools = tiers.length === 1 ? tiers[0] : tiers.flat();
+      const { tiers, pools } = this.eligibleTiers(spec);
       const prev = this.previous.placements[name];
       this.allocs.push({
         name,
@@ -205,7 +207,7 @@ class Planner {
         group: spec.antiAffinityGroup ?? null,
         pin: spec.device ?? null,
         prev,
-        changed: prev !== undefined && (prev.tenant !== spec.tenant || !sameDemand(prev.demand, demand)),
+        changed: prev !== undefined && (prev.tenant !== spec.tenant || !sameDemand(prev.demand, spec.demand)),
         device: null,
         context: null,
         movedFrom: null,

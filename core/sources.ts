@@ -75,9 +75,9 @@ export function digest(value: unknown): string {
 export function templateSource(template: TemplateSpec): Record<string, string | null> {
   const block: Record<string, unknown> | undefined =
     template.driver === "openstack"
-      ? (template.openstack as Record<string, unknown> | undefined)
+      ? (template.openstack as unknown as Record<string, unknown> | undefined)
       : template.driver === "docker"
-        ? (template.docker as Record<string, unknown> | undefined)
+        ? (template.docker as unknown as Record<string, unknown> | undefined)
         : undefined;
   const out: Record<string, string | null> = { driver: digest(template.driver) };
   const fields = Object.keys(SOURCE_FIELDS[template.driver]).filter((f) => f !== "driver");
