@@ -42,11 +42,14 @@ export class Board {
     return true;
   }
 
-  /** The first reason `dev` refuses `a`, or OK. `a` must not be on `dev`. */
-  refusal(dev: Dev, a: Alloc): Refusal {
+  /**
+   * The first reason `dev` refuses `a`, or OK. `a` must not be on `dev`. `uniform`: the caller has
+   * checked traits and unit rules for the whole pool (`need`), so they are skipped.
+   */
+  refusal(dev: Dev, a: Alloc, uniform = false): Refusal {
     if (!dev.healthy) return Refusal.Unhealthy;
     if (dev.retired) return Refusal.Retired;
-    if (!this.traitsHold(dev, a)) return Refusal.Traits;
+    if (!uniform && !this.traitsHold(dev, a)) return Refusal.Traits;
     if (a.zone !== null && dev.zone !== a.zone) return Refusal.Zone;
     if (a.group !== null && dev.groups.has(a.group)) return Refusal.Group;
     if (!dev.tenants.has(a.tenant)) {
@@ -54,15 +57,15 @@ export class Board {
         if (dev.tenants.size > 0) return Refusal.Dedicated;
       } else if (dev.contexts.size >= dev.pool.contextCount) return Refusal.Contexts;
     }
-    return this.capacityRefusal(dev, a);
+    return this.capacityRefusal(dev, a, uniform);
   }
 
-  private capacityRefusal(dev: Dev, a: Alloc): Refusal {
+  private capacityRefusal(dev: Dev, a: Alloc, uniform: boolean): Refusal {
     for (const [rc, amount] of a.demand) {
       const i = dev.pool.classIndex.get(rc);
       const inv = i === undefined ? undefined : dev.inv[i];
       if (inv === undefined) return Refusal.MissingClass;
-      if (unitViolation(inv, amount) !== null) return Refusal.Units;
+      if (!uniform && unitViolation(inv, amount) !== null) return Refusal.Units;
       if (dev.cap[i!] < dev.used[i!] + amount) return Refusal.Capacity;
     }
     return Refusal.OK;
@@ -172,7 +175,8 @@ export class Board {
   private bestIn(pool: Pool, a: Alloc): Dev | null {
     const need = this.need(pool, a);
     if (need === null) return null;
-    const accept = (d: Dev): boolean => this.refusal(d, a) === Refusal.OK;
+    const uniform = pool.uniform;
+    const accept = (d: Dev): boolean => this.refusal(d, a, uniform) === Refusal.OK;
     if (pool.strategy === "spread" && !this.packOnly) {
       const dev = this.leastLoaded(pool, a, need, accept);
       if (dev !== null) return dev;

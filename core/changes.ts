@@ -77,7 +77,7 @@ function allocationChanges(o: Outcome, changes: Change[], placements: Record<str
     }
     const dev = a.device;
     if (dev === null) continue;
-    const demand = a.spec.demand;
+    const demand = { ...a.spec.demand };
     const to = o.isolation(a);
     placements[a.name] =
       prev !== undefined &&

@@ -23,12 +23,13 @@ export function upgradeLedger(
   if (ledger.version === 2) return ledger;
   const pools: Record<string, LedgerPool> = {};
   const placements: Record<string, LedgerPlacement> = {};
-  for (const name of Object.keys(spec.pools).sort()) {
+  // The spec may be one that failed validation: read it defensively.
+  for (const name of Object.keys(spec.pools ?? {}).sort()) {
     const pool = spec.pools[name];
-    if (isExternalPool(pool)) continue;
+    if (typeof pool !== "object" || pool === null || isExternalPool(pool)) continue;
     const devices: Record<string, string | null> = {};
-    if (isDeclaredPool(pool, spec.templates[pool.template])) {
-      for (const d of pool.devices ?? []) devices[d.name] = d.zone ?? null;
+    if (isDeclaredPool(pool, spec.templates?.[pool.template])) {
+      for (const d of Array.isArray(pool.devices) ? pool.devices : []) devices[d.name] = d.zone ?? null;
     } else {
       const size = ledger.pools[name] ?? 0;
       for (let i = 0; i < size; i++) devices[deviceName(name, i)] = createdDeviceZone(pool, i);

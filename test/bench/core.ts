@@ -33,7 +33,10 @@ function changeOnePercent(spec: FleetSpec): FleetSpec {
     const kind = i % 3;
     if (kind === 0 && allocations[name] !== undefined) {
       const a = allocations[name];
-      allocations[name] = { ...a, demand: { ...a.demand, CUSTOM_SERVICE_SLOT: a.demand["CUSTOM_SERVICE_SLOT"] + 2 } };
+      allocations[name] = {
+        ...a,
+        demand: { ...a.demand, CUSTOM_SERVICE_SLOT: a.demand["CUSTOM_SERVICE_SLOT"] + 2 },
+      };
     } else if (kind === 1) {
       delete allocations[name];
     } else {
@@ -51,24 +54,53 @@ export function main(): void {
   const first = a.last;
   if (!first.ok) throw new Error(`benchmark fleet did not plan: ${first.errors[0]?.message}`);
   const devices = Object.keys(first.devices).length;
-  line(`(a) empty ledger: ${devices} devices, 100,000 allocations`, fmtMs(a.median), `${Math.round(100_000 / (a.median / 1000)).toLocaleString("en-US")} placements/s (target < 1.5 s)`);
+  line(
+    `(a) empty ledger: ${devices} devices, 100,000 allocations`,
+    fmtMs(a.median),
+    `${Math.round(100_000 / (a.median / 1000)).toLocaleString("en-US")} placements/s (target < 1.5 s)`,
+  );
+  const text = JSON.stringify(spec);
+  const parse = timeRuns(RUNS, () => JSON.parse(text) as unknown);
+  line(
+    "    JSON.parse of the same spec",
+    fmtMs(parse.median),
+    `(a) is ${(a.median / parse.median).toFixed(1)}x (target < 10x)`,
+  );
   line("    peak RSS of this process after (a)", `${peakRssMiB().toFixed(0)} MiB`, "(target < 1024 MiB)");
 
-  const plusOne: FleetSpec = { ...spec, allocations: { ...spec.allocations, "svc-new": { tenant: "tenant-7", pools: ["p007"], demand: { CUSTOM_SERVICE_SLOT: 2, VCPU: 1 } } } };
+  const plusOne: FleetSpec = {
+    ...spec,
+    allocations: {
+      ...spec.allocations,
+      "svc-new": { tenant: "tenant-7", pools: ["p007"], demand: { CUSTOM_SERVICE_SLOT: 2, VCPU: 1 } },
+    },
+  };
   const b = timeRuns(RUNS, () => plan(plusOne, { previous: first.ledger }));
   const bChanges = b.last.changes.filter((c) => c.op !== "grow" && c.op !== "shrink").length;
-  line("(b) previous ledger + 1 new allocation", fmtMs(b.median), `${((100 * b.median) / a.median).toFixed(1)}% of (a) (target < 10%), ${bChanges} allocation change`);
+  line(
+    "(b) previous ledger + 1 new allocation",
+    fmtMs(b.median),
+    `${((100 * b.median) / a.median).toFixed(1)}% of (a) (target < 10%), ${bChanges} allocation change`,
+  );
 
   const changed = changeOnePercent(spec);
   const c = timeRuns(RUNS, () => plan(changed, { previous: first.ledger }));
   const moves = c.last.changes.filter((x) => x.op === "move").length;
-  line("(c) previous ledger, 1% of allocations changed", fmtMs(c.median), `${((100 * c.median) / a.median).toFixed(1)}% of (a), ${c.last.changes.length} changes, ${moves} moves`);
+  line(
+    "(c) previous ledger, 1% of allocations changed",
+    fmtMs(c.median),
+    `${((100 * c.median) / a.median).toFixed(1)}% of (a), ${c.last.changes.length} changes, ${moves} moves`,
+  );
 
   for (const kind of ["uniform", "mixed"] as const) {
     const fleet = packingFleet(kind, 10_000);
     const result = plan(fleet);
     const used = devicesUsed(result);
     const bound = lowerBound(fleet, { CUSTOM_SERVICE_SLOT: 16, CUSTOM_THROUGHPUT_MBPS: 8000 });
-    line(`(d) packing, ${kind} demand (10,000 allocations)`, `${used} devices`, `lower bound ${bound}, +${((100 * (used - bound)) / bound).toFixed(2)}% (target ${kind === "uniform" ? "= bound" : "<= 5%"})`);
+    line(
+      `(d) packing, ${kind} demand (10,000 allocations)`,
+      `${used} devices`,
+      `lower bound ${bound}, +${((100 * (used - bound)) / bound).toFixed(2)}% (target ${kind === "uniform" ? "= bound" : "<= 5%"})`,
+    );
   }
 }
