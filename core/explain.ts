@@ -11,6 +11,8 @@ import { type Alloc, bt, type Dev, fmtDemand, fmtNum, plural, type Pool, Refusal
 export interface PlannerView {
   refusal(dev: Dev, a: Alloc): Refusal;
   device(name: string): Dev | undefined;
+  /** How many pools this fleet owns. */
+  ownedPools(): number;
 }
 
 /** Why `dev` refuses `a`, as the reason of a move. */
@@ -132,7 +134,7 @@ function intro(a: Alloc): string {
 /** The error for an allocation no device can take: each excluding constraint with its device count, then a fix that works. */
 export function unplaceable(view: PlannerView, a: Alloc): string {
   const head = intro(a);
-  if (a.pools.length === 0) return `${head}; ${noPool(a)}`;
+  if (a.pools.length === 0) return `${head}; ${noPool(a, view.ownedPools())}`;
   if (a.pin !== null) {
     const dev = view.device(a.pin);
     if (dev === undefined) {
@@ -181,12 +183,11 @@ export function unplaceable(view: PlannerView, a: Alloc): string {
 }
 
 /** Why no pool is eligible, naming what is missing. */
-function noPool(a: Alloc): string {
+function noPool(a: Alloc, ownedPools: number): string {
   const type = a.spec.serviceType;
+  if (ownedPools === 0) return "the fleet has no pool of its own; add one under `pools`";
   if (type === undefined) {
-    return a.spec.pools !== undefined
-      ? `none of its pools ${a.spec.pools.map(bt).join(", ")} has devices in this fleet; list a pool this fleet owns in \`allocations.${a.name}.pools\``
-      : "the fleet has no pool of its own; add one under `pools`";
+    return `none of its pools ${(a.spec.pools ?? []).map(bt).join(", ")} is owned by this fleet; list a pool this fleet owns in \`allocations.${a.name}.pools\``;
   }
   const why =
     a.spec.pools !== undefined

@@ -310,6 +310,7 @@ class Planner {
   private readonly view = {
     refusal: (dev: Dev, a: Alloc): Refusal => this.board.refusal(dev, a),
     device: (name: string): Dev | undefined => this.board.devByName.get(name),
+    ownedPools: (): number => this.pools.size,
   };
 
   /** An allocation on a retired device moves when another device takes it, else it stays. */

@@ -148,6 +148,24 @@ describe("fixes that can work", () => {
       "allocation `c` (tenant `t3`) needs 1 CUSTOM_SERVICE_SLOT; pool `lb` (`max` 2): 2 devices dedicated to other tenants; raise `pools.lb.max` (2) or make template `t8` shared (`templates.t8.tenancy.mode: shared`)",
     );
   });
+
+  it.each([
+    ["without a service type", {}],
+    ["with a service type", { serviceType: "firewall" }],
+  ])("says the fleet has no pool of its own for an allocation %s", (_, extra) => {
+    const spec: FleetSpec = {
+      allocations: { x: alloc("a", 1, extra) },
+      pools: {},
+      templates: { t8: docker(8) },
+    };
+    expect(plan(spec).errors).toEqual([
+      {
+        message:
+          "allocation `x` (tenant `a`) needs 1 CUSTOM_SERVICE_SLOT; the fleet has no pool of its own; add one under `pools`",
+        path: "allocations.x",
+      },
+    ]);
+  });
 });
 
 describe("preference for explicit service types", () => {
