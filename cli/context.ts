@@ -17,6 +17,9 @@ export interface CliIo {
 /** Exit codes of DESIGN §5. */
 export const EXIT = Object.freeze({ ok: 0, failed: 1, usage: 2 });
 
+/** A file argument's bytes, or the usage error that reading it gave (without the `servicevm: ` prefix). */
+export type InputRead = { ok: true; bytes: Uint8Array; name: string } | { ok: false; message: string };
+
 export interface CliContext {
   io: CliIo;
   /** Set by a subcommand's action; `main` returns it. */
@@ -27,6 +30,8 @@ export interface CliContext {
   usageError(message: string): void;
   /** Reads a file argument, or stdin for `-`; `undefined` (after a usage error) when it cannot be read. */
   readInput(arg: string, what: string): Promise<{ bytes: Uint8Array; name: string } | undefined>;
+  /** Reads a file argument, or stdin for `-`, and says why it could not, without reporting it. */
+  tryReadInput(arg: string, what: string): Promise<InputRead>;
 }
 
 export function createContext(io: CliIo): CliContext {
@@ -41,21 +46,27 @@ export function createContext(io: CliIo): CliContext {
       ctx.exitCode = EXIT.usage;
     },
     async readInput(arg, what) {
+      const read = await ctx.tryReadInput(arg, what);
+      if (read.ok) return { bytes: read.bytes, name: read.name };
+      ctx.usageError(read.message);
+      return undefined;
+    },
+    async tryReadInput(arg, what) {
       if (arg === "-") {
         if (stdinTaken) {
-          ctx.usageError(
-            `only one input can be read from stdin (\`-\`), but ${what} is \`-\` too: pass a file for one of them`,
-          );
-          return undefined;
+          return {
+            ok: false,
+            message: `only one input can be read from stdin (\`-\`), but ${what} is \`-\` too: pass a file for one of them`,
+          };
         }
         stdinTaken = true;
         const chunks: Uint8Array[] = [];
         for await (const chunk of io.stdin)
           chunks.push(typeof chunk === "string" ? Buffer.from(chunk, "utf8") : chunk);
-        return { bytes: Buffer.concat(chunks), name: "<stdin>" };
+        return { ok: true, bytes: Buffer.concat(chunks), name: "<stdin>" };
       }
       try {
-        return { bytes: await readFile(arg), name: arg };
+        return { ok: true, bytes: await readFile(arg), name: arg };
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
         const reason =
@@ -66,8 +77,7 @@ export function createContext(io: CliIo): CliContext {
               : code === "EACCES"
                 ? "permission denied"
                 : (e as Error).message;
-        ctx.usageError(`cannot read ${what} \`${arg}\`: ${reason}`);
-        return undefined;
+        return { ok: false, message: `cannot read ${what} \`${arg}\`: ${reason}` };
       }
     },
   };

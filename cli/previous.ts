@@ -3,7 +3,7 @@
  * `servicevm plan --format json` output (its `.ledger`), a bare ledger, or a `pulumi stack export`
  * document (the `ledger` output of the servicevm Ledger dynamic resource).
  */
-import type { Ledger } from "../core/types";
+import type { Ledger, LedgerV1 } from "../core/types";
 
 /** Type token of the Ledger dynamic resource (DESIGN §6). */
 export const LEDGER_TYPE = "pulumi-nodejs:dynamic/servicevm:Ledger";
@@ -12,7 +12,9 @@ export const LEDGER_TYPE = "pulumi-nodejs:dynamic/servicevm:Ledger";
 const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 
-export type PreviousResult = { ok: true; ledger: Ledger; from: string } | { ok: false; message: string };
+/** The ledger as read: version 2, or a servicevm 0.1 ledger (version 1), which the planner upgrades. */
+export type PreviousResult =
+  { ok: true; ledger: Ledger | LedgerV1; from: string } | { ok: false; message: string };
 
 type Rec = Record<string, unknown>;
 
@@ -51,7 +53,7 @@ export function readPrevious(text: string, name: string, fleet?: string): Previo
   }
   if ("ledger" in doc && ("placements" in doc || "ok" in doc))
     return checked(doc.ledger, `\`${name}\` (a servicevm plan)`, "a plan output");
-  if (doc.version === 1 && "pools" in doc && "placements" in doc)
+  if (typeof doc.version === "number" && "pools" in doc && "placements" in doc)
     return checked(doc, `\`${name}\` (a ledger)`, "a ledger");
   if ("deployment" in doc || "checkpoint" in doc) return fromStackExport(doc, name, fleet);
   if ("steps" in doc && "changeSummary" in doc) {
@@ -143,31 +145,59 @@ function fromStackExport(doc: Rec, name: string, fleet: string | undefined): Pre
   return checked(ledger, label, "a stack export");
 }
 
-/** Checks the shape of a ledger, naming the first fields that are wrong. */
+const isCount = (n: unknown): boolean => typeof n === "number" && Number.isInteger(n) && n >= 0;
+
+/** A version 2 pool: `{ devices: { name: zone | null }, source: { field: digest } }`. */
+function isPoolV2(pool: unknown): boolean {
+  return (
+    isRec(pool) &&
+    isRec(pool.devices) &&
+    Object.values(pool.devices).every((z) => z === null || typeof z === "string") &&
+    isRec(pool.source) &&
+    Object.values(pool.source).every((d) => typeof d === "string")
+  );
+}
+
+function isPlacement(pl: unknown, version: unknown): boolean {
+  return (
+    isRec(pl) &&
+    typeof pl.device === "string" &&
+    typeof pl.tenant === "string" &&
+    (pl.context === null || (typeof pl.context === "number" && Number.isInteger(pl.context))) &&
+    (version !== 2 ||
+      pl.demand === undefined ||
+      (isRec(pl.demand) && Object.values(pl.demand).every((n) => typeof n === "number")))
+  );
+}
+
+/**
+ * Checks the shape of a ledger of either version (1: pool sizes; 2: each pool's devices and
+ * sources, placements with their demand), naming the first fields that are wrong.
+ */
 function checked(value: unknown, label: string, kind: string): PreviousResult {
   const problems: string[] = [];
   if (!isRec(value)) {
     problems.push("it is not an object");
   } else {
-    if (value.version !== 1)
-      problems.push(`\`version\` is ${JSON.stringify(value.version) ?? "missing"}, not 1`);
+    const version = value.version;
+    if (version !== 1 && version !== 2)
+      problems.push(`\`version\` is ${JSON.stringify(version) ?? "missing"}, not 1 or 2`);
     if (!isRec(value.pools)) problems.push("`pools` is not a mapping");
     else {
-      for (const [p, n] of Object.entries(value.pools)) {
-        if (typeof n !== "number" || !Number.isInteger(n) || n < 0)
-          problems.push(`\`pools.${p}\` is not a device count`);
+      for (const [p, pool] of Object.entries(value.pools)) {
+        if (version === 1 && !isCount(pool)) problems.push(`\`pools.${p}\` is not a device count`);
+        if (version === 2 && !isPoolV2(pool)) problems.push(`\`pools.${p}\` is not \`{ devices, source }\``);
       }
     }
     if (!isRec(value.placements)) problems.push("`placements` is not a mapping");
     else {
       for (const [a, pl] of Object.entries(value.placements)) {
-        if (
-          !isRec(pl) ||
-          typeof pl.device !== "string" ||
-          typeof pl.tenant !== "string" ||
-          !(pl.context === null || (typeof pl.context === "number" && Number.isInteger(pl.context)))
-        ) {
-          problems.push(`\`placements.${a}\` is not \`{ device, tenant, context }\``);
+        if (!isPlacement(pl, version)) {
+          problems.push(
+            version === 2
+              ? `\`placements.${a}\` is not \`{ device, tenant, context, demand }\``
+              : `\`placements.${a}\` is not \`{ device, tenant, context }\``,
+          );
         }
       }
     }
@@ -177,5 +207,5 @@ function checked(value: unknown, label: string, kind: string): PreviousResult {
       problems.slice(0, 3).join("; ") + (problems.length > 3 ? `; and ${problems.length - 3} more` : "");
     return { ok: false, message: `${label} is not a servicevm ledger: ${shown}: pass ${kind}, unmodified` };
   }
-  return { ok: true, ledger: value as Ledger, from: label };
+  return { ok: true, ledger: value as Ledger | LedgerV1, from: label };
 }

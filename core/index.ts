@@ -28,5 +28,5 @@ export { applyChanges, upgradeLedger, EMPTY_LEDGER } from "./ledger";
 export { digest, templateSource, poolSource, sourceEffect, SOURCE_FIELDS } from "./sources";
 export { checkInvariants } from "./invariants";
 export { renderText, renderMarkdown, poolUsage, summarize } from "./report";
-export type { RenderOptions, PoolUsage } from "./report";
+export type { RenderOptions, PoolUsage, ReportError, ReportResult } from "./report";
 export { validateSpec, parsePath } from "./validate";

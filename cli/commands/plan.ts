@@ -1,20 +1,29 @@
 /**
  * `servicevm plan <spec> [--previous <file|->] [--format text|markdown|json] [--fleet <name>]`:
- * offline, without credentials, which service lands where, what moves and how pools grow.
+ * offline, without credentials, which service lands where, what moves and how pools grow. With
+ * `--format markdown` or `json` stdout is one complete document whatever happens, errors included
+ * (`../planDocument.ts`); stderr has one line per error and the exit code the verdict.
  */
 import { Command, Option } from "commander";
-import { canonicalJson } from "../../core/canonical";
 import { plan } from "../../core/plan";
-import { renderMarkdown, renderText } from "../../core/report";
-import type { Ledger } from "../../core/types";
+import type { Ledger, LedgerV1 } from "../../core/types";
 import { formatIssue } from "../../schema/errors";
 import { checkSpec } from "../../schema/loader";
 import { decodeUtf8 } from "../../schema/text";
 import { EXIT, reportPlanErrors, type CliContext } from "../context";
+import {
+  COMMAND_LINE,
+  failedDocument,
+  fileError,
+  issueError,
+  locate,
+  writeDocument,
+  type Format,
+} from "../planDocument";
 import { readPrevious } from "../previous";
 
-export const FORMATS = ["text", "markdown", "json"] as const;
-export type Format = (typeof FORMATS)[number];
+export const FORMATS = ["text", "markdown", "json"] as const satisfies readonly Format[];
+export type { Format };
 
 interface PlanFlags {
   previous?: string;
@@ -35,47 +44,68 @@ export function planCommand(ctx: CliContext): Command {
     .addOption(new Option("--format <format>", "output format").choices(FORMATS).default("text"))
     .option("--fleet <name>", "Ledger resource (or Fleet) name to read when the stack export holds several")
     .action(async (specArg: string, flags: PlanFlags) => {
+      const title = specArg === "-" ? "<stdin>" : specArg;
+      const previousLabel = flags.previous === "-" ? "<stdin>" : flags.previous;
+      /**
+       * A usage error: `servicevm: <message>` on stderr, exit 2, and with markdown or json the
+       * document of a plan that could not be made (text leaves stdout empty, as other usage errors do).
+       */
+      const usage = (file: string, message: string, position?: { line: number; col: number }): void => {
+        ctx.usageError(message);
+        if (flags.format !== "text") {
+          const error = fileError(file, message, position?.line, position?.col);
+          writeDocument(ctx, failedDocument([error]), {
+            format: flags.format,
+            title,
+            previous: previousLabel,
+          });
+        }
+      };
       if (flags.fleet !== undefined && flags.previous === undefined) {
-        ctx.usageError(
+        usage(
+          COMMAND_LINE,
           "`--fleet` chooses the Ledger in a `--previous` stack export: pass `--previous <file>` too",
         );
         return;
       }
-      const input = await ctx.readInput(specArg, "the spec");
-      if (!input) return;
-      let previous: Ledger | undefined;
+      const input = await ctx.tryReadInput(specArg, "the spec");
+      if (!input.ok) {
+        usage(specArg, input.message);
+        return;
+      }
+      let previous: Ledger | LedgerV1 | undefined;
       if (flags.previous !== undefined) {
-        const prev = await ctx.readInput(flags.previous, "the previous plan");
-        if (!prev) return;
+        const prev = await ctx.tryReadInput(flags.previous, "the previous plan");
+        if (!prev.ok) {
+          usage(flags.previous, prev.message);
+          return;
+        }
         const text = decodeUtf8(prev.bytes);
         if (!text.ok) {
-          ctx.usageError(`\`${prev.name}\` (--previous): ${text.message}`);
+          usage(prev.name, `\`${prev.name}\` (--previous): ${text.message}`, text);
           return;
         }
         const read = readPrevious(text.text, prev.name, flags.fleet);
         if (!read.ok) {
-          ctx.usageError(read.message);
+          usage(prev.name, read.message);
           return;
         }
         previous = read.ledger;
       }
+      const options = { format: flags.format, title: input.name, previous: previousLabel };
 
       const checked = checkSpec(input.bytes, input.name);
       if (!checked.spec) {
         for (const issue of checked.errors) ctx.io.stderr.write(`${formatIssue(issue)}\n`);
+        writeDocument(ctx, failedDocument(checked.errors.map(issueError), previous), options);
         ctx.exitCode = EXIT.failed;
         return;
       }
       const result = plan(checked.spec, previous ? { previous } : {});
-      const out =
-        flags.format === "json"
-          ? `${canonicalJson(result)}\n`
-          : flags.format === "markdown"
-            ? renderMarkdown(result, { title: input.name })
-            : renderText(result, { color: ctx.color, title: input.name });
-      ctx.io.stdout.write(out);
+      const position = (path: string): { line: number; col: number } => checked.position(path);
+      writeDocument(ctx, locate(result, input.name, position), options);
       if (!result.ok) {
-        reportPlanErrors(ctx, input.name, (path) => checked.position(path), result.errors);
+        reportPlanErrors(ctx, input.name, position, result.errors);
         return;
       }
       ctx.exitCode = EXIT.ok;

@@ -131,7 +131,8 @@ describe("servicevm plan", () => {
     const result = JSON.parse(r.stdout) as PlanResult;
     expect(result.ok).toBe(true);
     expect(result.errors).toEqual([]);
-    expect(r.stdout).toBe(`${canonicalJson(result)}\n`);
+    expect(r.stdout).toBe(canonicalJson(result));
+    expect(r.stdout.endsWith("}\n")).toBe(true);
   });
 
   it("prints the text report without colour when stdout is not a terminal", async () => {
@@ -163,25 +164,40 @@ describe("servicevm plan", () => {
     expect(r.stdout.split("\n")[0]).toBe("### servicevm plan for `<stdin>`: ok");
   });
 
-  it("exits 1 on an infeasible plan and places its errors in the spec", async () => {
+  it("exits 1 on an infeasible plan, says so on stdout and lists each error once, on stderr", async () => {
     const r = await run(["plan", "-"], { stdin: DOCKER_LAB.replace("size: 3", "size: 1") });
-    expect(r.code).toBe(1);
-    expect(r.stdout.split("\n")[0]).toBe("servicevm plan <stdin>: failed — 1 error");
-    expect(r.stderr).toBe(
-      "<stdin>:62:3: allocations.team-red-ids: allocation `team-red-ids` (tenant `team-red`) needs 1 CUSTOM_SERVICE_SLOT, 1024 MEMORY_MB; pool `ids` (`size` 1): 1 device dedicated to other tenants; raise `pools.ids.size` (1) or lower `allocations.team-red-ids.demand`\n",
-    );
+    expect(r).toEqual({
+      code: 1,
+      stdout: [
+        "servicevm plan <stdin>: failed",
+        "  1 error (listed on stderr); nothing changes",
+        "  compared with no previous ledger (first plan)",
+        "",
+      ].join("\n"),
+      stderr:
+        "<stdin>:62:3: allocations.team-red-ids: allocation `team-red-ids` (tenant `team-red`) needs 1 CUSTOM_SERVICE_SLOT, 1024 MEMORY_MB; pool `ids` (`size` 1): 1 device dedicated to other tenants; raise `pools.ids.size` (1) or make template `ids` shared (`templates.ids.tenancy.mode: shared`)\n",
+    });
   });
 
-  it("exits 1 on an invalid spec and plans nothing", async () => {
+  it("exits 1 on an invalid spec, plans nothing and still writes a complete JSON document", async () => {
     const r = await run(["plan", "-", "--format", "json"], {
       stdin: DOCKER_LAB.replace("strategy: spread", "strategy: spraed"),
     });
-    expect(r).toEqual({
-      code: 1,
-      stdout: "",
-      stderr:
-        "<stdin>:40:15: pools.lb.strategy: must be one of `pack`, `spread`, not `spraed`: did you mean `spread`?\n",
-    });
+    const message = "must be one of `pack`, `spread`, not `spraed`: did you mean `spread`?";
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`<stdin>:40:15: pools.lb.strategy: ${message}\n`);
+    expect(r.stdout).toBe(
+      canonicalJson({
+        ok: false,
+        errors: [{ path: "pools.lb.strategy", message, file: "<stdin>", line: 40, col: 15 }],
+        changes: [],
+        claims: {},
+        devices: {},
+        placements: {},
+        pools: {},
+        ledger: { version: 2, pools: {}, placements: {} },
+      }),
+    );
   });
 });
 

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { LEDGER_TYPE, readPrevious, urnName } from "../../cli/previous";
-import type { Ledger, PlanResult } from "../../core/types";
+import type { Ledger, LedgerV1, PlanResult } from "../../core/types";
 import { run } from "./io";
 
 const ROOT = join(__dirname, "../..");
@@ -75,7 +75,7 @@ describe("readPrevious on real Pulumi documents", () => {
   });
 
   it("reads the ledger of the one servicevm Ledger added to a real export", () => {
-    const ledger: Ledger = {
+    const ledger: LedgerV1 = {
       version: 1,
       pools: { fw: 2 },
       placements: { a: { device: "fw-0", tenant: "t", context: 1 } },
@@ -88,8 +88,8 @@ describe("readPrevious on real Pulumi documents", () => {
   });
 
   it("asks for --fleet when there are several Ledgers, and takes either name", () => {
-    const a: Ledger = { version: 1, pools: { fw: 1 }, placements: {} };
-    const b: Ledger = { version: 1, pools: { fw: 3 }, placements: {} };
+    const a: LedgerV1 = { version: 1, pools: { fw: 1 }, placements: {} };
+    const b: LedgerV1 = { version: 1, pools: { fw: 3 }, placements: {} };
     const text = exportWith({ fleet: "edge", ledger: a }, { fleet: "core", ledger: b });
     expect(readPrevious(text, "stack.json")).toEqual({
       ok: false,
@@ -106,7 +106,7 @@ describe("readPrevious on real Pulumi documents", () => {
   });
 
   it("skips Ledgers pending deletion", () => {
-    const ledger: Ledger = { version: 1, pools: {}, placements: {} };
+    const ledger: Ledger = { version: 2, pools: {}, placements: {} };
     const text = exportWith({ fleet: "old", ledger, extra: { delete: true } }, { fleet: "new", ledger });
     expect(readPrevious(text, "stack.json")).toMatchObject({
       ok: true,
@@ -115,7 +115,11 @@ describe("readPrevious on real Pulumi documents", () => {
   });
 
   it("reads a secret ledger exported with --show-secrets, and explains an encrypted one", () => {
-    const ledger: Ledger = { version: 1, pools: { fw: 1 }, placements: {} };
+    const ledger: Ledger = {
+      version: 2,
+      pools: { fw: { devices: { "fw-0": "az1" }, source: { driver: "0123456789abcdef" } } },
+      placements: { a: { device: "fw-0", tenant: "t", context: 1, demand: { VCPU: 2 } } },
+    };
     const sig = { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270" };
     expect(
       readPrevious(
@@ -132,15 +136,62 @@ describe("readPrevious on real Pulumi documents", () => {
     });
   });
 
-  it("names what is wrong with a damaged ledger", () => {
-    const text = exportWith({
-      fleet: "edge",
-      ledger: { version: 2, pools: { fw: -1 }, placements: { a: { device: 3 } } },
+  it.each([
+    [
+      "version 2",
+      { version: 2, pools: { fw: -1 }, placements: { a: { device: 3 } } },
+      "`pools.fw` is not `{ devices, source }`; `placements.a` is not `{ device, tenant, context, demand }`",
+    ],
+    [
+      "version 2 with a bad zone and demand",
+      {
+        version: 2,
+        pools: { fw: { devices: { "fw-0": 1 }, source: {} } },
+        placements: { a: { device: "fw-0", tenant: "t", context: null, demand: { VCPU: "2" } } },
+      },
+      "`pools.fw` is not `{ devices, source }`; `placements.a` is not `{ device, tenant, context, demand }`",
+    ],
+    [
+      "version 1",
+      { version: 1, pools: { fw: -1 }, placements: { a: { device: 3 } } },
+      "`pools.fw` is not a device count; `placements.a` is not `{ device, tenant, context }`",
+    ],
+    ["an unknown version", { version: 3, pools: {}, placements: {} }, "`version` is 3, not 1 or 2"],
+  ])("names what is wrong with a damaged ledger of %s", (_name, ledger, problems) => {
+    expect(readPrevious(exportWith({ fleet: "edge", ledger }), "s.json")).toEqual({
+      ok: false,
+      message: `the Ledger \`edge-ledger\` in \`s.json\` is not a servicevm ledger: ${problems}: pass a stack export, unmodified`,
     });
-    expect(readPrevious(text, "s.json")).toEqual({
+  });
+
+  it.each([
+    ["a version 1 ledger", { version: 1, pools: { fw: 2 }, placements: {} }],
+    [
+      "a version 2 ledger",
+      {
+        version: 2,
+        pools: { fw: { devices: { "fw-0": null }, source: {} } },
+        placements: { a: { device: "fw-0", tenant: "t", context: null } },
+      },
+    ],
+  ])("reads %s given alone and inside a plan output", (_name, ledger) => {
+    expect(readPrevious(JSON.stringify(ledger), "l.json")).toEqual({
+      ok: true,
+      ledger,
+      from: "`l.json` (a ledger)",
+    });
+    expect(readPrevious(JSON.stringify({ ok: true, placements: {}, ledger }), "p.json")).toEqual({
+      ok: true,
+      ledger,
+      from: "`p.json` (a servicevm plan)",
+    });
+  });
+
+  it("reads a bare ledger of an unknown version as a ledger, and says which versions it knows", () => {
+    expect(readPrevious('{"version": 3, "pools": {}, "placements": {}}', "l.json")).toEqual({
       ok: false,
       message:
-        "the Ledger `edge-ledger` in `s.json` is not a servicevm ledger: `version` is 2, not 1; `pools.fw` is not a device count; `placements.a` is not `{ device, tenant, context }`: pass a stack export, unmodified",
+        "`l.json` (a ledger) is not a servicevm ledger: `version` is 3, not 1 or 2: pass a ledger, unmodified",
     });
   });
 
@@ -204,7 +255,14 @@ describe("servicevm plan --previous", () => {
     const next = JSON.parse(r.stdout) as PlanResult;
     for (const [name, p] of Object.entries(first.placements)) expect(next.placements[name]).toEqual(p);
     expect(next.changes.filter((c) => c.op !== "grow")).toEqual([
-      { op: "place", allocation: "umbrella-fw", to: next.placements["umbrella-fw"].device },
+      {
+        op: "place",
+        allocation: "umbrella-fw",
+        tenant: "umbrella",
+        to: "fw-0",
+        isolation: { kind: "vrf", id: 4 },
+        demand: { CUSTOM_SERVICE_SLOT: 4, CUSTOM_THROUGHPUT_MBPS: 3000 },
+      },
     ]);
   });
 

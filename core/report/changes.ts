@@ -1,0 +1,208 @@
+/**
+ * What each change says, once for both renderers: a change becomes a {@link ChangeView} of rich
+ * text (literal words, names, planner messages), which the text renderer prints as it is and the
+ * Markdown renderer turns into code spans and escaped text.
+ */
+import type { Change, Isolation } from "../types";
+import { count, grouped } from "./options";
+
+/** Trusted literal text, a user-given name (a code span in Markdown), or a planner message (quotes names in backticks). */
+export type Part = string | { code: string } | { message: string };
+export type Rich = Part[];
+
+/**
+ * Every kind of change in report order: the ones that destroy, interrupt or take something away
+ * first, then the ones that only add. Within a kind the planner's order is kept.
+ */
+export const CHANGE_ORDER = [
+  "replace",
+  "remove",
+  "move",
+  "release",
+  "shrink",
+  "update",
+  "retenant",
+  "reisolate",
+  "place",
+  "grow",
+  "resize",
+] as const satisfies readonly Change["op"][];
+
+/** Changes that destroy a device or take a running service away from where it is. */
+export const DESTRUCTIVE: ReadonlySet<Change["op"]> = new Set(CHANGE_ORDER.slice(0, 8));
+
+/** `changes` in report order (a stable sort by {@link CHANGE_ORDER}). */
+export function orderChanges<C extends Change>(changes: readonly C[]): C[] {
+  const rank = new Map<string, number>(CHANGE_ORDER.map((op, i) => [op, i]));
+  return changes
+    .map((c, i) => ({ c, i }))
+    .sort((a, b) => rank.get(a.c.op)! - rank.get(b.c.op)! || a.i - b.i)
+    .map(({ c }) => c);
+}
+
+export interface ChangeView {
+  op: Change["op"];
+  destructive: boolean;
+  /** A replaced device that hosts allocations: their services go down while it is re-created. */
+  warning: boolean;
+  what: Rich;
+  where: Rich;
+  details: Rich;
+}
+
+/** Most names listed in one cell; the rest are counted ("and 12 more"). */
+export const LIST_LIMIT = 10;
+
+/** `a, b, c` or `a, b, ... and 12 more`: never silently shorter. */
+export function list(items: readonly Rich[], limit = LIST_LIMIT): Rich {
+  const out: Rich = [];
+  items.slice(0, limit).forEach((item, i) => {
+    if (i > 0) out.push(", ");
+    out.push(...item);
+  });
+  if (items.length > limit) out.push(` and ${items.length - limit} more`);
+  return out;
+}
+
+const names = (xs: readonly string[]): Rich => list(xs.map((x) => [{ code: x }]));
+
+/** `vrf 3`, or `dedicated` for a device without isolation contexts. */
+export function isolationText(i: Isolation | null): string {
+  return i === null ? "dedicated" : `${i.kind} ${i.id}`;
+}
+
+function isolationChange(i: { from: Isolation | null; to: Isolation | null }): string {
+  return `${isolationText(i.from)} -> ${isolationText(i.to)}`;
+}
+
+function devices(n: number): string {
+  return `${n} ${n === 1 ? "device" : "devices"}`;
+}
+
+function hosts(c: { allocations: string[]; tenants: string[] }): Rich {
+  if (c.allocations.length === 0) return ["hosts nothing"];
+  return ["hosts ", ...names(c.allocations), " (tenants ", ...names(c.tenants), ")"];
+}
+
+function fields(changed: string[], unknown: string[]): Rich {
+  const out: Rich = changed.length > 0 ? [...names(changed), " changed"] : ["nothing known changed"];
+  if (unknown.length > 0) out.push("; not known until apply: ", ...names(unknown));
+  return out;
+}
+
+function demandChange(from: Record<string, number>, to: Record<string, number>): Rich {
+  const classes = [...new Set([...Object.keys(from), ...Object.keys(to)])].sort();
+  return list(
+    classes
+      .filter((rc) => from[rc] !== to[rc])
+      .map((rc) => [{ code: rc }, ` ${from[rc] ?? 0} -> ${to[rc] ?? 0}`]),
+    classes.length,
+  );
+}
+
+/** What a change says: the subject, where it happens (before -> after) and the details. */
+export function viewChange(c: Change): ChangeView {
+  const view = (what: Rich, where: Rich, details: Rich, warning = false): ChangeView => ({
+    op: c.op,
+    destructive: DESTRUCTIVE.has(c.op),
+    warning,
+    what,
+    where,
+    details,
+  });
+  switch (c.op) {
+    case "place":
+      return view(
+        [{ code: c.allocation }],
+        ["-> ", { code: c.to }],
+        ["tenant ", { code: c.tenant }, `, ${isolationText(c.isolation)}`],
+      );
+    case "move":
+      return view(
+        [{ code: c.allocation }],
+        [{ code: c.from }, " -> ", { code: c.to }],
+        [{ message: c.reason }, `; ${isolationChange(c.isolation)}`],
+      );
+    case "release":
+      return view([{ code: c.allocation }], [{ code: c.from }, " ->"], [{ message: c.reason }]);
+    case "retenant":
+      return view(
+        [{ code: c.allocation }],
+        ["on ", { code: c.device }],
+        ["tenant ", { code: c.from }, " -> ", { code: c.to }, `; ${isolationChange(c.isolation)}`],
+      );
+    case "reisolate":
+      return view(
+        [{ code: c.allocation }],
+        ["on ", { code: c.device }],
+        [isolationChange(c.isolation), "; ", { message: c.reason }],
+      );
+    case "resize":
+      return view([{ code: c.allocation }], ["on ", { code: c.device }], demandChange(c.from, c.to));
+    case "grow":
+      return view(
+        ["pool ", { code: c.pool }],
+        [`${c.from} -> ${devices(c.to)}`],
+        [
+          "adds ",
+          ...list(
+            c.devices.map((d) =>
+              d.zone === null ? [{ code: d.name }] : [{ code: d.name }, " in ", { code: d.zone }],
+            ),
+          ),
+          "; ",
+          { message: c.reason },
+        ],
+      );
+    case "shrink":
+      return view(
+        ["pool ", { code: c.pool }],
+        [`${c.from} -> ${devices(c.to)}`],
+        ["removes ", ...names(c.devices), "; ", { message: c.reason }],
+      );
+    case "remove":
+      return view(
+        ["pool ", { code: c.pool }],
+        [`${c.devices.length} -> ${devices(0)}`],
+        ["removes ", ...names(c.devices), "; ", { message: c.reason }],
+      );
+    case "replace":
+      return view(
+        [{ code: c.device }],
+        ["pool ", { code: c.pool }],
+        ["re-created: ", ...fields(c.changed, c.unknown), "; ", ...hosts(c)],
+        c.allocations.length > 0,
+      );
+    case "update": {
+      const zone: Rich =
+        c.zone === undefined ? [] : ["; zone -> ", c.zone === null ? "none" : { code: c.zone }];
+      return view(
+        [{ code: c.device }],
+        ["pool ", { code: c.pool }],
+        ["updated in place: ", ...fields(c.changed, c.unknown), ...zone, "; ", ...hosts(c)],
+      );
+    }
+  }
+}
+
+/** Replaced devices that host allocations, summed for a warning line; `undefined` when there are none. */
+export function replaceWarning(changes: readonly Change[]): Rich | undefined {
+  const hit = changes.filter(
+    (c): c is Extract<Change, { op: "replace" }> => c.op === "replace" && c.allocations.length > 0,
+  );
+  if (hit.length === 0) return undefined;
+  const allocations = hit.reduce((n, c) => n + c.allocations.length, 0);
+  const tenants = [...new Set(hit.flatMap((c) => c.tenants))].sort();
+  return [
+    `${count(hit.length, "replaced device")} ${hit.length === 1 ? "hosts" : "host"} ${count(allocations, "allocation")} (tenants `,
+    ...names(tenants),
+    "): their services are down while the devices are re-created",
+  ];
+}
+
+/** `1,790 place, 10 grow`: how many changes of each kind, in the order the kinds first appear. */
+export function countByKind(changes: readonly Change[]): string {
+  const counts = new Map<string, number>();
+  for (const c of changes) counts.set(c.op, (counts.get(c.op) ?? 0) + 1);
+  return [...counts].map(([op, n]) => `${grouped(n)} ${op}`).join(", ");
+}
