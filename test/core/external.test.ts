@@ -226,16 +226,22 @@ describe("reports with claims", () => {
 
   it("lists them in text under Claims from other fleets", () => {
     expect(renderText(result, { title: "edge.yaml" }))
-      .toBe(`servicevm plan edge.yaml: ok — 1 allocation on 1 of 1 devices; 1 to place, pool lb 0 -> 1, 2 to claim from other fleets
+      .toBe(`servicevm plan edge.yaml: ok
+  1 to place, pool lb 0 -> 1, 2 to claim from other fleets
+  1 allocation on 1 of 1 devices; compared with no previous ledger (first plan)
 
 Changes
-  OP     WHAT     WHERE                  WHY
-  place  c-lb     -> lb-0
-  grow   pool lb  0 devices -> 1 device
+  OP     WHAT     WHERE          DETAILS
+  place  c-lb     -> lb-0        tenant c, dedicated
+  grow   pool lb  0 -> 1 device  adds lb-0; 1 busy device + \`standby\` 0
 
 Pools
-  POOL  TEMPLATE  DEVICES  BUSY  STANDBY  CUSTOM_SERVICE_SLOT
-  lb    lb        1        1     0        1/4 25%
+  POOL  TEMPLATE  DEVICES  BUSY  STANDBY
+  lb    lb        1        1     0
+
+Capacity
+  POOL  CLASS                USED / TOTAL  USE
+  lb    CUSTOM_SERVICE_SLOT  1 / 4         ▓▓▓░░░░░░░ 25%
 
 Placements
   ALLOCATION  TENANT  DEVICE  POOL  ISOLATION
