@@ -228,8 +228,8 @@ export class Board {
         if (dev !== null) consider(dev);
       }
     } else {
-      for (let i = 0; i < width && i < pool.devices.length; i++) {
-        const dev = pool.devices[i];
+      for (const dev of pool.devices) {
+        if (dev.index >= width) break;
         if (!dev.tenants.has(a.tenant) && dev.contexts.size < pool.contextCount) consider(dev);
       }
     }

@@ -21,7 +21,13 @@ import { Shard } from "./shard";
 import type { DeviceModel } from "./model";
 import type { FleetSpec, HealthMap, LedgerPool, OwnedPoolSpec } from "./types";
 
-/** The slots of a created pool: recorded devices in their zones, free slots in the least-populated zones. */
+/**
+ * The slots of a created pool, in index order: the recorded devices (the lowest-numbered ones up
+ * to the limit, and retired ones until they are idle), then free numbers, lowest first, while the
+ * pool has fewer than `limit` devices (retired ones count: `max` is never exceeded to drain a zone).
+ * A free slot goes to the least-populated zone of `zones` (ties by list order), counted over the
+ * devices that stay.
+ */
 function createdSlots(
   spec: FleetSpec,
   name: string,
@@ -30,25 +36,36 @@ function createdSlots(
   previous: Record<string, string | null>,
 ): DeviceModel[] {
   const zones = pool.zones ?? [];
+  const retired = (zone: string | null): boolean =>
+    zones.length > 0 && zone !== null && !zones.includes(zone);
   const count = new Map(zones.map((z) => [z, 0]));
-  const recorded = new Map<number, string | null>();
-  for (const [device, zone] of Object.entries(previous)) {
-    const index = deviceIndex(device);
-    if (index >= limit) continue;
-    recorded.set(index, zone);
-    if (zone !== null && count.has(zone)) count.set(zone, count.get(zone)! + 1);
+  const slots = new Map<number, string | null>();
+  let kept = 0;
+  const recorded = Object.keys(previous)
+    .map((d): [number, string | null] => [deviceIndex(d), previous[d]])
+    .sort((x, y) => x[0] - y[0]);
+  for (const [index, zone] of recorded) {
+    if (retired(zone) || kept >= limit) continue;
+    slots.set(index, zone);
+    kept++;
+    if (zone !== null) count.set(zone, count.get(zone)! + 1);
   }
-  const out: DeviceModel[] = [];
-  for (let index = 0; index < limit; index++) {
-    let zone = recorded.get(index);
-    if (zone === undefined) {
-      zone = null;
-      for (const z of zones) if (zone === null || count.get(z)! < count.get(zone)!) zone = z;
-      if (zone !== null) count.set(zone, count.get(zone)! + 1);
-    }
-    out.push(createdDevice(spec, name, index, zone));
+  for (const [index, zone] of recorded) {
+    if (!retired(zone)) continue;
+    slots.set(index, zone);
+    kept++;
   }
-  return out;
+  for (let index = 0; kept < limit; index++) {
+    if (slots.has(index)) continue;
+    let zone: string | null = null;
+    for (const z of zones) if (zone === null || count.get(z)! < count.get(zone)!) zone = z;
+    if (zone !== null) count.set(zone, count.get(zone)! + 1);
+    slots.set(index, zone);
+    kept++;
+  }
+  return [...slots.keys()]
+    .sort((x, y) => x - y)
+    .map((index) => createdDevice(spec, name, index, slots.get(index)!));
 }
 
 /** Builds an owned pool and its devices; `refCap` collects the largest capacity per class. */

@@ -52,7 +52,7 @@ const edit: fc.Arbitrary<Edit> = fc.oneof(
       if (name === undefined) return;
       const pool = spec.pools[name] as OwnedPoolSpec;
       if (zones === undefined) delete pool.zones;
-      else pool.zones = zones;
+      else pool.zones = [...zones];
     }),
   fc
     .tuple(fc.nat(), fc.integer({ min: 0, max: 3 }), fc.integer({ min: 2, max: 16 }))

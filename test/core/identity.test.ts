@@ -30,14 +30,14 @@ function routers(): FleetSpec {
   };
 }
 
-const zonesOf = (spec: FleetSpec, result: ReturnType<typeof plan>): Record<string, string | null> =>
+const zonesOf = (result: ReturnType<typeof plan>): Record<string, string | null> =>
   Object.fromEntries(Object.keys(result.devices).map((d) => [d, result.devices[d].zone]));
 
 describe("devices keep their identity", () => {
   it("adding a zone re-zones no busy device; the next device goes to the least-populated zone", () => {
     const spec = routers();
     const first = plan(spec);
-    expect(zonesOf(spec, first)).toEqual({
+    expect(zonesOf(first)).toEqual({
       "r-0": "az1",
       "r-1": "az2",
       "r-2": "az3",
@@ -47,7 +47,7 @@ describe("devices keep their identity", () => {
     (spec.pools.r as OwnedPoolSpec).zones = ["az1", "az2", "az3", "az4"];
     spec.allocations!["f-fw"] = alloc("f", 4);
     const second = plan(spec, { previous: first.ledger });
-    expect(zonesOf(spec, second)).toEqual({
+    expect(zonesOf(second)).toEqual({
       "r-0": "az1",
       "r-1": "az2",
       "r-2": "az3",
@@ -102,6 +102,24 @@ describe("devices keep their identity", () => {
     expect(second.ok).toBe(true);
     expect(second.placements["c-fw"].device).toBe("r-2");
     expect(second.changes).toEqual([]);
+  });
+
+  it("keeps a busy device numbered past a fixed `size` when the pool has a hole below it", () => {
+    const spec: FleetSpec = {
+      allocations: { "a-fw": alloc("a", 4) },
+      pools: { r: { size: 3, template: "fw" } },
+      templates: { fw: openstack() },
+    };
+    const previous = {
+      placements: { "a-fw": { context: null, demand: { [SLOT]: 4 }, device: "r-3", tenant: "a" } },
+      pools: {
+        r: { devices: { "r-0": null, "r-2": null, "r-3": null }, source: plan(spec).ledger.pools.r.source },
+      },
+      version: 2 as const,
+    };
+    const result = plan(spec, { previous });
+    expect(result.pools.r.devices).toEqual(["r-0", "r-2", "r-3"]);
+    expect(result.changes).toEqual([]);
   });
 
   it("reports a replace naming the device, what changed and the allocations and tenants on it", () => {
