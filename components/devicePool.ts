@@ -1,7 +1,7 @@
 import * as docker from "@pulumi/docker";
 import * as openstack from "@pulumi/openstack";
 import * as pulumi from "@pulumi/pulumi";
-import { type DeviceModel, isDeclaredPool, poolDevices } from "../core/model";
+import { createdDevice, type DeviceModel, deviceIndex, isDeclaredPool } from "../core/model";
 import type { FleetSpec, FleetSpecOf } from "../core/types";
 import { ApplianceRegistration } from "../provider/appliance";
 import type { DeviceTemplate } from "./deviceTemplate";
@@ -22,11 +22,13 @@ export interface DevicePoolArgs {
   /** The pool's template component (images, flavor). */
   template: DeviceTemplate;
   /**
-   * Device count of a created pool, usually the Ledger's pool size. Devices are created in index
-   * order, so growing adds devices at the top and never touches existing ones.
-   * @default 0 (ignored for physical pools, whose devices are declared)
+   * Devices of a created pool: device name -> the zone it was created in (`null`: no zone), usually
+   * the Ledger's `ledger.pools[pool].devices`. A device keeps its name, and so its resource, and its
+   * zone for life: growing adds devices, shrinking removes the ones named, and a change of the
+   * pool's `zones` never moves an existing device. The set may have holes (`fw-0`, `fw-2`).
+   * @default {} (ignored for physical pools, whose devices are declared)
    */
-  size?: pulumi.Input<number>;
+  devices?: pulumi.Input<Record<string, string | null>>;
   /**
    * Reads a Pulumi secret config value by key: physical appliances' passwords.
    * @default `new pulumi.Config().requireSecret(key)`
@@ -39,10 +41,11 @@ export interface DevicePoolArgs {
  * pool's anti-affinity and one `compute.Instance` per device; docker: one `Container` per device;
  * physical: one ApplianceRegistration per declared appliance.
  *
- * Created devices are registered inside an `apply` on `size`, because their count comes from the
+ * Created devices are registered inside an `apply` on `devices`, because they come from the
  * Ledger's output. That output is known during preview (see `LedgerResource`), so a preview lists
  * every device; were it ever unknown, the preview would show the pool's devices as unchanged
- * rather than planned.
+ * rather than planned. Each device's model is `createdDevice(spec, pool, index, zone)` with the zone
+ * the Ledger recorded, and its resource is named `<fleet>-<device>` (`<fleet>-<pool>-<n>`).
  */
 export class DevicePool extends pulumi.ComponentResource {
   /** Device names, in index order. */
@@ -96,7 +99,11 @@ export class DevicePool extends pulumi.ComponentResource {
       const serverGroup = group
         ? new openstack.compute.ServerGroup(childName(fleet, pool), group, childOpts)
         : undefined;
-      const models = pulumi.output(args.size ?? 0).apply((n) => poolDevices(plain, pool, n));
+      const models = pulumi.output(args.devices ?? {}).apply((devices) =>
+        Object.keys(devices)
+          .map((d) => createdDevice(plain, pool, deviceIndex(d), devices[d] ?? null))
+          .sort((a, b) => a.index - b.index),
+      );
       this.devices = models.apply((ms) => ms.map((m) => m.name));
       this.handles = models.apply(
         (ms) => new Map(ms.map((m) => [m.name, this.createDevice(fleet, m, args, serverGroup, childOpts)])),

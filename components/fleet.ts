@@ -6,6 +6,7 @@ import { DevicePool } from "./devicePool";
 import { DeviceTemplate } from "./deviceTemplate";
 import { type FleetCapacity, ledgerView } from "./ledgerView";
 import { planSpec } from "./planSpec";
+import { templateSources } from "./templateSources";
 import { type PoolFacts, ServiceAllocation } from "./serviceAllocation";
 import { COMPONENT_TOKENS } from "./tokens";
 
@@ -30,15 +31,20 @@ export interface FleetOptions extends pulumi.ComponentResourceOptions {
  * a `DeviceTemplate` per template, a `DevicePool` per pool, the Ledger, and a `ServiceAllocation`
  * per allocation.
  *
- * **The Ledger is the single source of truth for pool sizes and placements.** Sizes cannot be
+ * **The Ledger is the single source of truth for devices and placements.** Devices cannot be
  * computed from the spec alone: placements are sticky, and a fresh pack of today's allocations
  * often needs fewer devices than their history occupies (3, 3, 5 and 5 slots added over time on
  * 8-slot devices occupy 3 devices; a fresh pack needs 2), so a spec-only size would delete a busy
- * device. The Ledger's `check` plans with the previous ledger and the Fleet creates servers,
- * containers and attachments from its outputs, inside `apply`. This is safe because those outputs
- * are fully known during `pulumi preview` (dynamic providers hand checked inputs back as outputs in
- * a preview, and unknown appliance health counts as healthy), so previews list every child.
- * Physical appliances come from the spec, and their health flows into the Ledger.
+ * device; and a device keeps the zone it was created in when the pool's `zones` change. The
+ * Ledger's `check` plans with the previous ledger and the Fleet creates servers, containers and
+ * attachments from its outputs, inside `apply`. This is safe because those outputs are fully known
+ * during `pulumi preview` (dynamic providers hand checked inputs back as outputs in a preview, and
+ * unknown appliance health counts as healthy), so previews list every child. Physical appliances
+ * come from the spec, and their health flows into the Ledger.
+ *
+ * The Ledger also gets what each template's devices are created from (`templateSources`: a digest
+ * per driver field, computed from the Inputs), so a plan names every device an image, network or
+ * container change replaces, and a preview warns about those that host allocations.
  *
  * Outputs: `placements` (allocation -> device, pool, tenant, isolation), `capacity` (per pool and
  * per device: total/used/free per resource class, standby idle devices), `ledger`.
@@ -100,10 +106,11 @@ export class Fleet extends pulumi.ComponentResource {
 
     this.ledgerResource = new LedgerResource(
       `${name}-ledger`,
-      { spec: plan, health, fleet: name },
+      { spec: plan, health, fleet: name, sources: templateSources(args.templates) },
       childOpts,
     );
-    const sizes = this.ledgerResource.ledger.apply((l) => l.pools);
+    // Created pools take their devices (names and the zones they were created in) from the Ledger.
+    const ledgerPools = this.ledgerResource.ledger.apply((l) => l.pools);
     for (const p of poolNames) {
       if (this.pools[p] !== undefined) continue;
       this.pools[p] = new DevicePool(
@@ -113,7 +120,7 @@ export class Fleet extends pulumi.ComponentResource {
           pool: p,
           spec: args,
           template: this.templates[owned[p]],
-          size: sizes.apply((s) => s[p] ?? 0),
+          devices: ledgerPools.apply((pools) => pools[p]?.devices ?? {}),
         },
         childOpts,
       );

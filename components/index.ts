@@ -4,4 +4,5 @@ export { DevicePool, type DevicePoolArgs } from "./devicePool";
 export { ServiceAllocation, type ServiceAllocationArgs, type PoolFacts } from "./serviceAllocation";
 export type { FleetCapacity, PoolCapacityView, DeviceCapacity, ClassUsage } from "./ledgerView";
 export { planSpec } from "./planSpec";
+export { templateSources, type TemplateSourceInputs } from "./templateSources";
 export { COMPONENT_TOKENS, DYNAMIC_TOKENS } from "./tokens";

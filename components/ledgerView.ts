@@ -1,11 +1,12 @@
 /**
  * What the Fleet shows from the Ledger: placements with their pool and isolation context, and
  * capacity per pool and per device (total/used/free per resource class, standby idle devices).
- * Derived from the ledger, the plan spec and the health map with the core's device model and
- * Placement arithmetic, so it needs nothing the Ledger does not store.
+ * Derived from the ledger (each pool's devices with their zones), the plan spec and the health map
+ * with the core's device model (`ledgerDevices`) and Placement arithmetic, so it needs nothing the
+ * Ledger does not store.
  */
 import { capacityOf } from "../core/inventory";
-import { buildDevices } from "../core/model";
+import { ledgerDevices } from "../core/model";
 import type { FleetSpec, HealthMap, Ledger, PlacementResult } from "../core/types";
 
 export interface ClassUsage {
@@ -48,7 +49,7 @@ function round(n: number): number {
 }
 
 export function ledgerView(spec: FleetSpec, ledger: Ledger, health: HealthMap): LedgerView {
-  const models = buildDevices(spec, ledger.pools);
+  const models = ledgerDevices(spec, ledger);
   const byName = new Map(models.map((m) => [m.name, m]));
   const used = new Map<string, Map<string, number>>();
   const hosted = new Map<string, { tenants: Set<string>; allocations: string[] }>();
@@ -66,7 +67,8 @@ export function ledgerView(spec: FleetSpec, ledger: Ledger, health: HealthMap): 
         tenancy.mode === "shared" && p.context !== null ? { kind: tenancy.isolation, id: p.context } : null,
     };
     const u = used.get(p.device) ?? new Map<string, number>();
-    const demand = spec.allocations?.[name]?.demand ?? {};
+    // The demand it was placed with (a ledger of servicevm 0.1 has none: the spec's).
+    const demand = p.demand ?? spec.allocations?.[name]?.demand ?? {};
     for (const rc of Object.keys(demand)) u.set(rc, (u.get(rc) ?? 0) + demand[rc]);
     used.set(p.device, u);
     const h = hosted.get(p.device) ?? { tenants: new Set<string>(), allocations: [] };

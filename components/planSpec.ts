@@ -10,8 +10,10 @@ import type { AllocationSpec, FleetSpec, FleetSpecOf, PoolSpec, TemplateSpec } f
 type In = pulumi.Input<string>;
 
 /**
- * Driver blocks are reduced to `{}`: the planner reads only `driver`, and the core's validation
- * only checks that the block named by `driver` is present.
+ * Driver blocks are reduced to `{}`: the planner reads only `driver` from the spec, and the core's
+ * validation only checks that the block named by `driver` is present. What the devices are created
+ * from (the blocks' values, possibly Outputs) reaches the planner as digests instead, through the
+ * Ledger's `sources` input (`templateSources.ts`).
  */
 function template(t: TemplateSpec<In>): TemplateSpec {
   const { openstack, docker, ...rest } = t;

@@ -1,11 +1,12 @@
 /**
  * The allocation ledger (`pulumi-nodejs:dynamic/servicevm:Ledger`), the single source of truth for
- * pool sizes and placements.
+ * pools' devices (names and the zones they were created in) and placements.
  *
  * Its `check` runs the core planner with the previous ledger, so placements stay sticky across
  * `pulumi up`s and are known during `pulumi preview` (the engine returns checked inputs as outputs
  * for providers without preview support, which nodejs dynamic providers are). The `Fleet` reads the
- * `ledger` and `pools` outputs to decide which devices and attachments exist.
+ * `ledger` output to decide which devices and attachments exist. During a preview, `check` warns
+ * on the Ledger (the engine's log, with its URN) about every busy device the plan replaces.
  *
  * An infeasible plan is a `CheckFailure` carrying the core's messages: the update stops and the
  * previous ledger stays in state untouched.
@@ -14,7 +15,7 @@
  * ledger shared by many stacks) and `delete` removes the fleet from it; see `ledgerPlacement.ts`.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { DYNAMIC_MODULE, DYNAMIC_TYPES } from "../components/tokens";
+import { DYNAMIC_MODULE, DYNAMIC_TOKENS, DYNAMIC_TYPES } from "../components/tokens";
 import type { FleetSpec, HealthMap, Ledger } from "../core/types";
 import type * as impl from "./ledgerImpl";
 import type { LedgerInputs, PoolCapacity } from "./ledgerImpl";
@@ -61,10 +62,29 @@ export interface LedgerResourceArgs {
    * `backend: { kind: placement }` (the `Fleet` passes its name). @default undefined
    */
   fleet?: string;
+  /**
+   * What each template's devices are created from: template name -> field -> `digest` of the
+   * field's value (`templateSource` in `core/sources.ts`; the `Fleet` computes it from its Inputs).
+   * A plain record of Outputs, so each field is resolved, or unknown in a preview, on its own; an
+   * Output resolving to `undefined` is a field the template leaves out. Digests reveal nothing, so
+   * pass them unsecret. @default the planner computes them from `spec`'s driver blocks
+   */
+  sources?: Record<string, Record<string, pulumi.Input<string | undefined>>>;
+}
+
+/**
+ * The Ledger's own URN, as an input: its provider's warnings name it, and the dynamic-provider host
+ * does not tell a provider the URN. Taken out of the Output it is computed from, because that one
+ * depends on the parent, and a dependency on a component is a dependency on all its children (the
+ * Fleet's devices, which wait for the Ledger). URNs are known in previews too, so it always resolves.
+ */
+function ownUrn(name: string, parent: pulumi.Resource | undefined): pulumi.Output<string> {
+  const urn = pulumi.createUrn(name, DYNAMIC_TOKENS.ledger, parent);
+  return pulumi.output(new Promise<string>((resolve) => void urn.apply(resolve)));
 }
 
 export class LedgerResource extends pulumi.dynamic.Resource {
-  /** The compact ledger (pool sizes and placements), the next plan's `previous`. */
+  /** The compact ledger (pools' devices with their zones and sources, placements), the next plan's `previous`. */
   declare readonly ledger: pulumi.Output<Ledger>;
   /** Device names per pool. */
   declare readonly pools: pulumi.Output<Record<string, string[]>>;
@@ -83,6 +103,8 @@ export class LedgerResource extends pulumi.dynamic.Resource {
       spec: args.spec,
       health: args.health ?? {},
       ...(args.fleet !== undefined ? { fleet: args.fleet } : {}),
+      ...(args.sources !== undefined ? { sources: args.sources } : {}),
+      resourceUrn: ownUrn(name, opts?.parent),
       ledger: undefined,
       pools: undefined,
       capacity: undefined,

@@ -6,17 +6,32 @@
  * old inputs, which are what the previous `check` returned) and returns the new ledger as the
  * inputs. The nodejs dynamic provider does not implement provider previews, so during
  * `pulumi preview` the engine hands these checked inputs back as the resource's outputs: the
- * placements and pool sizes of a preview are exactly those `pulumi up` will record.
+ * placements and devices of a preview are exactly those `pulumi up` will record.
+ *
+ * What each template's devices are created from comes in as `sources` (one digest per field, see
+ * `core/sources.ts`); a field the engine does not know yet in a preview arrives as {@link UNKNOWN}
+ * and is planned as unknown (`null`). `check` warns, on the Ledger's URN, about every device the
+ * plan replaces while it hosts allocations, so a preview names the tenants an apply would disturb.
  *
  * The spec itself is not kept in state (only its plan is), which keeps the Ledger's state small.
- * With `backend: { kind: placement }` the planner's spec, the fleet's name and the backend block
- * are passed on too, and `create`/`update`/`delete` reconcile Placement (see `ledgerPlacement.ts`).
+ * With `backend: { kind: placement }` the planner's spec, the sources, the fleet's name and the
+ * backend block are passed on too, and `create`/`update`/`delete` reconcile Placement (see
+ * `ledgerPlacement.ts`).
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { canonicalJson } from "../core/canonical";
 import { EMPTY_LEDGER, plan } from "../core/plan";
 import { poolUsage } from "../core/report";
-import type { FleetSpec, HealthMap, Ledger, PlanResult } from "../core/types";
+import { digest, SOURCE_FIELDS, sourceEffect } from "../core/sources";
+import type {
+  Change,
+  FleetSpec,
+  HealthMap,
+  Ledger,
+  LedgerV1,
+  PlanResult,
+  TemplateSources,
+} from "../core/types";
 import {
   DEFAULT_PLACEMENT_DEPS,
   applyPlacement,
@@ -29,7 +44,11 @@ import {
   type PlacementInputs,
 } from "./ledgerPlacement";
 
-/** The engine's placeholder for a value that is not known yet (preview). */
+/**
+ * The engine's placeholder for a value that is not known yet (preview): what a dynamic provider's
+ * `check`/`diff` receive in place of it. The SDK's `pulumi.runtime.unknownValue` (a test holds the
+ * two equal; this module does not load the SDK).
+ */
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
 /** What the program passes in. */
@@ -40,6 +59,14 @@ export interface LedgerInputs {
   health?: Record<string, unknown>;
   /** The fleet's name: Placement identities derive from it (needed with `backend: { kind: placement }`). */
   fleet?: string;
+  /**
+   * Template name -> field -> digest of what the template's devices are created from
+   * (`templateSource`), each field resolved on its own; {@link UNKNOWN} for a value not known yet.
+   * Absent: the planner computes them from `spec`'s driver blocks.
+   */
+  sources?: Record<string, unknown>;
+  /** The Ledger's own URN, which its warnings name (the provider host does not tell it). */
+  resourceUrn?: string;
 }
 
 /** Capacity of one resource class summed over a pool's devices. */
@@ -85,22 +112,119 @@ export function resolveHealth(health: unknown): HealthMap {
   return out;
 }
 
-function isLedger(value: unknown): value is Ledger {
-  if (value === null || typeof value !== "object") return false;
-  const v = value as Record<string, unknown>;
-  return (
-    v.version === 1 &&
-    typeof v.pools === "object" &&
-    v.pools !== null &&
-    typeof v.placements === "object" &&
-    v.placements !== null
-  );
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
-/** The previous ledger from the old inputs; empty on create. */
-export function previousLedger(olds: Record<string, unknown> | undefined): Ledger {
+/**
+ * True for a ledger the planner takes as `previous`: version 2 (each pool's devices with their
+ * zones, and its source), or version 1 of servicevm 0.1 (pool sizes), which the planner upgrades.
+ */
+export function isLedger(value: unknown): value is Ledger | LedgerV1 {
+  if (!isRecord(value) || !isRecord(value.pools) || !isRecord(value.placements)) return false;
+  const pools = Object.values(value.pools);
+  if (value.version === 1) return pools.every((n) => typeof n === "number");
+  if (value.version !== 2) return false;
+  return pools.every((p) => isRecord(p) && isRecord(p.devices) && isRecord(p.source));
+}
+
+/** The previous ledger from the old inputs (version 1 or 2); empty on create. */
+export function previousLedger(olds: Record<string, unknown> | undefined): Ledger | LedgerV1 {
   const candidate = olds?.ledger;
   return isLedger(candidate) ? candidate : EMPTY_LEDGER;
+}
+
+/** A problem with an input, as the engine reports it. */
+export interface InputFailure {
+  property: string;
+  reason: string;
+}
+
+/** Every field of a driver's source unknown but `driver` itself, which the spec gives. */
+function allUnknown(driver: FleetSpec["templates"][string]["driver"]): Record<string, string | null> {
+  const out: Record<string, string | null> = {};
+  for (const field of Object.keys(SOURCE_FIELDS[driver])) out[field] = null;
+  out.driver = digest(driver);
+  return out;
+}
+
+/**
+ * The `sources` input as the planner takes it: {@link UNKNOWN} becomes `null` (not known at plan
+ * time). A template whose whole record is unknown gets every field of its driver unknown. `sources`
+ * is `undefined` when the program passed none (the planner then reads the spec); templates the spec
+ * does not have are left out. A value that is neither a string nor unknown is a failure.
+ */
+export function resolveSources(
+  value: unknown,
+  spec: FleetSpec,
+): { sources?: TemplateSources; failures: InputFailure[] } {
+  if (value === undefined || value === null) return { failures: [] };
+  const templates = Object.keys(spec.templates).sort();
+  if (value === UNKNOWN) {
+    const sources: TemplateSources = {};
+    for (const t of templates) sources[t] = allUnknown(spec.templates[t].driver);
+    return { sources, failures: [] };
+  }
+  const failures: InputFailure[] = [];
+  const given = isRecord(value) ? value : {};
+  if (!isRecord(value)) {
+    failures.push({ property: "sources", reason: "`sources` must map template names to field digests" });
+  }
+  const sources: TemplateSources = {};
+  for (const t of templates) {
+    const record = given[t];
+    if (record === undefined) continue;
+    if (record === UNKNOWN) {
+      sources[t] = allUnknown(spec.templates[t].driver);
+      continue;
+    }
+    if (!isRecord(record)) {
+      failures.push({ property: `sources.${t}`, reason: `\`sources.${t}\` must map fields to digests` });
+      continue;
+    }
+    const fields: Record<string, string | null> = {};
+    for (const f of Object.keys(record).sort()) {
+      const v = record[f];
+      if (v === UNKNOWN) fields[f] = null;
+      else if (typeof v === "string") fields[f] = v;
+      else
+        failures.push({
+          property: `sources.${t}.${f}`,
+          reason: `\`sources.${t}.${f}\` must be a digest (\`digest(value)\` of \`core/sources\`), got ${v === null ? "null" : typeof v}`,
+        });
+    }
+    sources[t] = fields;
+  }
+  return failures.length > 0 ? { failures } : { sources, failures };
+}
+
+function list(names: readonly string[]): string {
+  return names.map((n) => `\`${n}\``).join(", ");
+}
+
+/**
+ * One warning per device the plan replaces while it hosts allocations, naming them and their
+ * tenants: "will be replaced" when a changed field makes the driver re-create the device, "may be
+ * replaced" when only fields not known until apply could (an idle device is replaced silently).
+ */
+export function replacementWarnings(changes: readonly Change[]): string[] {
+  const out: string[] = [];
+  for (const c of changes) {
+    if (c.op !== "replace" || c.allocations.length === 0) continue;
+    const certain = c.changed.some((f) => sourceEffect(f) === "replace");
+    const why = [
+      ...(c.changed.length > 0 ? [`${c.changed.join(", ")} changed`] : []),
+      ...(c.unknown.length > 0
+        ? [`${c.unknown.join(", ")} ${c.unknown.length === 1 ? "is" : "are"} not known until apply`]
+        : []),
+    ].join("; ");
+    const tenants = `${c.tenants.length === 1 ? "tenant" : "tenants"} ${list(c.tenants)}`;
+    out.push(
+      `device \`${c.device}\` (pool \`${c.pool}\`) ${certain ? "will" : "may"} be replaced (${why}): ` +
+        `it hosts ${list(c.allocations)} of ${tenants}`,
+    );
+  }
+  return out;
 }
 
 function round(n: number): number {
@@ -144,50 +268,59 @@ function complete(state: Record<string, unknown>): LedgerState {
 
 const FLEET_NAME = /^[a-z][a-z0-9-]{0,62}$/;
 
-export function check(
-  olds: Record<string, unknown>,
-  news: LedgerInputs,
-): Promise<pulumi.dynamic.CheckResult> {
-  const health = resolveHealth(news.health);
-  const previous = previousLedger(olds);
-  const result = plan(news.spec, { previous, health });
-  if (!result.ok) {
-    const failures = result.errors.map((e) => ({ property: "spec", reason: `${e.path}: ${e.message}` }));
-    return Promise.resolve({ inputs: news, failures });
-  }
-  const backend = backendOf(news.spec);
-  if (backend === null) return Promise.resolve({ inputs: stateOf(result, health) });
-  if (typeof news.fleet !== "string" || !FLEET_NAME.test(news.fleet)) {
-    const reason =
-      `\`fleet\` must be the fleet's name (${FLEET_NAME.source}) with \`backend: { kind: placement }\`, ` +
-      `got ${JSON.stringify(news.fleet ?? null)}; Placement identities derive from it (\`new Fleet(name, ...)\` passes it)`;
-    return Promise.resolve({ inputs: news, failures: [{ property: "fleet", reason }] });
-  }
-  const extra: PlacementInputs = { fleet: news.fleet, backend, spec: news.spec };
-  return Promise.resolve({ inputs: { ...stateOf(result, health), ...extra } });
+/** The Ledger's URN from its inputs; `""` (a global log) when it is absent or not known. */
+function urnOf(inputs: Record<string, unknown>): string {
+  const urn = inputs.resourceUrn;
+  return typeof urn === "string" && urn !== UNKNOWN ? urn : "";
 }
 
-export function diff(
-  _id: string,
-  olds: Record<string, unknown>,
-  news: Record<string, unknown>,
-): Promise<pulumi.dynamic.DiffResult> {
-  const changed = STATE_FIELDS.filter(
-    (k) => canonicalJson(olds[k] ?? null) !== canonicalJson(news[k] ?? null),
-  );
-  const placement = placementChanged(olds.placement, news);
-  return Promise.resolve({
-    changes: changed.length > 0 || placement,
-    replaces: [],
-    deleteBeforeReplace: false,
-  });
-}
-
-/** The Ledger's id: it records state only, so one fixed id per resource is enough. */
-export const LEDGER_ID = "ledger";
-
-/** The Ledger provider's `create`/`update`/`read`/`delete` with the given Placement dependencies. */
+/** The Ledger provider's methods with the given dependencies (Placement, warnings). */
 export function makeLedgerMethods(deps: PlacementDeps = DEFAULT_PLACEMENT_DEPS) {
+  /**
+   * Plans from the previous ledger (the old inputs) and returns the state as the new inputs, or
+   * the planner's errors as failures (nothing changes). Warns about busy devices it replaces.
+   * The engine calls it in previews and updates alike (a dynamic provider cannot tell them apart),
+   * so the warnings show in `pulumi preview` and again in `pulumi up`.
+   */
+  const check = async (
+    olds: Record<string, unknown>,
+    news: LedgerInputs,
+  ): Promise<pulumi.dynamic.CheckResult> => {
+    const health = resolveHealth(news.health);
+    const { sources, failures } = resolveSources(news.sources, news.spec);
+    if (failures.length > 0) return { inputs: news, failures };
+    const previous = previousLedger(olds);
+    const result = plan(news.spec, { previous, health, ...(sources !== undefined ? { sources } : {}) });
+    if (!result.ok) {
+      return {
+        inputs: news,
+        failures: result.errors.map((e) => ({ property: "spec", reason: `${e.path}: ${e.message}` })),
+      };
+    }
+    const urn = urnOf(news as unknown as Record<string, unknown>);
+    const own = urn !== "" ? { resourceUrn: urn } : {};
+    const backend = backendOf(news.spec);
+    let inputs: Record<string, unknown>;
+    if (backend === null) inputs = { ...stateOf(result, health), ...own };
+    else {
+      if (typeof news.fleet !== "string" || !FLEET_NAME.test(news.fleet)) {
+        const reason =
+          `\`fleet\` must be the fleet's name (${FLEET_NAME.source}) with \`backend: { kind: placement }\`, ` +
+          `got ${JSON.stringify(news.fleet ?? null)}; Placement identities derive from it (\`new Fleet(name, ...)\` passes it)`;
+        return { inputs: news, failures: [{ property: "fleet", reason }] };
+      }
+      const extra: PlacementInputs = {
+        fleet: news.fleet,
+        backend,
+        spec: news.spec,
+        ...(sources !== undefined ? { sources } : {}),
+      };
+      inputs = { ...stateOf(result, health), ...extra, ...own };
+    }
+    for (const message of replacementWarnings(result.changes)) await deps.warn(urn, message);
+    return { inputs };
+  };
+
   /** The outputs for checked inputs `news`; in placement mode after reconciling Placement. */
   const apply = async (
     olds: Record<string, unknown> | undefined,
@@ -202,26 +335,33 @@ export function makeLedgerMethods(deps: PlacementDeps = DEFAULT_PLACEMENT_DEPS) 
       if (oldPlacement !== undefined) await removePlacement(deps, oldPlacement);
       return outs;
     }
+    const sources = news.sources as TemplateSources | undefined;
     const inputs: PlacementInputs = {
       fleet: news.fleet as string,
       backend,
       spec: news.spec as FleetSpec,
+      ...(sources !== undefined ? { sources } : {}),
     };
     // The plan `check` made, made again (plan is deterministic): sync needs the full result.
     const health = resolveHealth(news.health);
-    const result = plan(inputs.spec, { previous: previousLedger(olds), health });
+    const result = plan(inputs.spec, {
+      previous: previousLedger(olds),
+      health,
+      ...(sources !== undefined ? { sources } : {}),
+    });
     if (!result.ok || canonicalJson(result.ledger) !== canonicalJson(news.ledger)) {
       throw new Error(
         `Ledger of fleet \`${inputs.fleet}\`: re-planning for Placement did not give the checked ledger; nothing was recorded`,
       );
     }
-    const placement = await applyPlacement(deps, inputs, result, oldPlacement);
+    const placement = await applyPlacement(deps, inputs, result, oldPlacement, urnOf(news));
     // Renamed (an alias kept the resource): the old name's providers and consumers go.
     if (oldPlacement !== undefined && oldPlacement.fleet !== inputs.fleet)
       await removePlacement(deps, oldPlacement);
     return { ...outs, placement };
   };
   return {
+    check,
     async create(inputs: Record<string, unknown>): Promise<pulumi.dynamic.CreateResult> {
       return { id: LEDGER_ID, outs: await apply(undefined, inputs) };
     },
@@ -246,7 +386,33 @@ export function makeLedgerMethods(deps: PlacementDeps = DEFAULT_PLACEMENT_DEPS) 
   };
 }
 
+export function diff(
+  _id: string,
+  olds: Record<string, unknown>,
+  news: Record<string, unknown>,
+): Promise<pulumi.dynamic.DiffResult> {
+  const changed = STATE_FIELDS.filter(
+    (k) => canonicalJson(olds[k] ?? null) !== canonicalJson(news[k] ?? null),
+  );
+  const placement = placementChanged(olds.placement, news);
+  return Promise.resolve({
+    changes: changed.length > 0 || placement,
+    replaces: [],
+    deleteBeforeReplace: false,
+  });
+}
+
+/** The Ledger's id: it records state only, so one fixed id per resource is enough. */
+export const LEDGER_ID = "ledger";
+
 const DEFAULT_METHODS = makeLedgerMethods();
+
+export function check(
+  olds: Record<string, unknown>,
+  news: LedgerInputs,
+): Promise<pulumi.dynamic.CheckResult> {
+  return DEFAULT_METHODS.check(olds, news);
+}
 
 export function create(inputs: Record<string, unknown>): Promise<pulumi.dynamic.CreateResult> {
   return DEFAULT_METHODS.create(inputs);

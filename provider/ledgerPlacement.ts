@@ -22,7 +22,8 @@
  */
 import { createHash } from "node:crypto";
 import { canonicalJson } from "../core/canonical";
-import type { BackendSpec, FleetSpec, PlanResult } from "../core/types";
+import type { BackendSpec, FleetSpec, PlanResult, TemplateSources } from "../core/types";
+import { engineWarn, type Warn } from "./engineLog";
 import { connectPlacement, type ConnectOptions } from "./placement/auth";
 import { claimAllocations } from "./placement/claim";
 import type { PlacementClient } from "./placement/client";
@@ -70,13 +71,21 @@ export interface PlacementInputs {
   fleet: string;
   backend: PlacementBackend;
   spec: FleetSpec;
+  /**
+   * What each template's devices are created from, as `check` planned with it (so `create`/`update`
+   * plan the same again). Absent when the program passed none (the planner reads the spec).
+   */
+  sources?: TemplateSources;
 }
 
 export interface PlacementDeps {
   /** Connects to Placement for `backend`; reads credentials when called. */
   connect(backend: PlacementBackend): Promise<PlacementClient>;
-  /** Warnings for the update's log (Placement put allocations elsewhere than planned). */
-  warn(message: string): void;
+  /**
+   * Warnings on the Ledger (its URN, the message): Placement put allocations elsewhere than
+   * planned, a preview replaces busy devices. The engine's `Log` by default (`engineLog.ts`).
+   */
+  warn: Warn;
 }
 
 /**
@@ -100,9 +109,7 @@ export function connectFromEnv(
 
 export const DEFAULT_PLACEMENT_DEPS: PlacementDeps = {
   connect: (backend) => connectFromEnv(backend),
-  warn: (message) => {
-    void (require("@pulumi/pulumi") as typeof import("@pulumi/pulumi")).log.warn(message);
-  },
+  warn: engineWarn,
 };
 
 export function backendOf(spec: FleetSpec | undefined): PlacementBackend | null {
@@ -149,13 +156,15 @@ function describeError(err: unknown): string {
 
 /**
  * Reconciles Placement with a plan; returns the `placement` output or throws an error naming what
- * was not done. `previous` is the last `placement` output (absent on create).
+ * was not done. `previous` is the last `placement` output (absent on create); `urn` is the Ledger's,
+ * which the warnings name.
  */
 export async function applyPlacement(
   deps: PlacementDeps,
   inputs: PlacementInputs,
   result: PlanResult,
   previous: LedgerPlacementState | undefined,
+  urn = "",
 ): Promise<LedgerPlacementState> {
   const { fleet, backend, spec } = inputs;
   const prefix = `Ledger of fleet \`${fleet}\` (backend placement)`;
@@ -230,7 +239,7 @@ export async function applyPlacement(
     });
   }
   differences.sort((x, y) => (x.allocation < y.allocation ? -1 : x.allocation > y.allocation ? 1 : 0));
-  for (const d of differences) deps.warn(`${prefix}: allocation \`${d.allocation}\`: ${d.reason}`);
+  for (const d of differences) await deps.warn(urn, `${prefix}: allocation \`${d.allocation}\`: ${d.reason}`);
   const claims: Record<string, LedgerClaim> = {};
   let keptCount = 0;
   for (const a of Object.keys(report.claims.granted).sort()) {

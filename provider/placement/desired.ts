@@ -4,7 +4,7 @@
  * Shared by sync, status and the benchmark, so all three agree.
  */
 import { createHash } from "node:crypto";
-import { poolDevices } from "../../core/model";
+import { ledgerDevices } from "../../core/model";
 import type { FleetSpec, PlanResult, PoolSpec } from "../../core/types";
 import { toInventoryRecord, type InventoryRecord } from "./client";
 import {
@@ -78,30 +78,31 @@ function sortedResources(demand: Record<string, number>): Record<string, number>
   return out;
 }
 
-/** The Placement picture of `result` for fleet `fleet`: devices and placements of owned pools only. */
+/**
+ * The Placement picture of `result` for fleet `fleet`: devices and placements of owned pools only.
+ * Devices are the plan's (`result.pools`), modelled from its ledger: created devices in the zones
+ * they were created in, declared ones as the spec declares them.
+ */
 export function desiredFleet(fleet: string, spec: FleetSpec, result: PlanResult): DesiredFleet {
   const providers: DesiredProvider[] = [];
-  for (const pool of Object.keys(result.pools).sort()) {
-    if (externalPoolOf(spec.pools[pool]) !== null || spec.pools[pool] === undefined) continue;
-    const names = new Set(result.pools[pool].devices);
-    for (const d of poolDevices(spec, pool, result.pools[pool].devices.length)) {
-      if (!names.has(d.name)) continue;
-      const inventories: Record<string, InventoryRecord> = {};
-      for (const rc of Object.keys(d.inventory).sort()) inventories[rc] = toInventoryRecord(d.inventory[rc]);
-      const aggregates = [
-        poolAggregate(fleet, pool),
-        ...(d.zone === null ? [] : [zoneAggregate(fleet, d.zone)]),
-      ].sort();
-      providers.push({
-        device: d.name,
-        pool,
-        uuid: providerUuid(fleet, d.name),
-        name: providerName(fleet, d.name),
-        inventories,
-        traits: d.traits,
-        aggregates,
-      });
-    }
+  const planned = new Set(Object.values(result.pools).flatMap((p) => p.devices));
+  for (const d of ledgerDevices(spec, result.ledger)) {
+    if (externalPoolOf(spec.pools[d.pool]) !== null || !planned.has(d.name)) continue;
+    const inventories: Record<string, InventoryRecord> = {};
+    for (const rc of Object.keys(d.inventory).sort()) inventories[rc] = toInventoryRecord(d.inventory[rc]);
+    const aggregates = [
+      poolAggregate(fleet, d.pool),
+      ...(d.zone === null ? [] : [zoneAggregate(fleet, d.zone)]),
+    ].sort();
+    providers.push({
+      device: d.name,
+      pool: d.pool,
+      uuid: providerUuid(fleet, d.name),
+      name: providerName(fleet, d.name),
+      inventories,
+      traits: d.traits,
+      aggregates,
+    });
   }
   const byDevice = new Map(providers.map((p) => [p.device, p]));
   const consumers: DesiredConsumer[] = [];

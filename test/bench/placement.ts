@@ -8,7 +8,7 @@
  */
 import { performance } from "node:perf_hooks";
 import type { FleetSpec, PlanResult } from "../../core/types";
-import { buildDevices } from "../../core/model";
+import { deviceName, ledgerDevices } from "../../core/model";
 import { PlacementClient } from "../../provider/placement/client";
 import { desiredFleet } from "../../provider/placement/desired";
 import { CONSUMER_TYPE } from "../../provider/placement/ids";
@@ -36,9 +36,6 @@ export function benchFleet(
     pools: {},
     allocations: {},
   };
-  for (let p = 0; p < pools; p++)
-    spec.pools[`pool${p}`] = { template: "fw", size: perPool, zones: ["az1", "az2"] };
-  const devices = buildDevices(spec, Object.fromEntries(Object.keys(spec.pools).map((p) => [p, perPool])));
   const result: PlanResult = {
     ok: true,
     errors: [],
@@ -46,8 +43,17 @@ export function benchFleet(
     devices: {},
     placements: {},
     changes: [],
-    ledger: { version: 1, pools: {}, placements: {} },
+    ledger: { version: 2, pools: {}, placements: {} },
   };
+  for (let p = 0; p < pools; p++) {
+    const pool = `pool${p}`;
+    spec.pools[pool] = { template: "fw", size: perPool, zones: ["az1", "az2"] };
+    // Devices alternate between the two zones, as the planner spreads a new pool.
+    const zones: Record<string, string> = {};
+    for (let i = 0; i < perPool; i++) zones[deviceName(pool, i)] = i % 2 === 0 ? "az1" : "az2";
+    result.ledger.pools[pool] = { devices: zones, source: {} };
+  }
+  const devices = ledgerDevices(spec, result.ledger);
   for (const d of devices) {
     result.pools[d.pool] ??= { template: "fw", devices: [], needed: 0, standby: 0 };
     result.pools[d.pool].devices.push(d.name);

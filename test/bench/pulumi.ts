@@ -9,7 +9,7 @@ import * as openstack from "@pulumi/openstack";
 import * as pulumi from "@pulumi/pulumi";
 import { Fleet, type FleetArgs } from "../../components/fleet";
 import { DYNAMIC_TOKENS } from "../../components/tokens";
-import { Engine } from "../harness/engine";
+import { Engine, stopSharedEngineService } from "../harness/engine";
 import { FakeProbe, extraOutputs, requireFor } from "../harness/fixtures";
 import { fmtMs, heading, line, peakRssMiB } from "./util";
 
@@ -183,4 +183,5 @@ export async function main(): Promise<void> {
   line("SDK floor: CPU time", fmtMs(floor.cpuMs));
   line("load average (1 min) / CPUs", `${os.loadavg()[0].toFixed(2)} / ${os.cpus().length}`);
   line("peak RSS", `${peakRssMiB().toFixed(0)} MiB`);
+  await stopSharedEngineService();
 }

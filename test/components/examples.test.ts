@@ -159,7 +159,7 @@ describe.each(Object.keys(EXPECTED))("example %s", (name) => {
       EXPECTED[name].devices,
     );
     expect(Object.keys((await valueOf(exports.capacity)) as object)).toEqual(["pools", "devices"]);
-    expect(await valueOf(exports.ledger)).toMatchObject({ version: 1 });
+    expect(await valueOf(exports.ledger)).toMatchObject({ version: 2 });
   });
 
   it("registers the same resources in a preview", async () => {

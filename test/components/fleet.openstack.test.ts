@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Fleet, type FleetArgs } from "../../components/fleet";
+import { digest } from "../../core/sources";
 import { valueOf } from "../harness/engine";
 import { newEngine } from "../harness/fixtures";
 import { T, find, inputsOf, tree } from "./helpers";
@@ -36,6 +37,16 @@ function spec(): FleetArgs {
     },
   };
 }
+
+/** What `spec()`'s pool is created from, one digest per field (`templateSource` + anti-affinity). */
+const SOURCE = {
+  antiAffinity: digest("soft"),
+  driver: digest("openstack"),
+  flavor: digest({ vcpus: 8, ramMb: 16384, diskGb: 40, extraSpecs: { "hw:cpu_policy": "dedicated" } }),
+  image: digest({ source: "https://images.example.test/vyos.qcow2" }),
+  keyPair: digest("noc"),
+  networks: digest(["edge-mgmt"]),
+};
 
 const EXPECTED_TREE = [
   `${T.template} prod-vfw <- prod`,
@@ -82,7 +93,7 @@ describe("Fleet on OpenStack", () => {
     expect(engine.state.size).toBe(0);
   });
 
-  it("gives every server its zone round-robin, the uploaded image, the created flavor, key pair, tags and the server group hint", async () => {
+  it("gives every server its zone, the uploaded image, the created flavor, key pair, tags and the server group hint", async () => {
     const { engine } = newEngine();
     const result = await engine.up(() => {
       new Fleet("prod", spec());
@@ -109,6 +120,45 @@ describe("Fleet on OpenStack", () => {
       disk: 40,
       isPublic: false,
       extraSpecs: { "hw:cpu_policy": "dedicated" },
+    });
+  });
+
+  it("keeps every server in its zone when the pool's zones change, and creates a new server in the least-populated zone (mock runtime: the openstack provider is not run)", async () => {
+    const { engine } = newEngine();
+    const first = await engine.up(() => {
+      new Fleet("prod", spec());
+    });
+    expect(first.errors).toEqual([]);
+    // A zone is added in the middle: round-robin over the new list would move `fw-1` to `az3`.
+    const grown = spec();
+    grown.pools.fw.zones = ["az1", "az3", "az2"];
+    grown.allocations!["initech-fw"] = { tenant: "initech", demand: { CUSTOM_SERVICE_SLOT: 8 } };
+    let fleet: Fleet | undefined;
+    const second = await engine.up(() => {
+      fleet = new Fleet("prod", grown);
+    });
+    expect(second.errors).toEqual([]);
+    const instances = second.resources.filter((r) => r.type === T.instance);
+    expect(Object.fromEntries(instances.map((r) => [r.name, r.inputs.availabilityZone]))).toEqual({
+      "prod-fw-0": "az1",
+      "prod-fw-1": "az2",
+      "prod-fw-2": "az3",
+    });
+    expect(
+      Object.fromEntries(second.steps.filter((x) => x.type === T.instance).map((x) => [x.name, x.op])),
+    ).toEqual({
+      "prod-fw-0": "same",
+      "prod-fw-1": "same",
+      "prod-fw-2": "create",
+    });
+    expect((await valueOf(fleet!.ledger))!.pools).toEqual({
+      fw: { devices: { "fw-0": "az1", "fw-1": "az2", "fw-2": "az3" }, source: SOURCE },
+    });
+    expect((await valueOf(fleet!.placements))!["initech-fw"]).toEqual({
+      device: "fw-1",
+      pool: "fw",
+      tenant: "initech",
+      isolation: { kind: "vrf", id: 1 },
     });
   });
 
@@ -171,11 +221,11 @@ describe("Fleet on OpenStack", () => {
       },
     });
     expect(await valueOf(fleet!.ledger)).toEqual({
-      version: 1,
-      pools: { fw: 2 },
+      version: 2,
+      pools: { fw: { devices: { "fw-0": "az1", "fw-1": "az2" }, source: SOURCE } },
       placements: {
-        "acme-fw": { device: "fw-0", tenant: "acme", context: 1 },
-        "globex-fw": { device: "fw-0", tenant: "globex", context: 2 },
+        "acme-fw": { device: "fw-0", tenant: "acme", context: 1, demand: { CUSTOM_SERVICE_SLOT: 2 } },
+        "globex-fw": { device: "fw-0", tenant: "globex", context: 2, demand: { CUSTOM_SERVICE_SLOT: 1 } },
       },
     });
   });

@@ -13,19 +13,24 @@
  * nothing for that resource, as the nodejs dynamic provider returns no outputs on failure. A `delete`
  * that throws fails the run and leaves the resource in state.
  *
+ * The engine's own service is a real gRPC server (`fakeEngine.ts`) whose address the SDK's runtime
+ * gets, as a Pulumi program and the provider hosts get the engine's: whatever the program or a
+ * provider logs through the engine is the run's `logs`, with its severity and URN.
+ *
  * What it does not model: the engine's parallelism and partial progress. A run whose `check`
  * fails commits nothing, which is what the real engine leaves for the Ledger too (its step never
  * ran and no delete runs after a failed update).
  */
 import * as pulumi from "@pulumi/pulumi";
 import { canonicalJson } from "../../core/canonical";
+import { type EngineLog, FakeEngine } from "./fakeEngine";
 
 // Pulumi internals the public typings hide; plain CommonJS modules of the installed SDK.
 const mocksModule = require("@pulumi/pulumi/runtime/mocks") as {
   MockMonitor: new (mocks: pulumi.runtime.Mocks) => MockMonitorLike;
 };
 const stateModule = require("@pulumi/pulumi/runtime/state") as {
-  getStore(): { settings: { monitor: unknown } };
+  getStore(): { settings: { monitor: unknown; options: { engineAddr?: string } } };
 };
 const settingsModule = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
 const rpcModule = require("@pulumi/pulumi/runtime/rpc") as {
@@ -85,6 +90,22 @@ export interface RunResult {
   steps: Step[];
   /** Resources registered in this run, in registration order. */
   resources: StoredResource[];
+  /** What the program and the providers logged through the engine in this run, in order. */
+  logs: EngineLog[];
+}
+
+let engineService: Promise<FakeEngine> | undefined;
+
+/** The fake engine service every run of this process logs to, started on first use. */
+export function sharedEngineService(): Promise<FakeEngine> {
+  return (engineService ??= FakeEngine.start());
+}
+
+/** Stops the shared engine service, for a process that must end on its own (the benchmark). */
+export async function stopSharedEngineService(): Promise<void> {
+  const service = engineService;
+  engineService = undefined;
+  if (service !== undefined) (await service).stop();
 }
 
 export interface DynamicProviderLike {
@@ -378,8 +399,11 @@ export class Engine {
       }
     }
 
+    const service = await sharedEngineService();
+    const firstLog = service.logs.length;
     await pulumi.runtime.setMocks(mocks, project, stack, preview);
     stateModule.getStore().settings.monitor = new RecordingMonitor(mocks);
+    stateModule.getStore().settings.options.engineAddr = service.address;
     const config: Record<string, string> = {};
     for (const [k, v] of Object.entries(this.opts.config ?? {})) config[`${project}:${k}`] = v;
     pulumi.runtime.setAllConfig(
@@ -420,7 +444,8 @@ export class Engine {
         for (const [urn, r] of next) this.state.set(urn, r);
       }
     }
-    const result: RunResult = { ok: errors.length === 0, errors, steps, resources: registered };
+    const logs = service.logs.slice(firstLog);
+    const result: RunResult = { ok: errors.length === 0, errors, steps, resources: registered, logs };
     this.history.push(result);
     return result;
   }
@@ -430,6 +455,11 @@ export class Engine {
 export async function valueOf<T>(output: pulumi.Output<T>): Promise<T | undefined> {
   const o = output as unknown as { promise(withUnknowns?: boolean): Promise<T>; isKnown: Promise<boolean> };
   return (await o.isKnown) ? await o.promise() : undefined;
+}
+
+/** The logs of a run the CLI shows without `--debug`/`-v`: all but debug messages (the SDK's own). */
+export function shownLogs(result: RunResult): EngineLog[] {
+  return result.logs.filter((l) => l.severity !== "debug");
 }
 
 /** Steps of a run with a given op, as `<type>::<name>`. */

@@ -262,7 +262,7 @@ describe("claims from a pool another fleet owns, through a real Placement", () =
         "ext-b": { device: full, pool: "shared", tenant: "blue", isolation: null },
       },
       changes: [],
-      ledger: { version: 1, pools: { own: 1 }, placements: {} },
+      ledger: { version: 2, pools: { own: { devices: { "own-0": null }, source: {} } }, placements: {} },
     };
     const report = await reconcileFleet(client, { fleet: "mixed", spec, result });
     expect(report.sync.providers.created).toEqual(["own-0"]);

@@ -7,7 +7,8 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fits } from "../../core/inventory";
-import { buildDevices } from "../../core/model";
+import { ledgerDevices } from "../../core/model";
+import { plan } from "../../core/plan";
 import type { AllocationSpec, FleetSpec, InventorySpec, PlanResult } from "../../core/types";
 import { candidateQuery, withKnownTraits } from "../../provider/placement/claim";
 import { ownedDevice, poolAggregate, providerUuid } from "../../provider/placement/ids";
@@ -109,25 +110,11 @@ const requestArb: fc.Arbitrary<AllocationSpec> = fc
     return out;
   });
 
-/** A plan result with the given pool sizes and no placements: what sync needs to register devices. */
+/** The plan of a fleet of fixed-size pools and no allocations: what sync needs to register devices. */
 function devicesOnly(spec: FleetSpec): PlanResult {
-  const pools: PlanResult["pools"] = {};
-  for (const d of buildDevices(
-    spec,
-    Object.fromEntries(Object.entries(spec.pools).map(([p, s]) => [p, s.size ?? 0])),
-  )) {
-    pools[d.pool] ??= { template: spec.pools[d.pool].template!, devices: [], needed: 0, standby: 0 };
-    pools[d.pool].devices.push(d.name);
-  }
-  return {
-    ok: true,
-    errors: [],
-    pools,
-    devices: {},
-    placements: {},
-    changes: [],
-    ledger: { version: 1, pools: {}, placements: {} },
-  };
+  const result = plan(spec);
+  if (!result.ok) throw new Error(result.errors.map((e) => `${e.path}: ${e.message}`).join("\n"));
+  return result;
 }
 
 let run = 0;
@@ -145,11 +132,9 @@ describe("core candidates against Placement's allocation candidates", () => {
         fc.array(requestArb, { minLength: 3, maxLength: 3 }),
         async (spec, usage, requests) => {
           const fleet = `diff${run++}`;
-          await syncFleet(client, { fleet, spec, result: devicesOnly(spec) });
-          const devices = buildDevices(
-            spec,
-            Object.fromEntries(Object.entries(spec.pools).map(([p, s]) => [p, s.size ?? 0])),
-          );
+          const result = devicesOnly(spec);
+          await syncFleet(client, { fleet, spec, result });
+          const devices = ledgerDevices(spec, result.ledger);
           // Random usage, written straight to Placement; whatever it refuses simply does not exist.
           for (const [k, [pick, rc, amount]] of usage.entries()) {
             const d = devices[pick % devices.length];

@@ -61,6 +61,7 @@ const alloc = (tenant: string, slots: number) => ({ tenant, demand: { CUSTOM_SER
 function recordingDeps(onRequest?: (method: string, path: string) => void): {
   deps: PlacementDeps;
   requests: string[];
+  /** `<urn>: <message>` per warning. */
   warnings: string[];
   writes(): string[];
   /** Milliseconds from the first request to the start of the last one since the last reset. */
@@ -81,7 +82,10 @@ function recordingDeps(onRequest?: (method: string, path: string) => void): {
           onRequest?.(method, path);
         },
       }),
-    warn: (m) => warnings.push(m),
+    warn: (urn, m) => {
+      warnings.push(`${urn}: ${m}`);
+      return Promise.resolve();
+    },
   };
   return {
     deps,
@@ -627,7 +631,8 @@ describe("fleets claiming from a pool a third fleet owns", () => {
       "(the demand changed, or the claim was gone and `fw-0` had no room left)";
     expect(placement.differences).toEqual([{ allocation: "c1", planned: "fw-0", placed: "fw-1", reason }]);
     expect(rec.warnings).toEqual([
-      `Ledger of fleet \`team-c\` (backend placement): allocation \`c1\`: ${reason}`,
+      "urn:pulumi:stack::project::servicevm:index:Fleet$pulumi-nodejs:dynamic/servicevm:Ledger::team-c-ledger: " +
+        `Ledger of fleet \`team-c\` (backend placement): allocation \`c1\`: ${reason}`,
     ]);
     expect(await usedSlots("infra3")).toBe(5);
   });
