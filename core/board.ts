@@ -155,7 +155,7 @@ export class Board {
 
   /** Demand as a vector over the pool's classes, or null when the pool lacks a class or a unit rule fails. */
   private need(pool: Pool, a: Alloc): number[] | null {
-    const need = pool.classes.map(() => -Infinity);
+    const need = new Array<number>(pool.classes.length).fill(-Infinity);
     for (const [rc, amount] of a.demand) {
       const i = pool.classIndex.get(rc);
       if (i === undefined) return null;
@@ -188,6 +188,7 @@ export class Board {
         if (
           (best === null || dev.index < best.index) &&
           (a.zone === null || dev.zone === a.zone) &&
+          roomFor(dev, need) &&
           accept(dev)
         )
           best = dev;
@@ -293,4 +294,13 @@ export class Board {
     a.movedFrom = null;
     return true;
   }
+}
+
+/**
+ * A cheap first look before the exact check: the device has at least `need` free in every class
+ * (`-Infinity` for classes not demanded). Devices a tenant fills are skipped without `refusal`.
+ */
+function roomFor(dev: Dev, need: number[]): boolean {
+  for (let i = 0; i < need.length; i++) if (dev.cap[i] - dev.used[i] < need[i] - TOLERANCE) return false;
+  return true;
 }

@@ -31,11 +31,12 @@ export interface Outcome {
   isolation(a: Alloc): Isolation | null;
 }
 
-function sameDemand(x: Record<ResourceClass, number> | undefined, y: Record<ResourceClass, number>): boolean {
-  if (x === undefined) return false;
+/** Equal demands: the same classes with the same amounts. */
+export function sameDemand(x: Record<ResourceClass, number>, y: Record<ResourceClass, number>): boolean {
   if (x === y) return true;
-  const kx = Object.keys(x);
-  return kx.length === Object.keys(y).length && kx.every((k) => x[k] === y[k]);
+  for (const k in x) if (x[k] !== y[k]) return false;
+  for (const k in y) if (!(k in x)) return false;
+  return true;
 }
 
 function isolationOf(pool: Pool | undefined, context: number | null): Isolation | null {
@@ -61,8 +62,6 @@ function allocationChanges(o: Outcome, changes: Change[], placements: Record<str
     const pool = o.pools.get(name);
     if (pool !== undefined) for (const d of Object.keys(p.devices)) devicePool.set(d, pool);
   }
-  const prevIsolation = (p: LedgerPlacement): Isolation | null =>
-    isolationOf(devicePool.get(p.device), p.context);
   for (const a of o.allocs) {
     const prev = a.prev;
     if (a.claim !== null) {
@@ -77,16 +76,21 @@ function allocationChanges(o: Outcome, changes: Change[], placements: Record<str
     }
     const dev = a.device;
     if (dev === null) continue;
-    const demand = { ...a.spec.demand };
-    const to = o.isolation(a);
-    placements[a.name] =
+    const demandChanged =
+      prev === undefined || prev.demand === undefined || !sameDemand(prev.demand, a.spec.demand);
+    if (
       prev !== undefined &&
+      !demandChanged &&
       prev.device === dev.name &&
       prev.tenant === a.tenant &&
-      prev.context === a.context &&
-      sameDemand(prev.demand, demand)
-        ? prev
-        : { context: a.context, demand, device: dev.name, tenant: a.tenant };
+      prev.context === a.context
+    ) {
+      placements[a.name] = prev; // unchanged: shared with the previous ledger, never mutated
+      continue;
+    }
+    const demand = prev?.demand !== undefined && !demandChanged ? prev.demand : { ...a.spec.demand };
+    const to = o.isolation(a);
+    placements[a.name] = { context: a.context, demand, device: dev.name, tenant: a.tenant };
     if (prev === undefined) {
       changes.push({
         allocation: a.name,
@@ -98,7 +102,7 @@ function allocationChanges(o: Outcome, changes: Change[], placements: Record<str
       });
       continue;
     }
-    const from = prevIsolation(prev);
+    const from = isolationOf(devicePool.get(prev.device), prev.context);
     if (prev.device !== dev.name) {
       const reason = a.movedFrom?.reason ?? `device ${bt(prev.device)} removed`;
       changes.push({
@@ -129,7 +133,7 @@ function allocationChanges(o: Outcome, changes: Change[], placements: Record<str
         reason,
       });
     }
-    if (!sameDemand(prev.demand, demand)) {
+    if (demandChanged) {
       changes.push({
         allocation: a.name,
         device: dev.name,

@@ -15,7 +15,7 @@
  *  5. size pools (`planPools.ts`) and account for every difference (`changes.ts`).
  */
 import { Board } from "./board";
-import { account } from "./changes";
+import { account, sameDemand } from "./changes";
 import { deviceResult, failed, sortKeys } from "./planResult";
 import { unplaceable } from "./explain";
 import { EMPTY_LEDGER, upgradeLedger } from "./ledger";
@@ -48,11 +48,14 @@ export function plan(spec: FleetSpec, opts: PlanOptions = {}): PlanResult {
   return new Planner(spec, opts).run();
 }
 
-/** Same demand, or no record of it (a servicevm 0.1 placement). */
-function sameDemand(x: Record<string, number> | undefined, y: Record<string, number>): boolean {
-  if (x === undefined || x === y) return true;
-  const kx = Object.keys(x);
-  return kx.length === Object.keys(y).length && kx.every((k) => x[k] === y[k]);
+const NONE: string[] = [];
+const NONE_SETS: string[][] = [];
+
+/** The keys of a record in code-unit order; a spec's keys usually are already (no sort then). */
+function sortedKeys(record: Record<string, unknown>): string[] {
+  const keys = Object.keys(record);
+  for (let i = 1; i < keys.length; i++) if (keys[i - 1] > keys[i]) return keys.sort();
+  return keys;
 }
 
 class Planner {
@@ -184,7 +187,7 @@ class Planner {
 
   private buildAllocs(): void {
     const allocations = this.spec.allocations ?? {};
-    for (const name of Object.keys(allocations).sort()) {
+    for (const name of sortedKeys(allocations)) {
       const spec = allocations[name];
       const demand = Object.keys(spec.demand)
         .sort()
@@ -200,14 +203,17 @@ class Planner {
         pools,
         tiers,
         claim: this.claimOf(spec, pools),
-        require: spec.require ?? [],
-        forbid: spec.forbid ?? [],
-        requireAny: spec.requireAny ?? [],
+        require: spec.require ?? NONE,
+        forbid: spec.forbid ?? NONE,
+        requireAny: spec.requireAny ?? NONE_SETS,
         zone: spec.zone ?? null,
         group: spec.antiAffinityGroup ?? null,
         pin: spec.device ?? null,
         prev,
-        changed: prev !== undefined && (prev.tenant !== spec.tenant || !sameDemand(prev.demand, spec.demand)),
+        changed:
+          prev !== undefined &&
+          (prev.tenant !== spec.tenant ||
+            (prev.demand !== undefined && !sameDemand(prev.demand, spec.demand))),
         device: null,
         context: null,
         movedFrom: null,
