@@ -1,5 +1,22 @@
 /** Hand-made plan results for the report tests: one change of every kind, in the planner's order. */
-import type { Change, Isolation, PlanResult } from "../../core/types";
+import type { Change, FleetSpec, Isolation, PlanResult } from "../../core/types";
+
+/** Two tenants' firewalls on a shared pool of at most two devices, for renderer tests on real plans. */
+export const SPEC: FleetSpec = {
+  templates: {
+    fw: {
+      driver: "docker",
+      capacity: { CUSTOM_SERVICE_SLOT: 8, CUSTOM_THROUGHPUT_MBPS: 1000 },
+      tenancy: { mode: "shared", isolation: "vrf", contexts: { first: 1, last: 4 } },
+      docker: { image: "vyos" },
+    },
+  },
+  pools: { fw: { template: "fw", standby: 1, max: 2 } },
+  allocations: {
+    "acme-fw": { tenant: "acme", demand: { CUSTOM_SERVICE_SLOT: 2, CUSTOM_THROUGHPUT_MBPS: 300 } },
+    "globex-fw": { tenant: "globex", demand: { CUSTOM_SERVICE_SLOT: 1, CUSTOM_THROUGHPUT_MBPS: 200 } },
+  },
+};
 
 const vrf = (id: number): Isolation => ({ kind: "vrf", id });
 

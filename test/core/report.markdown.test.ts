@@ -1,25 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { plan } from "../../core/plan";
 import { codeSpan, messageText, plainText, renderMarkdown, tableCell } from "../../core/report";
-import type { Change, FleetSpec, PlanResult } from "../../core/types";
+import type { Change, PlanResult } from "../../core/types";
 import { cmark, escapeHtml, tables } from "../cli/cmark";
-import { BASE, EVERY_KIND, FAILED, WITH_EVERY_KIND } from "./report.fixtures";
-
-const spec: FleetSpec = {
-  templates: {
-    fw: {
-      driver: "docker",
-      capacity: { CUSTOM_SERVICE_SLOT: 8, CUSTOM_THROUGHPUT_MBPS: 1000 },
-      tenancy: { mode: "shared", isolation: "vrf", contexts: { first: 1, last: 4 } },
-      docker: { image: "vyos" },
-    },
-  },
-  pools: { fw: { template: "fw", standby: 1, max: 2 } },
-  allocations: {
-    "acme-fw": { tenant: "acme", demand: { CUSTOM_SERVICE_SLOT: 2, CUSTOM_THROUGHPUT_MBPS: 300 } },
-    "globex-fw": { tenant: "globex", demand: { CUSTOM_SERVICE_SLOT: 1, CUSTOM_THROUGHPUT_MBPS: 200 } },
-  },
-};
+import { BASE, EVERY_KIND, FAILED, SPEC as spec, WITH_EVERY_KIND } from "./report.fixtures";
 
 describe("renderMarkdown", () => {
   it("prints a complete pull-request comment", () => {
