@@ -20,18 +20,9 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { canonicalJson } from "../core/canonical";
-import { EMPTY_LEDGER, plan } from "../core/plan";
+import { plan } from "../core/plan";
 import { poolUsage } from "../core/report";
-import { digest, SOURCE_FIELDS, sourceEffect } from "../core/sources";
-import type {
-  Change,
-  FleetSpec,
-  HealthMap,
-  Ledger,
-  LedgerV1,
-  PlanResult,
-  TemplateSources,
-} from "../core/types";
+import type { FleetSpec, HealthMap, Ledger, PlanResult, TemplateSources } from "../core/types";
 import {
   DEFAULT_PLACEMENT_DEPS,
   applyPlacement,
@@ -44,12 +35,9 @@ import {
   type PlacementInputs,
 } from "./ledgerPlacement";
 
-/**
- * The engine's placeholder for a value that is not known yet (preview): what a dynamic provider's
- * `check`/`diff` receive in place of it. The SDK's `pulumi.runtime.unknownValue` (a test holds the
- * two equal; this module does not load the SDK).
- */
-export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+import { previousLedger, replacementWarnings, resolveSources, UNKNOWN } from "./ledgerInputs";
+export { isLedger, previousLedger, replacementWarnings, resolveSources, UNKNOWN } from "./ledgerInputs";
+export type { InputFailure } from "./ledgerInputs";
 
 /** What the program passes in. */
 export interface LedgerInputs {
@@ -109,121 +97,6 @@ export function resolveHealth(health: unknown): HealthMap {
   if (health === null || typeof health !== "object") return out;
   const record = health as Record<string, unknown>;
   for (const device of Object.keys(record).sort()) out[device] = record[device] !== false;
-  return out;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
-}
-
-/**
- * True for a ledger the planner takes as `previous`: version 2 (each pool's devices with their
- * zones, and its source), or version 1 of servicevm 0.1 (pool sizes), which the planner upgrades.
- */
-export function isLedger(value: unknown): value is Ledger | LedgerV1 {
-  if (!isRecord(value) || !isRecord(value.pools) || !isRecord(value.placements)) return false;
-  const pools = Object.values(value.pools);
-  if (value.version === 1) return pools.every((n) => typeof n === "number");
-  if (value.version !== 2) return false;
-  return pools.every((p) => isRecord(p) && isRecord(p.devices) && isRecord(p.source));
-}
-
-/** The previous ledger from the old inputs (version 1 or 2); empty on create. */
-export function previousLedger(olds: Record<string, unknown> | undefined): Ledger | LedgerV1 {
-  const candidate = olds?.ledger;
-  return isLedger(candidate) ? candidate : EMPTY_LEDGER;
-}
-
-/** A problem with an input, as the engine reports it. */
-export interface InputFailure {
-  property: string;
-  reason: string;
-}
-
-/** Every field of a driver's source unknown but `driver` itself, which the spec gives. */
-function allUnknown(driver: FleetSpec["templates"][string]["driver"]): Record<string, string | null> {
-  const out: Record<string, string | null> = {};
-  for (const field of Object.keys(SOURCE_FIELDS[driver])) out[field] = null;
-  out.driver = digest(driver);
-  return out;
-}
-
-/**
- * The `sources` input as the planner takes it: {@link UNKNOWN} becomes `null` (not known at plan
- * time). A template whose whole record is unknown gets every field of its driver unknown. `sources`
- * is `undefined` when the program passed none (the planner then reads the spec); templates the spec
- * does not have are left out. A value that is neither a string nor unknown is a failure.
- */
-export function resolveSources(
-  value: unknown,
-  spec: FleetSpec,
-): { sources?: TemplateSources; failures: InputFailure[] } {
-  if (value === undefined || value === null) return { failures: [] };
-  const templates = Object.keys(spec.templates).sort();
-  if (value === UNKNOWN) {
-    const sources: TemplateSources = {};
-    for (const t of templates) sources[t] = allUnknown(spec.templates[t].driver);
-    return { sources, failures: [] };
-  }
-  const failures: InputFailure[] = [];
-  const given = isRecord(value) ? value : {};
-  if (!isRecord(value)) {
-    failures.push({ property: "sources", reason: "`sources` must map template names to field digests" });
-  }
-  const sources: TemplateSources = {};
-  for (const t of templates) {
-    const record = given[t];
-    if (record === undefined) continue;
-    if (record === UNKNOWN) {
-      sources[t] = allUnknown(spec.templates[t].driver);
-      continue;
-    }
-    if (!isRecord(record)) {
-      failures.push({ property: `sources.${t}`, reason: `\`sources.${t}\` must map fields to digests` });
-      continue;
-    }
-    const fields: Record<string, string | null> = {};
-    for (const f of Object.keys(record).sort()) {
-      const v = record[f];
-      if (v === UNKNOWN) fields[f] = null;
-      else if (typeof v === "string") fields[f] = v;
-      else
-        failures.push({
-          property: `sources.${t}.${f}`,
-          reason: `\`sources.${t}.${f}\` must be a digest (\`digest(value)\` of \`core/sources\`), got ${v === null ? "null" : typeof v}`,
-        });
-    }
-    sources[t] = fields;
-  }
-  return failures.length > 0 ? { failures } : { sources, failures };
-}
-
-function list(names: readonly string[]): string {
-  return names.map((n) => `\`${n}\``).join(", ");
-}
-
-/**
- * One warning per device the plan replaces while it hosts allocations, naming them and their
- * tenants: "will be replaced" when a changed field makes the driver re-create the device, "may be
- * replaced" when only fields not known until apply could (an idle device is replaced silently).
- */
-export function replacementWarnings(changes: readonly Change[]): string[] {
-  const out: string[] = [];
-  for (const c of changes) {
-    if (c.op !== "replace" || c.allocations.length === 0) continue;
-    const certain = c.changed.some((f) => sourceEffect(f) === "replace");
-    const why = [
-      ...(c.changed.length > 0 ? [`${c.changed.join(", ")} changed`] : []),
-      ...(c.unknown.length > 0
-        ? [`${c.unknown.join(", ")} ${c.unknown.length === 1 ? "is" : "are"} not known until apply`]
-        : []),
-    ].join("; ");
-    const tenants = `${c.tenants.length === 1 ? "tenant" : "tenants"} ${list(c.tenants)}`;
-    out.push(
-      `device \`${c.device}\` (pool \`${c.pool}\`) ${certain ? "will" : "may"} be replaced (${why}): ` +
-        `it hosts ${list(c.allocations)} of ${tenants}`,
-    );
-  }
   return out;
 }
 
