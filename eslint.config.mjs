@@ -1,4 +1,6 @@
-// Type-aware linting. `core/` must stay pure: no Pulumi, no I/O (STYLE point 1).
+// Type-aware linting. Data flows one way (DESIGN §1): text -> schema/ -> core/ -> cli/ | provider/ |
+// components/. `core/` stays pure: no Pulumi, no I/O (STYLE point 1); `schema/` reads text into the
+// core's types; `provider/` never imports `components/`; type tokens live in the root `tokens.ts`.
 import tseslint from "typescript-eslint";
 import pulumi from "@pulumi/eslint-plugin";
 
@@ -33,6 +35,30 @@ export default tseslint.config(
         ],
       }],
       "no-restricted-globals": ["error", { name: "process", message: "core/ is pure: take values as arguments." }],
+    },
+  },
+  {
+    files: ["schema/**/*.ts"],
+    rules: {
+      "no-restricted-imports": ["error", {
+        patterns: [{ group: ["../provider/*", "../components/*", "../cli/*", "@pulumi/*"], message: "schema/ reads text into the core's types: it imports only core/ and libraries." }],
+      }],
+    },
+  },
+  {
+    files: ["provider/**/*.ts"],
+    rules: {
+      "no-restricted-imports": ["error", {
+        patterns: [{ group: ["**/components/*", "**/components", "**/cli/*"], message: "provider/ never imports components/ or cli/ (DESIGN §1): move what both need to core/ or the root tokens.ts." }],
+      }],
+    },
+  },
+  {
+    files: ["components/**/*.ts"],
+    rules: {
+      "no-restricted-imports": ["error", {
+        patterns: [{ group: ["**/cli/*"], message: "components/ never imports cli/ (DESIGN §1)." }],
+      }],
     },
   },
 );

@@ -4,9 +4,10 @@
  * document (the `ledger` output of the servicevm Ledger dynamic resource).
  */
 import type { Ledger, LedgerV1 } from "../core/types";
+import { DYNAMIC_TOKENS } from "../tokens";
 
 /** Type token of the Ledger dynamic resource (DESIGN §6). */
-export const LEDGER_TYPE = "pulumi-nodejs:dynamic/servicevm:Ledger";
+export const LEDGER_TYPE = DYNAMIC_TOKENS.ledger;
 
 /** Pulumi's marker of a secret value in state (`sig.Key` / `sig.Secret`). */
 const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";

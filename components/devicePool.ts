@@ -8,7 +8,7 @@ import type { DeviceTemplate } from "./deviceTemplate";
 import { renderContainer } from "./render/docker";
 import { childName, renderInstance, renderServerGroup } from "./render/openstack";
 import { applianceName, renderAppliance } from "./render/physical";
-import { COMPONENT_TOKENS } from "./tokens";
+import { COMPONENT_TOKENS } from "../tokens";
 
 type In = pulumi.Input<string>;
 

@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { TemplateSpec } from "../core/types";
 import * as dockerRender from "./render/docker";
 import * as os from "./render/openstack";
-import { COMPONENT_TOKENS } from "./tokens";
+import { COMPONENT_TOKENS } from "../tokens";
 
 export interface DeviceTemplateArgs {
   /** Name of the fleet, used to name children (`<fleet>-<template>-image`). */

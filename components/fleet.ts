@@ -4,11 +4,11 @@ import type { FleetSpecOf, Ledger, PlacementResult } from "../core/types";
 import { LedgerResource } from "../provider/ledger";
 import { DevicePool } from "./devicePool";
 import { DeviceTemplate } from "./deviceTemplate";
-import { type FleetCapacity, ledgerView } from "./ledgerView";
-import { planSpec } from "./planSpec";
+import { type FleetCapacity, ledgerView } from "../core/ledgerView";
+import { planSpec } from "../core/planSpec";
 import { templateSources } from "./templateSources";
 import { type PoolFacts, ServiceAllocation } from "./serviceAllocation";
-import { COMPONENT_TOKENS } from "./tokens";
+import { COMPONENT_TOKENS } from "../tokens";
 
 /**
  * A fleet spec as the `Fleet` takes it: `FleetSpec` where values only passed through to child

@@ -4,7 +4,7 @@ import type { AllocationSpec, Driver, Isolation, PlacementResult } from "../core
 import { dockerNetworkErrors } from "./render/docker";
 import { type NameOrId, planPorts, renderInterfaceAttach, renderPort } from "./render/openstack";
 import { vlanOf } from "./render/physical";
-import { COMPONENT_TOKENS } from "./tokens";
+import { COMPONENT_TOKENS } from "../tokens";
 
 type In = pulumi.Input<string>;
 

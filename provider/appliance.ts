@@ -8,7 +8,7 @@
  * in `additionalSecretOutputs`; the provider never returns the password in its outputs.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { DYNAMIC_MODULE, DYNAMIC_TYPES } from "../components/tokens";
+import { DYNAMIC_MODULE, DYNAMIC_TYPES } from "../tokens";
 import type * as impl from "./applianceImpl";
 import type { ApplianceInputs, ApplianceOutputs } from "./applianceImpl";
 

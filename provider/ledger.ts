@@ -15,7 +15,7 @@
  * ledger shared by many stacks) and `delete` removes the fleet from it; see `ledgerPlacement.ts`.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { DYNAMIC_MODULE, DYNAMIC_TOKENS, DYNAMIC_TYPES } from "../components/tokens";
+import { DYNAMIC_MODULE, DYNAMIC_TOKENS, DYNAMIC_TYPES } from "../tokens";
 import type { FleetSpec, HealthMap, Ledger } from "../core/types";
 import type * as impl from "./ledgerImpl";
 import type { LedgerInputs, PoolCapacity } from "./ledgerImpl";

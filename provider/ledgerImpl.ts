@@ -21,6 +21,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { canonicalJson } from "../core/canonical";
 import { plan } from "../core/plan";
+import type { ClassUsage, PoolSummary } from "../core/capacity";
 import { poolUsage } from "../core/report";
 import type { FleetSpec, HealthMap, Ledger, PlanResult, TemplateSources } from "../core/types";
 import {
@@ -58,20 +59,11 @@ export interface LedgerInputs {
 }
 
 /** Capacity of one resource class summed over a pool's devices. */
-export interface ClassCapacity {
-  total: number;
-  used: number;
-  free: number;
-}
+export type ClassCapacity = ClassUsage;
 
-/** A pool's summary in the Ledger's state. */
-export interface PoolCapacity {
+/** A pool's summary in the Ledger's state: its device count and the core's pool summary. */
+export interface PoolCapacity extends PoolSummary {
   devices: number;
-  busy: number;
-  /** Healthy devices hosting nothing. */
-  standby: number;
-  unhealthy: number;
-  classes: Record<string, ClassCapacity>;
 }
 
 /** The Ledger's state: what `check` returns, `create`/`update` record, and the outputs. */
@@ -100,28 +92,14 @@ export function resolveHealth(health: unknown): HealthMap {
   return out;
 }
 
-function round(n: number): number {
-  return Math.round(n * 1e6) / 1e6;
-}
-
 /** The state recorded for a successful plan. */
 export function stateOf(result: PlanResult, health: HealthMap): LedgerState {
   const pools: Record<string, string[]> = {};
   for (const p of Object.keys(result.pools).sort()) pools[p] = [...result.pools[p].devices];
   const capacity: Record<string, PoolCapacity> = {};
   for (const u of poolUsage(result)) {
-    const classes: Record<string, ClassCapacity> = {};
-    for (const rc of Object.keys(u.classes)) {
-      const c = u.classes[rc];
-      classes[rc] = { total: round(c.capacity), used: round(c.used), free: round(c.capacity - c.used) };
-    }
-    capacity[u.pool] = {
-      devices: u.devices,
-      busy: u.busy,
-      standby: u.standby,
-      unhealthy: u.unhealthy,
-      classes,
-    };
+    const { busy, classes, devices, standby, unhealthy } = u;
+    capacity[u.pool] = { devices, busy, standby, unhealthy, classes };
   }
   return { ledger: result.ledger, pools, health, capacity };
 }

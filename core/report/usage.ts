@@ -1,46 +1,30 @@
 /** Capacity per pool and resource class, and how the reports write it. */
+import { type DeviceUsage, type PoolSummary, summarizePool } from "../capacity";
 import type { PlanResult } from "../types";
 
-export interface PoolUsage {
+/** A pool's capacity as the reports show it: the core's pool summary with the pool's name and size. */
+export interface PoolUsage extends PoolSummary {
   pool: string;
   template: string;
   devices: number;
-  busy: number;
-  standby: number;
-  unhealthy: number;
-  /** Per resource class: capacity and used, summed over the pool's devices. */
-  classes: Record<string, { capacity: number; used: number }>;
 }
 
-/** Capacity summed per pool and resource class. */
+/** Capacity summed per pool and resource class (`summarizePool` over the pool's devices). */
 export function poolUsage(result: Pick<PlanResult, "pools" | "devices">): PoolUsage[] {
   return Object.keys(result.pools)
     .sort()
     .map((name) => {
       const pool = result.pools[name];
-      const classes: Record<string, { capacity: number; used: number }> = {};
-      let unhealthy = 0;
-      for (const d of pool.devices) {
-        const dev = result.devices[d];
-        if (dev === undefined) continue;
-        if (!dev.healthy) unhealthy++;
-        for (const rc of Object.keys(dev.capacity)) {
-          const c = (classes[rc] ??= { capacity: 0, used: 0 });
-          c.capacity += dev.capacity[rc];
-          c.used += dev.used[rc] ?? 0;
-        }
-      }
-      const sorted: PoolUsage["classes"] = {};
-      for (const rc of Object.keys(classes).sort()) sorted[rc] = classes[rc]!;
-      return {
-        pool: name,
-        template: pool.template,
-        devices: pool.devices.length,
-        busy: pool.needed,
-        standby: pool.standby,
-        unhealthy,
-        classes: sorted,
-      };
+      const devices = pool.devices.map((d) => result.devices[d]).filter((d) => d !== undefined);
+      const summary = summarizePool(
+        devices.map((d): DeviceUsage => {
+          const classes: DeviceUsage["classes"] = {};
+          for (const rc of Object.keys(d.capacity))
+            classes[rc] = { total: d.capacity[rc], used: d.used[rc] ?? 0 };
+          return { busy: d.allocations.length > 0, classes, healthy: d.healthy };
+        }),
+      );
+      return { pool: name, template: pool.template, devices: pool.devices.length, ...summary };
     });
 }
 
@@ -59,8 +43,8 @@ export function usageRows(usage: readonly PoolUsage[]): UsageRow[] {
     Object.entries(u.classes).map(([rc, c]) => ({
       pool: u.pool,
       rc,
-      amount: `${num(c.used)} / ${num(c.capacity)}`,
-      use: usageBar(c.used, c.capacity),
+      amount: `${num(c.used)} / ${num(c.total)}`,
+      use: usageBar(c.used, c.total),
     })),
   );
 }

@@ -8,7 +8,7 @@ import * as os from "node:os";
 import * as openstack from "@pulumi/openstack";
 import * as pulumi from "@pulumi/pulumi";
 import { Fleet, type FleetArgs } from "../../components/fleet";
-import { DYNAMIC_TOKENS } from "../../components/tokens";
+import { DYNAMIC_TOKENS } from "../../tokens";
 import { Engine, stopSharedEngineService } from "../harness/engine";
 import { FakeProbe, extraOutputs, requireFor } from "../harness/fixtures";
 import { fmtMs, heading, line, peakRssMiB } from "./util";

@@ -249,8 +249,8 @@ describe("capacity", () => {
         standby: 1,
         unhealthy: 0,
         classes: {
-          CUSTOM_SERVICE_SLOT: { capacity: 16, used: 3 },
-          CUSTOM_THROUGHPUT_MBPS: { capacity: 2000, used: 500 },
+          CUSTOM_SERVICE_SLOT: { total: 16, used: 3, free: 13 },
+          CUSTOM_THROUGHPUT_MBPS: { total: 2000, used: 500, free: 1500 },
         },
       },
     ]);

@@ -5,15 +5,12 @@
  * with the core's device model (`ledgerDevices`) and Placement arithmetic, so it needs nothing the
  * Ledger does not store.
  */
-import { capacityOf } from "../core/inventory";
-import { ledgerDevices } from "../core/model";
-import type { FleetSpec, HealthMap, Ledger, PlacementResult } from "../core/types";
+import { type ClassUsage, classUsage, type DeviceUsage, type PoolSummary, summarizePool } from "./capacity";
+import { capacityOf } from "./inventory";
+import { ledgerDevices } from "./model";
+import type { FleetSpec, HealthMap, Ledger, PlacementResult } from "./types";
 
-export interface ClassUsage {
-  total: number;
-  used: number;
-  free: number;
-}
+export type { ClassUsage };
 
 export interface DeviceCapacity {
   pool: string;
@@ -24,14 +21,9 @@ export interface DeviceCapacity {
   allocations: string[];
 }
 
-export interface PoolCapacityView {
+/** A pool in the Fleet's `capacity` output: its device names and the pool summary. */
+export interface PoolCapacityView extends PoolSummary {
   devices: string[];
-  /** Devices hosting at least one allocation. */
-  busy: number;
-  /** Healthy devices hosting nothing, booted and waiting. */
-  standby: number;
-  unhealthy: number;
-  classes: Record<string, ClassUsage>;
 }
 
 export interface FleetCapacity {
@@ -42,10 +34,6 @@ export interface FleetCapacity {
 export interface LedgerView {
   placements: Record<string, PlacementResult>;
   capacity: FleetCapacity;
-}
-
-function round(n: number): number {
-  return Math.round(n * 1e6) / 1e6;
 }
 
 export function ledgerView(spec: FleetSpec, ledger: Ledger, health: HealthMap): LedgerView {
@@ -77,18 +65,16 @@ export function ledgerView(spec: FleetSpec, ledger: Ledger, health: HealthMap): 
     hosted.set(p.device, h);
   }
   const devices: Record<string, DeviceCapacity> = {};
-  const pools: Record<string, PoolCapacityView> = {};
-  for (const poolName of Object.keys(spec.pools).sort()) {
-    pools[poolName] = { devices: [], busy: 0, standby: 0, unhealthy: 0, classes: {} };
-  }
+  const byPool = new Map<string, { names: string[]; usage: DeviceUsage[] }>();
+  for (const poolName of Object.keys(spec.pools).sort()) byPool.set(poolName, { names: [], usage: [] });
   for (const m of models) {
     const healthy = health[m.name] !== false;
     const u = used.get(m.name);
+    const raw: DeviceUsage["classes"] = {};
     const classes: Record<string, ClassUsage> = {};
     for (const rc of Object.keys(m.inventory).sort()) {
-      const total = capacityOf(m.inventory[rc]);
-      const usedRc = u?.get(rc) ?? 0;
-      classes[rc] = { total: round(total), used: round(usedRc), free: round(total - usedRc) };
+      raw[rc] = { total: capacityOf(m.inventory[rc]), used: u?.get(rc) ?? 0 };
+      classes[rc] = classUsage(raw[rc].total, raw[rc].used);
     }
     const h = hosted.get(m.name);
     devices[m.name] = {
@@ -99,22 +85,20 @@ export function ledgerView(spec: FleetSpec, ledger: Ledger, health: HealthMap): 
       tenants: h ? [...h.tenants].sort() : [],
       allocations: h ? h.allocations : [],
     };
-    const pool = pools[m.pool];
-    pool.devices.push(m.name);
-    if (h) pool.busy++;
-    else if (healthy) pool.standby++;
-    if (!healthy) pool.unhealthy++;
-    for (const rc of Object.keys(classes)) {
-      const c = (pool.classes[rc] ??= { total: 0, used: 0, free: 0 });
-      c.total = round(c.total + classes[rc].total);
-      c.used = round(c.used + classes[rc].used);
-      c.free = round(c.free + classes[rc].free);
-    }
+    const pool = byPool.get(m.pool)!;
+    pool.names.push(m.name);
+    pool.usage.push({ busy: h !== undefined, classes: raw, healthy });
   }
-  for (const p of Object.values(pools)) {
-    const sorted: Record<string, ClassUsage> = {};
-    for (const rc of Object.keys(p.classes).sort()) sorted[rc] = p.classes[rc]!;
-    p.classes = sorted;
+  const pools: Record<string, PoolCapacityView> = {};
+  for (const [name, p] of byPool) {
+    const summary = summarizePool(p.usage);
+    pools[name] = {
+      devices: p.names,
+      busy: summary.busy,
+      standby: summary.standby,
+      unhealthy: summary.unhealthy,
+      classes: summary.classes,
+    };
   }
   return { placements, capacity: { pools, devices } };
 }

@@ -1,7 +1,7 @@
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { ledgerView } from "../../components/ledgerView";
-import { planSpec } from "../../components/planSpec";
+import { ledgerView } from "../../core/ledgerView";
+import { planSpec } from "../../core/planSpec";
 import { plan } from "../../core/plan";
 import { loadSpec } from "../../schema/loader";
 

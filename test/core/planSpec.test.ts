@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
-import { planSpec } from "../../components/planSpec";
+import { planSpec } from "../../core/planSpec";
 import type { FleetArgs } from "../../components/fleet";
 
 describe("planSpec", () => {

@@ -3,11 +3,8 @@
  * plain data (capacity, traits, demand, tenants, pool sizing, zones, groups), always known when the
  * program runs, so the Ledger's inputs never hold an unknown value or a credential.
  */
-import type * as pulumi from "@pulumi/pulumi";
-import { sortDeep } from "../core/canonical";
-import type { AllocationSpec, FleetSpec, FleetSpecOf, PoolSpec, TemplateSpec } from "../core/types";
-
-type In = pulumi.Input<string>;
+import { sortDeep } from "./canonical";
+import type { AllocationSpec, FleetSpec, FleetSpecOf, PoolSpec, TemplateSpec } from "./types";
 
 /**
  * Driver blocks are reduced to `{}`: the planner reads only `driver` from the spec, and the core's
@@ -15,7 +12,7 @@ type In = pulumi.Input<string>;
  * from (the blocks' values, possibly Outputs) reaches the planner as digests instead, through the
  * Ledger's `sources` input (`templateSources.ts`).
  */
-function template(t: TemplateSpec<In>): TemplateSpec {
+function template<S>(t: TemplateSpec<S>): TemplateSpec {
   const { openstack, docker, ...rest } = t;
   const out = { ...rest } as TemplateSpec;
   if (openstack !== undefined) (out as { openstack?: unknown }).openstack = {};
@@ -23,7 +20,7 @@ function template(t: TemplateSpec<In>): TemplateSpec {
   return out;
 }
 
-function pool(p: PoolSpec<In>): PoolSpec {
+function pool<S>(p: PoolSpec<S>): PoolSpec {
   const { devices, ...rest } = p;
   const out: PoolSpec = { ...rest };
   if (devices !== undefined) {
@@ -37,8 +34,8 @@ function pool(p: PoolSpec<In>): PoolSpec {
   return out;
 }
 
-function allocation(a: AllocationSpec<In>): AllocationSpec {
-  const rest = { ...a } as Partial<AllocationSpec<In>>;
+function allocation<S>(a: AllocationSpec<S>): AllocationSpec {
+  const rest = { ...a } as Partial<AllocationSpec<S>>;
   delete rest.networks;
   return rest as AllocationSpec;
 }
@@ -50,7 +47,7 @@ function mapValues<A, B>(record: Record<string, A>, f: (a: A) => B): Record<stri
 }
 
 /** The spec the Ledger plans with: pass-through values removed, keys sorted. */
-export function planSpec(spec: FleetSpecOf<In>): FleetSpec {
+export function planSpec<S>(spec: FleetSpecOf<S>): FleetSpec {
   const out: FleetSpec = {
     templates: mapValues(spec.templates, template),
     pools: mapValues(spec.pools, pool),

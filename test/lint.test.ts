@@ -1,0 +1,54 @@
+/**
+ * The layering rules of eslint.config.mjs hold: a deliberate violation in each folder is reported
+ * with the rule's message (DESIGN §1: text -> schema/ -> core/ -> cli/ | provider/ | components/).
+ * The code is linted as if it were the named file, with the project's own configuration.
+ */
+import { ESLint } from "eslint";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+
+const ROOT = join(__dirname, "..");
+const eslint = new ESLint({ cwd: ROOT });
+
+async function restricted(file: string, code: string): Promise<string[]> {
+  const [result] = await eslint.lintText(code, { filePath: join(ROOT, file) });
+  return result.messages.filter((m) => m.ruleId === "no-restricted-imports").map((m) => m.message);
+}
+
+describe("layering lint rules", () => {
+  it.each([
+    [
+      "provider/ledger.ts",
+      'import { Fleet } from "../components/fleet";\nexport const f = Fleet;\n',
+      "'../components/fleet' import is restricted from being used by a pattern. provider/ never imports components/ or cli/ (DESIGN §1): move what both need to core/ or the root tokens.ts.",
+    ],
+    [
+      "core/plan.ts",
+      'import { readFileSync } from "node:fs";\nexport const r = readFileSync;\n',
+      "'node:fs' import is restricted from being used. core/ is pure: no I/O. Do it in an adapter.",
+    ],
+    [
+      "core/plan.ts",
+      'import { Fleet } from "../components/fleet";\nexport const f = Fleet;\n',
+      "'../components/fleet' import is restricted from being used by a pattern. core/ depends on nothing else in the package.",
+    ],
+    [
+      "schema/loader.ts",
+      'import { LedgerResource } from "../provider/ledger";\nexport const l = LedgerResource;\n',
+      "'../provider/ledger' import is restricted from being used by a pattern. schema/ reads text into the core's types: it imports only core/ and libraries.",
+    ],
+    [
+      "components/fleet.ts",
+      'import { main } from "../cli/main";\nexport const m = main;\n',
+      "'../cli/main' import is restricted from being used by a pattern. components/ never imports cli/ (DESIGN §1).",
+    ],
+  ])("%s: a forbidden import is reported", async (file, code, message) => {
+    expect(await restricted(file, code)).toEqual([message]);
+  });
+
+  it("lets components/ import provider/ and the root tokens", async () => {
+    const code =
+      'import { LedgerResource } from "../provider/ledger";\nimport { COMPONENT_TOKENS } from "../tokens";\nexport const x = [LedgerResource, COMPONENT_TOKENS];\n';
+    expect(await restricted("components/fleet.ts", code)).toEqual([]);
+  });
+});
