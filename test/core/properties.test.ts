@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { canonicalJson } from "../../core/canonical";
 import { checkInvariants } from "../../core/invariants";
+import { EMPTY_LEDGER } from "../../core/ledger";
 import { plan } from "../../core/plan";
 import { validateSpec } from "../../core/validate";
 import type { FleetSpec, PlanResult } from "../../core/types";
@@ -15,15 +16,29 @@ function samePlacement(a: PlanResult, b: PlanResult, name: string): boolean {
 const RUNS = { numRuns: 300 };
 
 describe("planner properties over random fleets", () => {
-  it("never exceeds capacity, never shares a context, keeps dedicated devices single-tenant and anti-affinity", () => {
+  it("never exceeds capacity, never shares a context, keeps dedicated devices single-tenant and anti-affinity; an infeasible plan changes nothing", () => {
+    let failed = 0;
     fc.assert(
-      fc.property(feasibleFleet, (spec) => {
+      fc.property(fleet, (spec) => {
         const result = plan(spec);
         expect(checkInvariants(spec, result)).toEqual([]);
-        if (!result.ok) expect(result.errors.length).toBeGreaterThan(0);
+        if (result.ok) return;
+        failed++;
+        // An infeasible plan changes nothing and names each allocation it could not place.
+        expect(result.changes).toEqual([]);
+        expect(result.ledger).toEqual(EMPTY_LEDGER);
+        expect(result.errors.length).toBeGreaterThan(0);
+        for (const e of result.errors) {
+          const name = e.path.slice("allocations.".length);
+          expect(e.path).toBe(`allocations.${name}`);
+          expect(Object.keys(spec.allocations ?? {})).toContain(name);
+          expect(e.message.startsWith(`allocation \`${name}\` (tenant \``)).toBe(true);
+        }
       }),
       RUNS,
     );
+    // The random fleets include infeasible ones, so the second half is exercised.
+    expect(failed).toBeGreaterThan(10);
   });
 
   it("is deterministic: the same input gives byte-identical output", () => {
