@@ -5,6 +5,7 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { type MonotonicClock, type ProbeRequest, type ProbeResult, defaultMonotonic, probe } from "./probe";
+import { NAME, NAME_PATTERN } from "../core/names";
 
 /** The engine's placeholder for a value that is not known yet (preview). */
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -59,8 +60,6 @@ export interface ApplianceDeps {
   probe: (req: ProbeRequest, clock: MonotonicClock) => Promise<ProbeResult>;
 }
 
-const NAME = /^[a-z][a-z0-9-]{0,62}$/;
-
 function record(inputs: ApplianceInputs): Omit<ApplianceInputs, "password"> {
   const out: Record<string, unknown> = {};
   for (const key of DOMAIN_FIELDS) if (inputs[key] !== undefined) out[key] = inputs[key];
@@ -105,7 +104,7 @@ export function makeApplianceProvider(deps: ApplianceDeps) {
       if (typeof news.device !== "string" || !NAME.test(news.device)) {
         failures.push({
           property: "device",
-          reason: `appliance \`device\` must match ^[a-z][a-z0-9-]{0,62}$; got ${JSON.stringify(news.device)}`,
+          reason: `appliance \`device\` must match ${NAME_PATTERN}; got ${JSON.stringify(news.device)}`,
         });
       }
       const url = news.managementUrl;

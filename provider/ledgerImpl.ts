@@ -37,6 +37,7 @@ import {
 } from "./ledgerPlacement";
 
 import { previousLedger, replacementWarnings, resolveSources, UNKNOWN } from "./ledgerInputs";
+import { NAME } from "../core/names";
 export { isLedger, previousLedger, replacementWarnings, resolveSources, UNKNOWN } from "./ledgerInputs";
 export type { InputFailure } from "./ledgerInputs";
 
@@ -117,7 +118,7 @@ function complete(state: Record<string, unknown>): LedgerState {
   return out as unknown as LedgerState;
 }
 
-const FLEET_NAME = /^[a-z][a-z0-9-]{0,62}$/;
+const FLEET_NAME = NAME;
 
 /** The Ledger's URN from its inputs; `""` (a global log) when it is absent or not known. */
 function urnOf(inputs: Record<string, unknown>): string {

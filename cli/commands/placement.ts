@@ -16,6 +16,7 @@ import { formatStatus, placementStatus, type StatusReport } from "../../provider
 import { formatIssue } from "../../schema/errors";
 import { checkSpec } from "../../schema/loader";
 import { EXIT, reportPlanErrors, type CliContext } from "../context";
+import { NAME } from "../../core/names";
 
 export const STATUS_FORMATS = ["text", "json"] as const;
 export type StatusFormat = (typeof STATUS_FORMATS)[number];
@@ -29,7 +30,7 @@ interface StatusFlags {
   progress?: boolean;
 }
 
-const FLEET_NAME = /^[a-z][a-z0-9-]{0,62}$/;
+const FLEET_NAME = NAME;
 
 /** The fleet's name: `--fleet`, else the spec file's base name (`infra.yaml` -> `infra`) when it is a valid name. */
 export function fleetName(flag: string | undefined, specName: string): string | undefined {
