@@ -2,13 +2,14 @@
  * README.md and the examples' READMEs tell the truth: every `console` block is run as written (each `$ ` line in one bash,
  * in a scratch folder where `examples/` is the repository's) and must print exactly the lines that
  * follow it, standard output and error together. `npx servicevm` runs `bin/servicevm.js` on the
- * built package (`npm test` builds first).
+ * built package, rebuilt first when it is older than the sources.
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ensureBuilt } from "./cli/built";
 
 const ROOT = join(__dirname, "..");
 
@@ -35,6 +36,7 @@ export function consoleBlocks(markdown: string): Step[][] {
 describe("README.md console blocks", () => {
   const dir = mkdtempSync(join(tmpdir(), "svm-readme-"));
   symlinkSync(join(ROOT, "examples"), join(dir, "examples"));
+  beforeAll(ensureBuilt, 300_000);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const readmes = [
     "README.md",

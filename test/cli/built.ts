@@ -1,4 +1,7 @@
-/** Builds dist/ for the tests that run `bin/servicevm.js`, when it is missing or older than the sources. */
+/**
+ * Builds dist/ for the tests that run built code (`bin/servicevm.js`, the real provider hosts), when
+ * it is missing or older than any source, so `npx vitest` alone never tests stale code.
+ */
 import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -25,7 +28,10 @@ function newest(dir: string): number {
 /** Runs `tsc -p tsconfig.build.json` (what `npm run build` runs) unless dist/ is newer than the sources. */
 export function ensureBuilt(): void {
   const main = join(ROOT, "dist", "cli", "main.js");
-  const sources = Math.max(...["cli", "schema", "core"].map((d) => newest(join(ROOT, d))));
+  const sources = Math.max(
+    ...["cli", "schema", "core", "provider", "components"].map((d) => newest(join(ROOT, d))),
+    ...["index.ts", "tokens.ts"].map((f) => statSync(join(ROOT, f)).mtimeMs),
+  );
   if (existsSync(main) && statSync(main).mtimeMs >= sources) return;
   try {
     execFileSync(

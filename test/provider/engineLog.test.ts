@@ -16,6 +16,7 @@ import type { FleetSpec } from "../../core/types";
 import { engineWarn, hostEngineAddress } from "../../provider/engineLog";
 import { ledgerProvider } from "../../provider/ledger";
 import { makeLedgerMethods, UNKNOWN } from "../../provider/ledgerImpl";
+import { ensureBuilt } from "../cli/built";
 import { FakeEngine } from "../harness/fakeEngine";
 
 const ROOT = path.join(__dirname, "..", "..");
@@ -134,6 +135,7 @@ describe("the Ledger in the real dynamic-provider host", () => {
   let call: CheckCall;
 
   beforeAll(async () => {
+    ensureBuilt();
     engine = await FakeEngine.start();
     app = fs.mkdtempSync(path.join(os.tmpdir(), "servicevm-host-"));
     fs.mkdirSync(path.join(app, "node_modules"));
