@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import { ledgerDevices } from "../../core/model";
 import type { FleetSpec, PlanResult, PoolSpec } from "../../core/types";
-import { toInventoryRecord, type InventoryRecord } from "./client";
+import { toInventoryRecord, type AllocationWrite, type InventoryRecord } from "./client";
 import {
   CONSUMER_TYPE,
   consumerUuid,
@@ -17,6 +17,7 @@ import {
   providerUuid,
   zoneAggregate,
 } from "./ids";
+import { compareText } from "./order";
 
 /** A pool owned by another fleet: its devices are that fleet's providers; this fleet only claims. */
 export interface ExternalPool {
@@ -138,6 +139,17 @@ export function desiredFleet(fleet: string, spec: FleetSpec, result: PlanResult)
   };
 }
 
+/** The allocation write that puts `c` on its provider, over `generation` (`null`: a new consumer). */
+export function allocationWrite(c: DesiredConsumer, generation: number | null): AllocationWrite {
+  return {
+    allocations: { [c.provider]: { resources: c.resources } },
+    project_id: c.projectId,
+    user_id: c.userId,
+    consumer_generation: generation,
+    consumer_type: CONSUMER_TYPE,
+  };
+}
+
 /** A digest of everything a sync writes about one provider and the consumers on it. */
 export function providerDigest(p: DesiredProvider, consumers: DesiredConsumer[]): string {
   const own = consumers
@@ -148,7 +160,7 @@ export function providerDigest(p: DesiredProvider, consumers: DesiredConsumer[])
       c.projectId,
       c.userId,
     ])
-    .sort((a, b) => a[0].localeCompare(b[0]));
+    .sort((a, b) => compareText(a[0], b[0]));
   return createHash("sha256")
     .update(JSON.stringify([p.name, p.inventories, p.traits, p.aggregates, own, CONSUMER_TYPE]))
     .digest("hex")

@@ -4,10 +4,32 @@
  * any stack can recompute them, and two kinds never collide (`["provider","f","x"]` differs from
  * `["aggregate","f","x"]`).
  */
-import { v5 as uuidv5 } from "uuid";
+import { createHash } from "node:crypto";
 
 /**
- * The namespace of every servicevm UUID: `uuidv5("https://github.com/servicevm/placement", uuid.v5.URL)`.
+ * RFC 4122 (§4.3) name-based UUID, version 5: SHA-1 of the namespace's 16 bytes followed by the
+ * name's UTF-8 bytes; the first 16 bytes of the digest, with the version nibble set to 5 and the
+ * variant bits to `10`. Byte-identical to `uuid`'s `v5(name, namespace)`; `test/provider/placement/
+ * ids.test.ts` pins the RFC example and ids already written to Placement, which must never change.
+ */
+export function uuidv5(name: string, namespace: string): string {
+  const ns = Buffer.from(namespace.replace(/-/g, ""), "hex");
+  if (ns.length !== 16) throw new Error(`\`namespace\` must be a UUID, got ${JSON.stringify(namespace)}`);
+  const bytes = createHash("sha1").update(ns).update(name, "utf8").digest().subarray(0, 16);
+  bytes[6] = (bytes[6] & 0x0f) | 0x50;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const hex = bytes.toString("hex");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** RFC 4122 appendix C: the namespace for URLs. */
+export const URL_NAMESPACE = "6ba7b811-9dad-11d1-80b4-00c04fd430c8";
+
+/** RFC 4122 appendix C: the namespace for DNS names (the RFC's own v5 example uses it). */
+export const DNS_NAMESPACE = "6ba7b810-9dad-11d1-80b4-00c04fd430c8";
+
+/**
+ * The namespace of every servicevm UUID: `uuidv5("https://github.com/servicevm/placement", URL_NAMESPACE)`.
  * Fixed forever: changing it would orphan every provider and consumer already written.
  */
 export const SERVICEVM_NAMESPACE = "bcc51fe8-28f4-5916-9f33-2a83ede3b123";

@@ -4,9 +4,17 @@
  * other fleets or services on this fleet's providers), with a progress callback for large fleets.
  */
 import type { FleetSpec, PlanResult } from "../../core/types";
-import type { PlacementClient } from "./client";
-import { desiredFleet, mapLimit, sameInventories, sameResources, sameSet } from "./desired";
+import type { InventoryRecord, PlacementClient } from "./client";
+import {
+  desiredFleet,
+  mapLimit,
+  sameInventories,
+  sameResources,
+  sameSet,
+  type DesiredFleet,
+} from "./desired";
 import { claimUserId, fleetUserId, ownedDevice } from "./ids";
+import { compareNatural, compareText } from "./order";
 
 export interface StatusOptions {
   fleet: string;
@@ -51,6 +59,17 @@ export interface StatusReport {
   foreign: ForeignUsage[];
 }
 
+/** One provider as read: what a sync writes about it and the allocations on it. */
+interface ReadProvider {
+  inventories: Record<string, InventoryRecord>;
+  traits: string[];
+  aggregates: string[];
+  allocations: Record<string, { resources: Record<string, number> }>;
+}
+
+/** Where a consumer allocates, per device. */
+type Holdings = { device: string; resources: Record<string, number> }[];
+
 /** Reads Placement and compares it with what `syncFleet` would write. Never writes. */
 export async function placementStatus(
   client: PlacementClient,
@@ -58,22 +77,51 @@ export async function placementStatus(
 ): Promise<StatusReport> {
   const { fleet } = options;
   const desired = desiredFleet(fleet, options.spec, options.result);
-  const userId = fleetUserId(fleet);
+  const { devices, read } = await readOwned(client, options);
+  const report: StatusReport = {
+    fleet,
+    inSync: true,
+    providers: { ok: 0, missing: [], extra: [], drift: [] },
+    consumers: { ok: 0, missing: [], drift: [], extra: [] },
+    foreign: [],
+  };
+  compareProviders(report, desired, devices, read);
+  const seen = new Map<string, Holdings>();
+  for (const device of devices) {
+    for (const [consumer, a] of Object.entries(read.get(device)!.allocations)) {
+      const list = seen.get(consumer) ?? [];
+      list.push({ device, resources: a.resources });
+      seen.set(consumer, list);
+    }
+  }
+  compareConsumers(report, desired, seen);
+  await classifyUnknown(client, report, desired, seen, options.concurrency ?? 8);
+  report.consumers.extra.sort(compareText);
+  report.foreign.sort((a, b) => compareNatural(a.device, b.device) || compareText(a.consumer, b.consumer));
+  report.consumers.drift.sort((a, b) => compareText(a.allocation, b.allocation));
+  report.inSync =
+    report.providers.missing.length +
+      report.providers.extra.length +
+      report.providers.drift.length +
+      report.consumers.missing.length +
+      report.consumers.drift.length +
+      report.consumers.extra.length ===
+    0;
+  return report;
+}
+
+/** The fleet's providers (device order) and each one's inventories, traits, aggregates, allocations. */
+async function readOwned(
+  client: PlacementClient,
+  options: StatusOptions,
+): Promise<{ devices: string[]; read: Map<string, ReadProvider> }> {
   const owned = new Map<string, { uuid: string; name: string }>();
   for (const rec of await client.listProviders()) {
-    const device = ownedDevice(fleet, rec);
+    const device = ownedDevice(options.fleet, rec);
     if (device !== null) owned.set(device, rec);
   }
-  const devices = [...owned.keys()].sort();
-  const read = new Map<
-    string,
-    {
-      inventories: Record<string, import("./client").InventoryRecord>;
-      traits: string[];
-      aggregates: string[];
-      allocations: Record<string, { resources: Record<string, number> }>;
-    }
-  >();
+  const devices = [...owned.keys()].sort(compareText);
+  const read = new Map<string, ReadProvider>();
   let done = 0;
   options.onProgress?.(0, devices.length);
   await mapLimit(devices, options.concurrency ?? 8, async (device) => {
@@ -92,14 +140,16 @@ export async function placementStatus(
     });
     options.onProgress?.(++done, devices.length);
   });
+  return { devices, read };
+}
 
-  const report: StatusReport = {
-    fleet,
-    inSync: true,
-    providers: { ok: 0, missing: [], extra: [], drift: [] },
-    consumers: { ok: 0, missing: [], drift: [], extra: [] },
-    foreign: [],
-  };
+/** Providers: ok, missing, different (which fields) or extra (devices no longer planned). */
+function compareProviders(
+  report: StatusReport,
+  desired: DesiredFleet,
+  devices: readonly string[],
+  read: ReadonlyMap<string, ReadProvider>,
+): void {
   const wanted = new Set(desired.providers.map((p) => p.device));
   for (const p of desired.providers) {
     const cur = read.get(p.device);
@@ -116,26 +166,27 @@ export async function placementStatus(
     else report.providers.drift.push({ device: p.device, fields });
   }
   report.providers.extra = devices.filter((d) => !wanted.has(d));
+}
 
-  const seen = new Map<string, { device: string; resources: Record<string, number> }[]>();
-  for (const [device, r] of read) {
-    for (const [consumer, a] of Object.entries(r.allocations)) {
-      const list = seen.get(consumer) ?? [];
-      list.push({ device, resources: a.resources });
-      seen.set(consumer, list);
-    }
-  }
-  const show = (xs: { device: string; resources: Record<string, number> }[]): string =>
-    xs
-      .map(
-        (x) =>
-          `${x.device} ${Object.keys(x.resources)
-            .sort()
-            .map((rc) => `${x.resources[rc]} ${rc}`)
-            .join(" + ")}`,
-      )
-      .join("; ");
-  const desiredUuids = new Set(desired.consumers.map((c) => c.uuid));
+/** `fw-0 1 CUSTOM_A + 2 CUSTOM_B; fw-1 ...` */
+function show(xs: Holdings): string {
+  return xs
+    .map(
+      (x) =>
+        `${x.device} ${Object.keys(x.resources)
+          .sort(compareText)
+          .map((rc) => `${x.resources[rc]} ${rc}`)
+          .join(" + ")}`,
+    )
+    .join("; ");
+}
+
+/** Desired consumers: ok, missing, or held elsewhere or with other amounts. */
+function compareConsumers(
+  report: StatusReport,
+  desired: DesiredFleet,
+  seen: ReadonlyMap<string, Holdings>,
+): void {
   for (const c of desired.consumers) {
     const cur = seen.get(c.uuid);
     if (cur === undefined) {
@@ -151,11 +202,22 @@ export async function placementStatus(
         actual: show(cur),
       });
   }
-  const unknown = [...seen.keys()].filter((c) => !desiredUuids.has(c)).sort();
-  const claims = claimUserId(fleet);
-  await mapLimit(unknown, options.concurrency ?? 8, async (consumer) => {
+}
+
+/** Consumers not desired: this fleet's (synced or claimed) are extra, anyone else's foreign usage. */
+async function classifyUnknown(
+  client: PlacementClient,
+  report: StatusReport,
+  desired: DesiredFleet,
+  seen: ReadonlyMap<string, Holdings>,
+  concurrency: number,
+): Promise<void> {
+  const desiredUuids = new Set(desired.consumers.map((c) => c.uuid));
+  const unknown = [...seen.keys()].filter((c) => !desiredUuids.has(c)).sort(compareText);
+  const mine = new Set([fleetUserId(desired.fleet), claimUserId(desired.fleet)]);
+  await mapLimit(unknown, concurrency, async (consumer) => {
     const a = await client.getConsumerAllocations(consumer);
-    if (a.user_id === userId || a.user_id === claims) {
+    if (a.user_id !== undefined && mine.has(a.user_id)) {
       report.consumers.extra.push(consumer);
       return;
     }
@@ -168,21 +230,6 @@ export async function placementStatus(
         resources: x.resources,
       });
   });
-  report.consumers.extra.sort();
-  report.foreign.sort(
-    (a, b) =>
-      a.device.localeCompare(b.device, "en", { numeric: true }) || a.consumer.localeCompare(b.consumer),
-  );
-  report.consumers.drift.sort((a, b) => a.allocation.localeCompare(b.allocation));
-  report.inSync =
-    report.providers.missing.length +
-      report.providers.extra.length +
-      report.providers.drift.length +
-      report.consumers.missing.length +
-      report.consumers.drift.length +
-      report.consumers.extra.length ===
-    0;
-  return report;
 }
 
 /** Plain-text rendering of a status report, one finding per line. */

@@ -13,7 +13,7 @@ import { PlacementClient } from "../../provider/placement/client";
 import { desiredFleet } from "../../provider/placement/desired";
 import { CONSUMER_TYPE } from "../../provider/placement/ids";
 import { syncFleet, type SyncState } from "../../provider/placement/sync";
-import { PLACEMENT_TOKEN, startPlacement } from "../placement/server";
+import { PLACEMENT_TOKEN, startPlacement } from "../provider/placement/server";
 import { fmtMs, heading, line, median } from "./util";
 
 const RESYNC_RUNS = 5;

@@ -59,11 +59,11 @@ function pythonOf(bin: string): string {
   return m?.[1] ?? "/usr/bin/python3";
 }
 
-/** serve.py beside this file, or, when running compiled from dist/test/placement, in the source tree. */
+/** serve.py beside this file, or, when running compiled from dist/test/provider/placement, in the source tree. */
 function serveScript(): string {
   const candidates = [
     join(__dirname, "serve.py"),
-    join(__dirname, "..", "..", "..", "test", "placement", "serve.py"),
+    join(__dirname, "..", "..", "..", "..", "test", "provider", "placement", "serve.py"),
   ];
   const found = candidates.find((p) => existsSync(p));
   if (found === undefined) throw new Error(`serve.py not found (looked in ${candidates.join(", ")})`);
@@ -87,6 +87,8 @@ export interface PlacementServer {
   readonly url: string;
   readonly port: number;
   readonly dir: string;
+  /** Process id of the running server, `null` while it is down (after `kill`, before `restart`). */
+  readonly pid: number | null;
   /** SIGKILL, keeping the database (a crash). */
   kill(): Promise<void>;
   /** Start again on the same port and database. */
@@ -187,6 +189,9 @@ export async function startPlacement(options: StartOptions = {}): Promise<Placem
     url,
     port,
     dir,
+    get pid(): number | null {
+      return child?.pid ?? null;
+    },
     kill,
     restart: async () => {
       await kill();

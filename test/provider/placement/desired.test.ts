@@ -3,10 +3,10 @@
  * device with the zone it was created in.
  */
 import { describe, expect, it } from "vitest";
-import type { Ledger } from "../../core/types";
-import { desiredFleet } from "../../provider/placement/desired";
-import { poolAggregate, providerUuid, zoneAggregate } from "../../provider/placement/ids";
-import { digest } from "../../core/sources";
+import type { Ledger } from "../../../core/types";
+import { desiredFleet } from "../../../provider/placement/desired";
+import { poolAggregate, providerUuid, zoneAggregate } from "../../../provider/placement/ids";
+import { digest } from "../../../core/sources";
 import { firewallFleet, planOk } from "./helpers";
 
 /** What `firewallFleet`'s docker devices are created from. */

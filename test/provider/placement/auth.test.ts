@@ -11,7 +11,7 @@ import {
   KeystoneSession,
   loadCloudConfig,
   tokenRequestBody,
-} from "../../provider/placement/auth";
+} from "../../../provider/placement/auth";
 
 /**
  * A small Keystone v3 on 127.0.0.1: `POST /v3/auth/tokens` accepts user `ops`/`pw` in project

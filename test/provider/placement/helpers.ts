@@ -1,8 +1,55 @@
-/** Test helpers for the Placement backend: request accounting and small fleets. */
-import { plan } from "../../core/plan";
-import type { FleetSpec, Ledger, PlanResult } from "../../core/types";
-import { PlacementClient, type PlacementClientOptions } from "../../provider/placement/client";
-import { PLACEMENT_TOKEN } from "./server";
+/** Test helpers for the Placement backend: a real server per test file, request accounting and small fleets. */
+import { afterAll, beforeAll } from "vitest";
+import { plan } from "../../../core/plan";
+import type { FleetSpec, Ledger, PlanResult } from "../../../core/types";
+import { PlacementClient, type PlacementClientOptions } from "../../../provider/placement/client";
+import { PLACEMENT_TOKEN, startPlacement, type PlacementServer, type StartOptions } from "./server";
+
+/** The server `usePlacementServer` started for this file, and a client for it. */
+export interface PlacementFixture extends PlacementServer {
+  /** A counting client on this server (see `countingClient`). */
+  client(options?: Partial<PlacementClientOptions>): CountingClient;
+}
+
+/**
+ * Starts a real Placement on 127.0.0.1 before the file's tests (vitest `beforeAll`) and stops it by
+ * its process id after them (`afterAll`), deleting its database. Call it once at the top of a test
+ * file; the returned fixture is usable from inside tests and hooks only (it throws before the start).
+ */
+export function usePlacementServer(options: StartOptions = {}): PlacementFixture {
+  let server: PlacementServer | null = null;
+  beforeAll(async () => {
+    server = await startPlacement(options);
+  });
+  afterAll(async () => {
+    await server?.stop();
+    server = null;
+  });
+  const started = (): PlacementServer => {
+    if (server === null)
+      throw new Error("usePlacementServer: the server is used before `beforeAll` started it");
+    return server;
+  };
+  return {
+    get url() {
+      return started().url;
+    },
+    get port() {
+      return started().port;
+    },
+    get dir() {
+      return started().dir;
+    },
+    get pid() {
+      return started().pid;
+    },
+    kill: () => started().kill(),
+    restart: () => started().restart(),
+    stop: () => started().stop(),
+    log: () => started().log(),
+    client: (clientOptions) => countingClient(started().url, clientOptions),
+  };
+}
 
 export interface Counts {
   GET: number;

@@ -5,24 +5,17 @@
  * `GET /allocation_candidates` for the same request.
  */
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fits } from "../../core/inventory";
-import { ledgerDevices } from "../../core/model";
-import { plan } from "../../core/plan";
-import type { AllocationSpec, FleetSpec, InventorySpec, PlanResult } from "../../core/types";
-import { candidateQuery, withKnownTraits } from "../../provider/placement/claim";
-import { ownedDevice, poolAggregate, providerUuid } from "../../provider/placement/ids";
-import { syncFleet } from "../../provider/placement/sync";
-import { countingClient } from "./helpers";
-import { startPlacement, type PlacementServer } from "./server";
+import { describe, expect, it } from "vitest";
+import { fits } from "../../../core/inventory";
+import { ledgerDevices } from "../../../core/model";
+import { plan } from "../../../core/plan";
+import type { AllocationSpec, FleetSpec, InventorySpec, PlanResult } from "../../../core/types";
+import { candidateQuery, withKnownTraits } from "../../../provider/placement/claim";
+import { ownedDevice, poolAggregate, providerUuid } from "../../../provider/placement/ids";
+import { syncFleet } from "../../../provider/placement/sync";
+import { usePlacementServer } from "./helpers";
 
-let server: PlacementServer;
-beforeAll(async () => {
-  server = await startPlacement();
-});
-afterAll(async () => {
-  await server?.stop();
-});
+const server = usePlacementServer();
 
 const RCS = ["CUSTOM_SERVICE_SLOT", "CUSTOM_THROUGHPUT_MBPS"] as const;
 const TRAITS = ["CUSTOM_A", "CUSTOM_B", "HW_NIC_SRIOV"] as const;
@@ -121,7 +114,7 @@ let run = 0;
 
 describe("core candidates against Placement's allocation candidates", () => {
   it("agree on every device for random fleets, usage and requests", async () => {
-    const { client } = countingClient(server.url);
+    const { client } = server.client();
     for (const rc of RCS) await client.ensureResourceClass(rc);
     await fc.assert(
       fc.asyncProperty(

@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { FleetSpec, Ledger, PlanResult } from "../../core/types";
-import { PlacementClient } from "../../provider/placement/client";
-import { PlacementError } from "../../provider/placement/errors";
+import { describe, expect, it } from "vitest";
+import type { FleetSpec, Ledger, PlanResult } from "../../../core/types";
+import { PlacementClient } from "../../../provider/placement/client";
+import { PlacementError } from "../../../provider/placement/errors";
 import {
   consumerUuid,
   fleetUserId,
@@ -9,19 +9,13 @@ import {
   projectId,
   providerUuid,
   zoneAggregate,
-} from "../../provider/placement/ids";
-import { placementStatus, formatStatus } from "../../provider/placement/status";
-import { SyncError, syncFleet, type SyncState } from "../../provider/placement/sync";
-import { countingClient, firewallFleet, planOk } from "./helpers";
-import { PLACEMENT_TOKEN, startPlacement, type PlacementServer } from "./server";
+} from "../../../provider/placement/ids";
+import { placementStatus, formatStatus } from "../../../provider/placement/status";
+import { SyncError, syncFleet, type SyncState } from "../../../provider/placement/sync";
+import { firewallFleet, planOk, usePlacementServer } from "./helpers";
+import { PLACEMENT_TOKEN } from "./server";
 
-let server: PlacementServer;
-beforeAll(async () => {
-  server = await startPlacement();
-});
-afterAll(async () => {
-  await server?.stop();
-});
+const server = usePlacementServer();
 
 const allocations: FleetSpec["allocations"] = {
   "t1-fw": { tenant: "t1", demand: { CUSTOM_SERVICE_SLOT: 2, CUSTOM_THROUGHPUT_MBPS: 3000 } },
@@ -41,7 +35,7 @@ describe("syncFleet into a real Placement", () => {
   it("creates one provider per device with its full inventory, traits and aggregates, and one consumer per allocation", async () => {
     const spec = firewallFleet(3, allocations);
     const result = planNext(spec);
-    const { client, counts } = countingClient(server.url);
+    const { client, counts } = server.client();
     const report = await syncFleet(client, { fleet: "edge", spec, result });
     state = report.state;
     expect(Object.keys(state.providers)).toEqual(["fw-0", "fw-1", "fw-2"]);
@@ -94,14 +88,14 @@ describe("syncFleet into a real Placement", () => {
   it("writes nothing on a second run with nothing changed, with and without the previous sync state", async () => {
     const spec = firewallFleet(3, allocations);
     const result = planNext(spec);
-    const cold = countingClient(server.url);
+    const cold = server.client();
     const again = await syncFleet(cold.client, { fleet: "edge", spec, result });
     expect(cold.writes()).toBe(0);
     expect(again.providers).toEqual({ created: [], updated: [], deleted: [], unchanged: 3 });
     expect(again.consumers).toEqual({ written: [], deleted: [], unchanged: 3 });
     expect(again.state).toEqual(state);
 
-    const warm = countingClient(server.url);
+    const warm = server.client();
     await syncFleet(warm.client, { fleet: "edge", spec, result, previous: state });
     expect(warm.writes()).toBe(0);
     // Every provider's generation and digest match the previous state: no provider is read, only the
@@ -116,7 +110,7 @@ describe("syncFleet into a real Placement", () => {
     ]);
 
     // Trusting generations alone, it is the provider list and the custom names only.
-    const quick = countingClient(server.url);
+    const quick = server.client();
     await syncFleet(quick.client, { fleet: "edge", spec, result, previous: state, verifyConsumers: false });
     expect(quick.log).toEqual([
       "GET /resource_providers",
@@ -128,13 +122,13 @@ describe("syncFleet into a real Placement", () => {
   it("puts back a consumer someone deleted, although Placement left its provider's generation alone", async () => {
     const spec = firewallFleet(3, allocations);
     const result = planNext(spec);
-    const { client } = countingClient(server.url);
+    const { client } = server.client();
     const victim = consumerUuid("edge", "t3-fw");
     const provider = providerUuid("edge", result.placements["t3-fw"].device);
     const generation = (await client.getProvider(provider))!.generation;
     expect(await client.deleteAllocations(victim)).toBe(true);
     expect((await client.getProvider(provider))!.generation).toBe(generation);
-    const counting = countingClient(server.url);
+    const counting = server.client();
     const report = await syncFleet(counting.client, { fleet: "edge", spec, result, previous: state });
     expect(report.consumers.written).toEqual(["t3-fw"]);
     expect(counting.writes()).toBe(1);
@@ -144,7 +138,7 @@ describe("syncFleet into a real Placement", () => {
 
   it("reports Placement in sync with the spec when nothing differs", async () => {
     const spec = firewallFleet(3, allocations);
-    const { client } = countingClient(server.url);
+    const { client } = server.client();
     const progress: number[] = [];
     const status = await placementStatus(client, {
       fleet: "edge",
@@ -161,7 +155,7 @@ describe("syncFleet into a real Placement", () => {
   it("reports drift someone else made behind the fleet's back, and the next sync repairs it", async () => {
     const spec = firewallFleet(3, allocations);
     const result = planNext(spec);
-    const { client } = countingClient(server.url);
+    const { client } = server.client();
     const uuid = providerUuid("edge", "fw-0");
     await client.putTraits(uuid, (await client.getTraits(uuid)).generation, ["CUSTOM_FW"]);
     const moved = consumerUuid("edge", "t2-fw");
@@ -197,7 +191,7 @@ describe("syncFleet into a real Placement", () => {
     const spec = firewallFleet(3, allocations);
     spec.templates.fw.capacity.CUSTOM_SERVICE_SLOT = { total: 6, maxUnit: 4 };
     const result = planNext(spec);
-    const { client, counts, log } = countingClient(server.url);
+    const { client, counts, log } = server.client();
     const report = await syncFleet(client, { fleet: "edge", spec, result, previous: state });
     state = report.state;
     expect(report.providers.updated).toEqual(["fw-0", "fw-1", "fw-2"]);
@@ -227,7 +221,7 @@ describe("syncFleet into a real Placement", () => {
         .map((p) => p.device)
         .sort(),
     ).toEqual(["fw-0", "fw-1"]);
-    const { client } = countingClient(server.url);
+    const { client } = server.client();
     const report = await syncFleet(client, { fleet: "edge", spec, result, previous: state });
     state = report.state;
     expect(report.providers.deleted).toEqual(["fw-2"]);
@@ -242,7 +236,7 @@ describe("syncFleet into a real Placement", () => {
   });
 
   it("refuses to delete a removed device that another consumer still uses, and names that consumer", async () => {
-    const { client } = countingClient(server.url);
+    const { client } = server.client();
     const foreign = "0b5e6b5e-0000-4000-8000-000000000001";
     await client.putAllocations(foreign, {
       allocations: { [providerUuid("edge", "fw-1")]: { resources: { CUSTOM_SERVICE_SLOT: 1 } } },
@@ -296,7 +290,7 @@ describe("syncFleet into a real Placement", () => {
     });
     spec.templates.fw.capacity.CUSTOM_SERVICE_SLOT = { total: 6, maxUnit: 4 };
     const result = planNext(spec);
-    const { client } = countingClient(server.url);
+    const { client } = server.client();
     const report = await syncFleet(client, { fleet: "edge", spec, result });
     expect(report.providers.created).toEqual(["fw-1"]);
     expect(report.consumers.written).toEqual(["t1-fw", "t3-fw"]);
@@ -304,7 +298,7 @@ describe("syncFleet into a real Placement", () => {
     expect(t3.project_id).toBe(projectId("t4"));
     const t1 = await client.getConsumerAllocations(consumerUuid("edge", "t1-fw"));
     expect(Object.keys(t1.allocations)).toEqual([providerUuid("edge", "fw-1")]);
-    const again = countingClient(server.url);
+    const again = server.client();
     await syncFleet(again.client, { fleet: "edge", spec, result });
     expect(again.writes()).toBe(0);
   });
@@ -316,7 +310,7 @@ describe("syncFleet into a real Placement", () => {
     spec.templates.fw.capacity.CUSTOM_SERVICE_SLOT = { total: 6, maxUnit: 4 };
     const result = planNext(spec);
     spec.allocations!.big.demand.CUSTOM_THROUGHPUT_MBPS = 150; // changed after planning: only Placement sees it
-    const { client } = countingClient(server.url);
+    const { client } = server.client();
     // 150 is not a multiple of the step size 100: Placement refuses it as a constraint violation.
     const err = await syncFleet(client, { fleet: "edge", spec, result }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SyncError);
@@ -350,7 +344,7 @@ describe("syncFleet racing another writer", () => {
   it("re-reads a provider whose generation moved between its read and its write, and converges", async () => {
     const spec = firewallFleet(2, {});
     const result = planOk(spec);
-    const { client } = countingClient(server.url);
+    const { client } = server.client();
     await syncFleet(client, { fleet: "meddle", spec, result });
     const uuid = providerUuid("meddle", "fw-1");
     await client.putTraits(uuid, (await client.getTraits(uuid)).generation, []);

@@ -4,36 +4,33 @@
  * real OpenStack Placement on 127.0.0.1, with the token read from `OS_TOKEN` at run time.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Fleet, type FleetArgs } from "../../components/fleet";
-import type { FleetSpec } from "../../core/types";
-import { check, makeLedgerMethods, type LedgerState } from "../../provider/ledgerImpl";
-import { connectFromEnv, type PlacementDeps } from "../../provider/ledgerPlacement";
+import { Fleet, type FleetArgs } from "../../../components/fleet";
+import type { FleetSpec } from "../../../core/types";
+import { check, makeLedgerMethods, type LedgerState } from "../../../provider/ledgerImpl";
+import { connectFromEnv, type PlacementDeps } from "../../../provider/ledgerPlacement";
 import {
   consumerUuid,
   fleetUserId,
   ownedDevice,
   projectId,
   providerUuid,
-} from "../../provider/placement/ids";
-import { type Engine, type RunResult, valueOf } from "../harness/engine";
-import { newEngine } from "../harness/fixtures";
-import { countingClient } from "./helpers";
-import { startPlacement, type PlacementServer } from "./server";
+} from "../../../provider/placement/ids";
+import { type Engine, type RunResult, valueOf } from "../../harness/engine";
+import { newEngine } from "../../harness/fixtures";
+import { usePlacementServer } from "./helpers";
 
 const LEDGER = "pulumi-nodejs:dynamic/servicevm:Ledger";
 /** noauth2 gives `admin:<project>` the admin role; the project part makes the token unique to find. */
 const TOKEN = "admin:servicevm-secret-token-7f3c9a";
 
-let server: PlacementServer;
+const server = usePlacementServer();
 const savedEnv = { ...process.env };
-beforeAll(async () => {
-  server = await startPlacement();
+beforeAll(() => {
   for (const k of Object.keys(process.env)) if (k.startsWith("OS_")) delete process.env[k];
   process.env.OS_TOKEN = TOKEN;
 });
-afterAll(async () => {
+afterAll(() => {
   process.env = savedEnv;
-  await server?.stop();
 });
 
 type Allocations = NonNullable<FleetArgs["allocations"]>;
@@ -114,7 +111,7 @@ function ledgerOp(result: RunResult): string | undefined {
 
 /** What Placement holds for `fleet`: its devices, and on each the allocations (of `names`) of its consumers. */
 async function placementOf(fleet: string, names: string[]): Promise<Record<string, string[]>> {
-  const { client } = countingClient(server.url);
+  const { client } = server.client();
   const byUuid = new Map(names.map((n) => [consumerUuid(fleet, n), n]));
   const out: Record<string, string[]> = {};
   const providers = (await client.listProviders())
@@ -157,7 +154,7 @@ describe("a fleet with backend placement", () => {
       cloud: null,
     });
     // Tenant usage as Placement counts it.
-    const { client } = countingClient(server.url);
+    const { client } = server.client();
     expect(await client.usages(projectId("t2"), fleetUserId("edge1"))).toEqual({
       SERVICEVM: { CUSTOM_SERVICE_SLOT: 3, consumer_count: 1 },
     });
@@ -207,7 +204,7 @@ describe("a fleet with backend placement", () => {
     expect(up.errors).toEqual([]);
     expect(rec.writes()).toEqual(["POST /allocations"]);
     expect(await placementOf("edge3", ["a", "b", "c"])).toEqual({ "fw-0": ["c"], "fw-1": [], "fw-2": ["a"] });
-    const { client } = countingClient(server.url);
+    const { client } = server.client();
     expect((await client.getConsumerAllocations(consumerUuid("edge3", "b"))).allocations).toEqual({});
     expect(ledgerOf(engine).placement!.lastApply.consumers).toEqual({ written: 0, deleted: 1, unchanged: 2 });
   });
@@ -223,7 +220,7 @@ describe("a fleet with backend placement", () => {
     expect(down.errors).toEqual([]);
     expect(down.steps.filter((s) => s.type === LEDGER).map((s) => s.op)).toEqual(["delete"]);
     expect(await placementOf("edge4", [])).toEqual({});
-    const { client } = countingClient(server.url);
+    const { client } = server.client();
     expect(await client.usages(projectId("t1"), fleetUserId("edge4"))).toEqual({});
     expect(await client.usages(projectId("t2"), fleetUserId("edge4"))).toEqual({});
   });
@@ -331,7 +328,7 @@ describe("what reaches Placement and when", () => {
       deleted: 0,
       unchanged: 0,
     });
-    const { client } = countingClient(server.url);
+    const { client } = server.client();
     const fw0 = (await client.listProviders()).find((p) => ownedDevice("edge8", p) === "fw-0")!;
     expect((await client.getTraits(fw0.uuid)).traits.sort()).toEqual(["CUSTOM_FW", "CUSTOM_FW_V2"]);
   });
@@ -494,7 +491,7 @@ describe("Placement stops in the middle of an update", () => {
     expect(
       Object.fromEntries(Object.entries(ledgerOf(engine).ledger.placements).map(([n, p]) => [n, p.device])),
     ).toEqual({ a: "fw-2", c: "fw-0", e: "fw-1", f: "fw-3" });
-    const { client } = countingClient(server.url);
+    const { client } = server.client();
     for (const [tenant, slots] of [
       ["t1", 2],
       ["t3", 4],
@@ -523,7 +520,7 @@ describe("fleets claiming from a pool a third fleet owns", () => {
   });
   /** Slots the owner's devices have granted, summed over its providers. */
   async function usedSlots(fleet: string): Promise<number> {
-    const { client } = countingClient(server.url);
+    const { client } = server.client();
     let used = 0;
     for (const p of await client.listProviders()) {
       if (ownedDevice(fleet, p) === null) continue;
@@ -659,7 +656,7 @@ describe("fleets claiming from a pool a third fleet owns", () => {
       expect(o).toMatch(/^Ledger of fleet `s\d` \(backend placement\): Placement refused 1 claim\(s\)/);
     expect(await usedSlots("infra2")).toBe(8);
     // A refused ledger holds no claim: the one it was granted before the refusal is released again.
-    const { client } = countingClient(server.url);
+    const { client } = server.client();
     const held: string[] = [];
     for (const team of teams)
       if (

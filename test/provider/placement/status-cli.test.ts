@@ -1,19 +1,19 @@
 /**
  * `servicevm placement status` end to end: the CLI in-process against a real Placement
- * (test/placement/server.ts), in sync, with drift, unreachable and refusing.
+ * (test/provider/placement/server.ts), in sync, with drift, unreachable and refusing.
  */
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { CliIo } from "../../cli/context";
-import { main } from "../../cli/main";
-import { syncFleet } from "../../provider/placement/sync";
-import { countingClient, planOk } from "./helpers";
-import { freePort, PLACEMENT_TOKEN, startPlacement, type PlacementServer } from "./server";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { CliIo } from "../../../cli/context";
+import { main } from "../../../cli/main";
+import { syncFleet } from "../../../provider/placement/sync";
+import { planOk, usePlacementServer } from "./helpers";
+import { freePort, PLACEMENT_TOKEN } from "./server";
 
-let server: PlacementServer;
+const server = usePlacementServer();
 let dir: string;
 
 /** Fleet `edge`: two docker firewalls, two tenants, the Placement backend at `endpoint`. */
@@ -59,14 +59,10 @@ async function run(argv: string[], stderrTTY = false): Promise<Run> {
 }
 
 beforeAll(async () => {
-  server = await startPlacement();
   dir = mkdtempSync(join(tmpdir(), "svm-status-cli-"));
-  const { parseSpec } = await import("../../schema/loader");
+  const { parseSpec } = await import("../../../schema/loader");
   const spec = parseSpec(specText(server.url));
-  await syncFleet(countingClient(server.url).client, { fleet: "edge", spec, result: planOk(spec) });
-});
-afterAll(async () => {
-  await server?.stop();
+  await syncFleet(server.client().client, { fleet: "edge", spec, result: planOk(spec) });
 });
 
 const IN_SYNC = `fleet edge: Placement is in sync with the spec

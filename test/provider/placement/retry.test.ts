@@ -1,8 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { PlacementClient } from "../../provider/placement/client";
-import { PlacementError } from "../../provider/placement/errors";
+import { PlacementClient } from "../../../provider/placement/client";
+import { PlacementError } from "../../../provider/placement/errors";
 import { findPlacementApi, freePort } from "./server";
 
 /** A stand-in HTTP server on 127.0.0.1 whose answers the test scripts; it records every request. */

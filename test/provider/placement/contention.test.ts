@@ -1,25 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { FleetSpec, PlanResult, PoolSpec } from "../../core/types";
-import { claimAllocations, candidateQuery, type ClaimReport } from "../../provider/placement/claim";
+import { describe, expect, it } from "vitest";
+import type { FleetSpec, PlanResult, PoolSpec } from "../../../core/types";
+import { claimAllocations, candidateQuery, type ClaimReport } from "../../../provider/placement/claim";
 import {
   claimUserId,
   consumerUuid,
   poolAggregate,
   projectId,
   providerUuid,
-} from "../../provider/placement/ids";
-import { reconcileFleet } from "../../provider/placement/reconcile";
-import { syncFleet } from "../../provider/placement/sync";
-import { countingClient, planOk } from "./helpers";
-import { startPlacement, type PlacementServer } from "./server";
+} from "../../../provider/placement/ids";
+import { reconcileFleet } from "../../../provider/placement/reconcile";
+import { syncFleet } from "../../../provider/placement/sync";
+import { planOk, usePlacementServer } from "./helpers";
 
-let server: PlacementServer;
-beforeAll(async () => {
-  server = await startPlacement();
-});
-afterAll(async () => {
-  await server?.stop();
-});
+const server = usePlacementServer();
 
 /** The owning fleet: pool `fw` of 5 devices with 2 slots each (10 slots). */
 const infra: FleetSpec = {
@@ -81,7 +74,7 @@ describe("claims from a pool another fleet owns, through a real Placement", () =
   });
 
   it("grants exactly the free capacity to 8 concurrent ledgers whose demand is twice that, and refuses the rest clearly", async () => {
-    const { client } = countingClient(server.url);
+    const { client } = server.client();
     await syncFleet(client, { fleet: "infra", spec: infra, result: planOk(infra) });
     // Another Placement user (Nova, say) already holds 2 of the 10 slots: 8 remain for 16 claims.
     await client.putAllocations(foreign, {
@@ -95,10 +88,12 @@ describe("claims from a pool another fleet owns, through a real Placement", () =
     const puts: string[] = [];
     const results = await Promise.all(
       Array.from({ length: LEDGERS }, (_, i) =>
-        claimAllocations(
-          countingClient(server.url, { onRequest: (m, p) => (m === "PUT" ? puts.push(p) : 0) }).client,
-          { fleet: `team-${i}`, spec: claimer(i), requests: [`c${i}-a`, `c${i}-b`], maxAttempts: 40 },
-        ),
+        claimAllocations(server.client({ onRequest: (m, p) => (m === "PUT" ? puts.push(p) : 0) }).client, {
+          fleet: `team-${i}`,
+          spec: claimer(i),
+          requests: [`c${i}-a`, `c${i}-b`],
+          maxAttempts: 40,
+        }),
       ),
     );
     reports.push(...results);
@@ -136,7 +131,7 @@ describe("claims from a pool another fleet owns, through a real Placement", () =
 
   it("keeps granted claims without writing when a ledger claims again", async () => {
     const i = reports.findIndex((r) => Object.keys(r.granted).length > 0);
-    const again = countingClient(server.url);
+    const again = server.client();
     const report = await claimAllocations(again.client, {
       fleet: `team-${i}`,
       spec: claimer(i),
@@ -151,7 +146,7 @@ describe("claims from a pool another fleet owns, through a real Placement", () =
     const loser = reports.findIndex((r) => Object.keys(r.refused).length > 0);
     const released = Object.keys(reports[winner].granted)[0];
     const freed = reports[winner].granted[released].device;
-    const { client } = countingClient(server.url);
+    const { client } = server.client();
     const r1 = await claimAllocations(client, {
       fleet: `team-${winner}`,
       spec: claimer(winner),
@@ -197,7 +192,7 @@ describe("claims from a pool another fleet owns, through a real Placement", () =
       },
       nowhere: { tenant: "t", demand: { CUSTOM_SERVICE_SLOT: 1 }, pools: [] },
     };
-    const counting = countingClient(server.url);
+    const counting = server.client();
     const report = await claimAllocations(counting.client, {
       fleet: "team-99",
       spec,
@@ -218,7 +213,7 @@ describe("claims from a pool another fleet owns, through a real Placement", () =
   });
 
   it("leaves the claims alone when the owning fleet syncs again, and reports them as foreign usage", async () => {
-    const counting = countingClient(server.url);
+    const counting = server.client();
     const { client } = counting;
     const report = await syncFleet(client, { fleet: "infra", spec: infra, result: planOk(infra) });
     expect(counting.writes()).toBe(0);
@@ -227,7 +222,7 @@ describe("claims from a pool another fleet owns, through a real Placement", () =
   });
 
   it("reconciles a fleet that owns one pool and claims from another, and reports where Placement differed from the plan", async () => {
-    const { client } = countingClient(server.url);
+    const { client } = server.client();
     // Free one slot of the shared pool (a grant not released before): it is the only room left.
     const winner = reports.findLastIndex((r) => Object.keys(r.granted).length > 0);
     const [name, grant] = Object.entries(reports[winner].granted).at(-1)!;

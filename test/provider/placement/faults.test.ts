@@ -1,18 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { FleetSpec } from "../../core/types";
-import { fleetUserId, ownedDevice, projectId } from "../../provider/placement/ids";
-import { placementStatus } from "../../provider/placement/status";
-import { SyncError, syncFleet } from "../../provider/placement/sync";
-import { countingClient, firewallFleet, planOk } from "./helpers";
-import { startPlacement, type PlacementServer } from "./server";
+import { describe, expect, it } from "vitest";
+import type { FleetSpec } from "../../../core/types";
+import { fleetUserId, ownedDevice, projectId } from "../../../provider/placement/ids";
+import { placementStatus } from "../../../provider/placement/status";
+import { SyncError, syncFleet } from "../../../provider/placement/sync";
+import { firewallFleet, planOk, usePlacementServer } from "./helpers";
 
-let server: PlacementServer;
-beforeAll(async () => {
-  server = await startPlacement();
-});
-afterAll(async () => {
-  await server?.stop();
-});
+const server = usePlacementServer();
 
 function fleetOf(devices: number, allocations: number): FleetSpec {
   const allocs: FleetSpec["allocations"] = {};
@@ -28,7 +21,7 @@ function fleetOf(devices: number, allocations: number): FleetSpec {
 function killingClient(killAt: (method: string, path: string, n: number) => boolean) {
   let n = 0;
   let killed = false;
-  return countingClient(server.url, {
+  return server.client({
     timeoutMs: 2000,
     retry: { attempts: 2, baseDelayMs: 5, maxDelayMs: 10 },
     onRequest: (method, path) => {
@@ -48,7 +41,7 @@ function named(err: SyncError): string {
 
 async function expectConverged(fleet: string, spec: FleetSpec): Promise<void> {
   const result = planOk(spec);
-  const { client } = countingClient(server.url);
+  const { client } = server.client();
   const status = await placementStatus(client, { fleet, spec, result });
   expect(status.inSync).toBe(true);
   expect(status.foreign).toEqual([]);
@@ -104,7 +97,7 @@ describe("sync when Placement dies half way", () => {
     expect(e.partial.consumers.written).toEqual([]);
 
     await server.restart();
-    const rerun = await syncFleet(countingClient(server.url).client, { fleet: "crash1", spec, result });
+    const rerun = await syncFleet(server.client().client, { fleet: "crash1", spec, result });
     // Everything the re-run had to do was named by the error: nothing was silently skipped.
     for (const d of [...rerun.providers.created, ...rerun.providers.updated])
       expect(named(e)).toContain(`provider \`${d}\``);
@@ -134,7 +127,7 @@ describe("sync when Placement dies half way", () => {
     // The fleet shrank meanwhile: the re-run must not leak the providers of the removed devices.
     const smaller = fleetOf(12, 10);
     smaller.pools.fw.size = 5;
-    const rerun = await syncFleet(countingClient(server.url).client, {
+    const rerun = await syncFleet(server.client().client, {
       fleet: "crash2",
       spec: smaller,
       result: planOk(smaller),

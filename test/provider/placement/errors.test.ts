@@ -1,0 +1,75 @@
+import { describe, expect, it } from "vitest";
+import { PlacementError, classify, cleanDetail, isTransient } from "../../../provider/placement/errors";
+
+describe("classify", () => {
+  it.each([
+    { status: 409, code: "placement.concurrent_update", detail: "", kind: "generation-conflict" },
+    { status: 409, code: "placement.inventory.inuse", detail: "", kind: "inventory-in-use" },
+    { status: 409, code: "placement.resource_provider.inuse", detail: "", kind: "provider-in-use" },
+    { status: 409, code: "placement.duplicate_name", detail: "", kind: "duplicate" },
+    { status: 404, code: "placement.resource_provider.not_found", detail: "", kind: "not-found" },
+    {
+      status: 409,
+      code: "placement.undefined_code",
+      detail:
+        "Unable to allocate inventory: Unable to create allocation for 'CUSTOM_SLOT' on resource provider 'x'. The requested amount would exceed the capacity.",
+      kind: "capacity-exceeded",
+    },
+    {
+      status: 409,
+      code: "placement.undefined_code",
+      detail:
+        "Unable to allocate inventory: Unable to create allocation for 'CUSTOM_SLOT' on resource provider 'x'. The requested amount would violate inventory constraints.",
+      kind: "constraint-violation",
+    },
+    { status: 409, code: null, detail: "Trait CUSTOM_X already exists", kind: "duplicate" },
+    { status: 409, code: null, detail: "resource provider generation conflict", kind: "generation-conflict" },
+    { status: 409, code: null, detail: "something else", kind: "bad-request" },
+    { status: 404, code: null, detail: "", kind: "not-found" },
+    { status: 401, code: null, detail: "", kind: "auth" },
+    { status: 403, code: null, detail: "", kind: "auth" },
+    { status: 500, code: null, detail: "", kind: "server" },
+    { status: 503, code: null, detail: "", kind: "server" },
+    { status: 400, code: "placement.undefined_code", detail: "JSON does not validate", kind: "bad-request" },
+  ])("$status $code `$detail` is $kind", ({ status, code, detail, kind }) => {
+    expect(classify(status, code, detail)).toBe(kind);
+  });
+});
+
+describe("cleanDetail", () => {
+  it("keeps the last paragraph of webob's boilerplate, whitespace collapsed", () => {
+    expect(
+      cleanDetail(
+        "409 Conflict\n\nThere was a conflict when trying to complete your request.\n\n Inventory  in use.  ",
+      ),
+    ).toBe("Inventory in use.");
+  });
+});
+
+describe("PlacementError", () => {
+  const info = {
+    method: "PUT",
+    path: "/x",
+    status: 409,
+    code: "placement.undefined_code",
+    detail: "no room",
+    requestId: "req-1",
+    attempts: 1,
+  };
+
+  it("names the request, the kind, the detail and where it came from", () => {
+    expect(new PlacementError("capacity-exceeded", info).message).toBe(
+      "`PUT /x`: capacity exceeded: no room (409, placement.undefined_code, request req-1, 1 attempt)",
+    );
+  });
+
+  it.each([
+    { kind: "server", transient: true },
+    { kind: "timeout", transient: true },
+    { kind: "unavailable", transient: true },
+    { kind: "capacity-exceeded", transient: false },
+    { kind: "generation-conflict", transient: false },
+  ] as const)("`$kind` is transient: $transient", ({ kind, transient }) => {
+    expect(isTransient(new PlacementError(kind, info))).toBe(transient);
+  });
+});
