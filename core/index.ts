@@ -29,4 +29,5 @@ export { digest, templateSource, poolSource, sourceEffect, SOURCE_FIELDS } from 
 export { checkInvariants } from "./invariants";
 export { renderText, renderMarkdown, poolUsage, summarize } from "./report";
 export type { RenderOptions, PoolUsage, ReportError, ReportResult } from "./report";
-export { validateSpec, parsePath } from "./validate";
+export { validateSpec } from "./validate";
+export { parsePath } from "./paths";

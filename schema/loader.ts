@@ -3,90 +3,22 @@
  * reported at once and pointing at the offending key or value (`file:line:col: path: message`).
  *
  * Order: bytes must be UTF-8; the YAML must parse (duplicate keys are errors); the data must match
- * `fleet.schema.json` (ajv, all errors); then the semantic checks of `core/validate`.
+ * `fleet.schema.json` (ajv, all errors: `schemaErrors.ts`, worded by `messages/`); then the semantic
+ * checks of `core/validate`. Object specs are first copied to plain data (`plainCopy.ts`).
  */
 import { readFileSync } from "node:fs";
-import Ajv2020, { type ErrorObject, type ValidateFunction } from "ajv/dist/2020";
 import { parseDocument, type Document } from "yaml";
 import type { FleetSpec } from "../core/types";
-import { formatPath, parsePath, validateSpec } from "../core/validate";
-import schemaJson from "./fleet.schema.json";
+import { formatPath, parsePath } from "../core/paths";
+import { validateSpec } from "../core/validate";
 import { SpecError, sortIssues, type SpecIssue } from "./errors";
 import { duplicateKeys, locate, pathAt, type Anchor, type Segment } from "./locate";
 import { GOT, show, toRawIssues, type RawIssue } from "./messages";
+import { plainCopy } from "./plainCopy";
+import { fleetSchema, schemaErrors } from "./schemaErrors";
 import { decodeUtf8, LineIndex } from "./text";
 
-/** The fleet JSON Schema, as an object. */
-export const fleetSchema: Record<string, unknown> = schemaJson;
-
-/**
- * Annotations the schema carries for editors only (yaml-language-server shows `markdownDescription`
- * in hover and completion); ajv's strict mode refuses keywords it was not told about.
- */
-export const EDITOR_KEYWORDS = ["markdownDescription"];
-
-interface Validators {
-  /** The spec without the allocations' contents (their names are checked). */
-  shell: ValidateFunction;
-  /** One allocation. */
-  allocation: ValidateFunction;
-}
-
-let fastValidators: Validators | undefined;
-let verboseValidators: Validators | undefined;
-
-/**
- * Allocations are validated one by one: ajv with `allErrors` concatenates the error list of
- * each referenced schema into its caller's, which is quadratic when 100,000 allocations fail.
- */
-function compileValidators(verbose: boolean): Validators {
-  const shellSchema = structuredClone(fleetSchema) as {
-    properties: { allocations: Record<string, unknown> };
-  };
-  shellSchema.properties.allocations.additionalProperties = true;
-  const ajv = new Ajv2020({
-    allErrors: true,
-    strict: true,
-    allowUnionTypes: true,
-    verbose,
-    keywords: EDITOR_KEYWORDS,
-  });
-  const shell = ajv.compile(shellSchema);
-  const allocation = ajv.getSchema(`${String(fleetSchema.$id)}#/$defs/allocation`)!;
-  return { shell, allocation };
-}
-
-/** The fast validators (no error details) for the common, valid case; the verbose ones explain failures. */
-function validators(verbose: boolean): Validators {
-  if (verbose) return (verboseValidators ??= compileValidators(true));
-  return (fastValidators ??= compileValidators(false));
-}
-
-function escapePointer(key: string): string {
-  return key.replace(/~/g, "~0").replace(/\//g, "~1");
-}
-
-/** All schema errors of `data`, or `[]` when it is valid. */
-function schemaErrors(data: unknown): ErrorObject[] {
-  const allocations =
-    typeof data === "object" && data !== null ? (data as { allocations?: unknown }).allocations : undefined;
-  const entries =
-    typeof allocations === "object" && allocations !== null && !Array.isArray(allocations)
-      ? Object.entries(allocations)
-      : [];
-  const fast = validators(false);
-  if (fast.shell(data) && entries.every(([, a]) => fast.allocation(a))) return [];
-  const verbose = validators(true);
-  const errors: ErrorObject[] = [];
-  if (!verbose.shell(data)) for (const e of verbose.shell.errors ?? []) errors.push(e);
-  for (const [name, a] of entries) {
-    if (verbose.allocation(a)) continue;
-    const prefix = `/allocations/${escapePointer(name)}`;
-    for (const e of verbose.allocation.errors ?? [])
-      errors.push({ ...e, instancePath: prefix + e.instancePath });
-  }
-  return errors;
-}
+export { fleetSchema } from "./schemaErrors";
 
 /** What `checkSpec` found: the spec when there are no errors, and a way to place any spec path in the text. */
 export interface CheckResult {
@@ -152,7 +84,7 @@ export function loadSpec(path: string): FleetSpec {
 
 function checkText(text: string, file: string): CheckResult {
   const lines = new LineIndex(text);
-  const at = (offset: number, path: string, message: string): SpecIssue => ({
+  const at: At = (offset, path, message) => ({
     path,
     ...lines.position(offset),
     message,
@@ -173,45 +105,9 @@ function checkText(text: string, file: string): CheckResult {
     return lines.position(locate(doc, segs, anchorFor(docValue(doc, segs))).offset + offset0);
   };
 
+  const syntax = yamlProblems(doc, at, offset0);
+  if (syntax.length > 0) return { errors: sortIssues(syntax), position };
   const errors: SpecIssue[] = [];
-  const problems = [...doc.errors, ...doc.warnings];
-  const overflow = problems.find((p) => /call stack/i.test(p.message));
-  if (overflow) {
-    // The parser ran out of stack; whatever else it says is a consequence.
-    const offset = overflow.pos[0];
-    return {
-      errors: [
-        at(
-          offset + offset0,
-          formatPath(pathAt(doc, offset)),
-          crashMessage(new RangeError(overflow.message), "parse"),
-        ),
-      ],
-      position,
-    };
-  }
-  for (const problem of problems) {
-    const offset = problem.pos[0];
-    if (problem.code === "MULTIPLE_DOCS") {
-      errors.push(
-        at(
-          offset + offset0,
-          "",
-          "the file holds more than one YAML document (a `---` line): a fleet spec is one document: remove the `---` and what follows, or split the file",
-        ),
-      );
-      continue;
-    }
-    const first = problem.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
-    errors.push(
-      at(
-        offset + offset0,
-        formatPath(pathAt(doc, offset)),
-        `YAML ${problem.name === "YAMLWarning" ? "warning" : "syntax error"}: ${first}`,
-      ),
-    );
-  }
-  if (errors.length > 0) return { errors: sortIssues(errors), position };
   for (const dup of duplicateKeys(doc)) {
     errors.push(
       at(
@@ -242,6 +138,52 @@ function checkText(text: string, file: string): CheckResult {
   return sorted.length === 0
     ? { spec: data as FleetSpec, errors: [], position }
     : { errors: sorted, position };
+}
+
+/** An issue at a text offset. */
+type At = (offset: number, path: string, message: string) => SpecIssue;
+
+/**
+ * The parser's errors and warnings, each at its offset in the text (`offset0` is 1 after a BOM,
+ * which the parser did not see); when it ran out of stack, only that, since the rest follows from it.
+ */
+function yamlProblems(doc: Document, at: At, offset0: number): SpecIssue[] {
+  const errors: SpecIssue[] = [];
+  const problems = [...doc.errors, ...doc.warnings];
+  const overflow = problems.find((p) => /call stack/i.test(p.message));
+  if (overflow) {
+    // The parser ran out of stack; whatever else it says is a consequence.
+    const offset = overflow.pos[0];
+    return [
+      at(
+        offset + offset0,
+        formatPath(pathAt(doc, offset)),
+        crashMessage(new RangeError(overflow.message), "parse"),
+      ),
+    ];
+  }
+  for (const problem of problems) {
+    const offset = problem.pos[0];
+    if (problem.code === "MULTIPLE_DOCS") {
+      errors.push(
+        at(
+          offset + offset0,
+          "",
+          "the file holds more than one YAML document (a `---` line): a fleet spec is one document: remove the `---` and what follows, or split the file",
+        ),
+      );
+      continue;
+    }
+    const first = problem.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
+    errors.push(
+      at(
+        offset + offset0,
+        formatPath(pathAt(doc, offset)),
+        `YAML ${problem.name === "YAMLWarning" ? "warning" : "syntax error"}: ${first}`,
+      ),
+    );
+  }
+  return errors;
 }
 
 function checkObject(input: unknown, file: string): CheckResult {
@@ -327,68 +269,4 @@ function crashMessage(e: unknown, what: "parse" | "read"): string {
     return "the spec expands YAML aliases (`*name`) more than 100 times, which looks like a resource exhaustion attack: write the values out instead";
   }
   return `the spec could not be ${what === "parse" ? "parsed" : "read"}: ${reason.split("\n")[0]}`;
-}
-
-type Copied = { value: unknown } | { error: string; at: Segment[] };
-
-const MAX_DEPTH = 64;
-
-/**
- * A JSON-like deep copy of an object spec: `undefined` fields are dropped (as JSON would), and
- * what JSON cannot hold (functions, cycles, class instances such as Pulumi Outputs) is an error.
- */
-function plainCopy(input: unknown): Copied {
-  const seen = new Set<object>();
-  const walk = (v: unknown, at: Segment[]): Copied => {
-    if (v === null || typeof v === "string" || typeof v === "number" || typeof v === "boolean")
-      return { value: v };
-    if (typeof v !== "object")
-      return {
-        error: `must be plain data, not a ${typeof v}: pass strings, numbers, booleans, lists and mappings`,
-        at,
-      };
-    if (at.length > MAX_DEPTH)
-      return {
-        error: `is nested more than ${MAX_DEPTH} levels deep: a fleet spec is only a few levels deep`,
-        at,
-      };
-    if (seen.has(v)) return { error: "refers back to itself (a cycle): pass a tree of plain values", at };
-    seen.add(v);
-    try {
-      if (Array.isArray(v)) {
-        const out: unknown[] = [];
-        for (let i = 0; i < v.length; i++) {
-          const r = walk(v[i], [...at, i]);
-          if ("error" in r) return r;
-          out.push(r.value);
-        }
-        return { value: out };
-      }
-      const proto = Object.getPrototypeOf(v) as unknown;
-      if (proto !== Object.prototype && proto !== null) {
-        const name = (v as { constructor?: { name?: string } }).constructor?.name ?? "object";
-        return {
-          error: `must be plain data, not a \`${name}\` instance (a Pulumi Output or class object?): pass plain values`,
-          at,
-        };
-      }
-      const out: Record<string, unknown> = {};
-      for (const k of Object.keys(v)) {
-        const child = (v as Record<string, unknown>)[k];
-        if (child === undefined) continue;
-        const r = walk(child, [...at, k]);
-        if ("error" in r) return r;
-        Object.defineProperty(out, k, {
-          value: r.value,
-          enumerable: true,
-          writable: true,
-          configurable: true,
-        });
-      }
-      return { value: out };
-    } finally {
-      seen.delete(v);
-    }
-  };
-  return walk(input, []);
 }

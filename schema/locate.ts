@@ -3,8 +3,10 @@
  * offending key or value; and the other way round, the path of the node at a text offset.
  */
 import { isMap, isPair, isScalar, isSeq, type Document, type Node, type Pair, type YAMLMap } from "yaml";
+import type { PathSegment } from "../core/paths";
 
-export type Segment = string | number;
+/** A mapping key or a list index, as in every spec path. */
+export type Segment = PathSegment;
 
 /** Paths of error positions are cut at this depth (deep nesting is itself the error). */
 const MAX_PATH = 24;

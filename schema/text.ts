@@ -2,31 +2,31 @@
  * Bytes to text, and offsets to line:col. Spec files must be UTF-8; anything else is reported at
  * the first bad byte instead of being silently replaced.
  */
+import { LineCounter } from "yaml";
 
-/** Maps character offsets of one text to 1-based line and column; built on first use. */
+/**
+ * Maps character offsets of one text to 1-based line and column with yaml's `LineCounter`; built
+ * on first use, since a valid spec needs no positions. Lines end at `\n` only (a lone `\r` is not
+ * a line break here), and a BOM counts as column 1 of line 1. The counter is filled from the text,
+ * not by the parser: fed by the parser, it misses line breaks inside text the parser gives up on,
+ * which is where syntax errors point.
+ */
 export class LineIndex {
-  private starts: number[] | undefined;
+  private counter: LineCounter | undefined;
 
   constructor(private readonly text: string) {}
 
   position(offset: number): { line: number; col: number } {
-    const starts = (this.starts ??= lineStarts(this.text));
-    const at = Math.max(0, Math.min(offset, this.text.length));
-    let lo = 0;
-    let hi = starts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (starts[mid] <= at) lo = mid;
-      else hi = mid - 1;
-    }
-    return { line: lo + 1, col: at - starts[lo] + 1 };
+    const counter = (this.counter ??= countLines(this.text));
+    return counter.linePos(Math.max(0, Math.min(offset, this.text.length)));
   }
 }
 
-function lineStarts(text: string): number[] {
-  const starts = [0];
-  for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", i + 1)) starts.push(i + 1);
-  return starts;
+function countLines(text: string): LineCounter {
+  const counter = new LineCounter();
+  counter.addNewLine(0);
+  for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", i + 1)) counter.addNewLine(i + 1);
+  return counter;
 }
 
 export type Decoded = { ok: true; text: string } | { ok: false; line: number; col: number; message: string };
@@ -70,7 +70,13 @@ export function decodeUtf8(bytes: Uint8Array): Decoded {
   }
 }
 
-/** Offset of the first byte that does not belong to a well-formed UTF-8 sequence. */
+/**
+ * Offset of the first byte that does not belong to a well-formed UTF-8 sequence (`b.length` when
+ * all do), by the table of well-formed sequences in Unicode §3.9 (Table 3-7): the lead byte sets
+ * the length, and the first continuation byte's narrower range for `E0`, `ED`, `F0` and `F4`
+ * rejects overlong forms, UTF-16 surrogates and code points above U+10FFFF. A truncated sequence
+ * is reported at its lead byte, as are `C0`, `C1` and `F5`..`FF`, which never occur.
+ */
 export function firstInvalidUtf8(b: Uint8Array): number {
   let i = 0;
   while (i < b.length) {

@@ -225,8 +225,7 @@ describe("reports with claims", () => {
   });
 
   it("lists them in text under Claims from other fleets", () => {
-    expect(renderText(result, { title: "edge.yaml" }))
-      .toBe(`servicevm plan edge.yaml: ok
+    expect(renderText(result, { title: "edge.yaml" })).toBe(`servicevm plan edge.yaml: ok
   1 to place, pool lb 0 -> 1, 2 to claim from other fleets
   1 allocation on 1 of 1 devices; compared with no previous ledger (first plan)
 

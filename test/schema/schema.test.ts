@@ -1,6 +1,6 @@
 import Ajv2020 from "ajv/dist/2020";
 import { describe, expect, it } from "vitest";
-import { EDITOR_KEYWORDS, fleetSchema } from "../../schema/loader";
+import { fleetSchema, SCHEMA_KEYWORDS } from "../../schema/schemaErrors";
 
 type Node = Record<string, unknown>;
 
@@ -42,7 +42,7 @@ const MARKDOWN =
   /`[^`]+`|\*\*?[^\s*][^*]*\*|(?<!\w)_[^\s_][^_]*_(?!\w)|\[[^\]]+\]\([^)]+\)|^\s*(?:[-*+]|\d+\.)\s/m;
 
 const nodes = walk(fleetSchema);
-const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true, keywords: EDITOR_KEYWORDS });
+const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true, keywords: SCHEMA_KEYWORDS });
 ajv.addSchema(fleetSchema);
 const at = (pointer: string) => ajv.getSchema(`${String(fleetSchema.$id)}#${pointer}`)!;
 
@@ -83,6 +83,21 @@ describe("fleet.schema.json", () => {
         (markdown.includes(n) || shadowed.includes(n) ? n.node.description : undefined),
     );
     expect(wrong.map((n) => n.pointer)).toEqual([]);
+  });
+
+  it("names the message for every `pattern` with `patternMessage`", () => {
+    const patterns = everySchema(fleetSchema).filter((n) => n.node.pattern !== undefined);
+    expect(patterns.length).toBeGreaterThanOrEqual(6);
+    expect(patterns.filter((n) => typeof n.node.patternMessage !== "string").map((n) => n.pointer)).toEqual(
+      [],
+    );
+  });
+
+  it("refuses a `patternMessage` that names no message", () => {
+    const strict = new Ajv2020({ strict: true, keywords: SCHEMA_KEYWORDS });
+    expect(() => strict.compile({ type: "string", pattern: "^a", patternMessage: "nmae" })).toThrow(
+      'keyword "patternMessage" value is invalid',
+    );
   });
 
   it("closes every object it defines", () => {

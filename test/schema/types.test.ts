@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import ts from "typescript";
 import { describe, expect, it } from "vitest";
-import { fleetSchema } from "../../schema/loader";
+import { fleetSchema } from "../../schema/schemaErrors";
 import { schemaToTs } from "./schema-to-ts";
 
 const TYPES = resolve(__dirname, "../../core/types");
