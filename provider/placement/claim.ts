@@ -18,7 +18,7 @@ import type { FleetSpec } from "../../core/types";
 import type { ConsumerAllocations, PlacementClient, ProviderRecord, Query } from "./client";
 import { mapLimit } from "./desired";
 import { CONSUMER_TYPE, claimUserId, consumerUuid, projectId } from "./ids";
-import { compareText } from "./order";
+import { compareText } from "../../core/order";
 import {
   backoffCap,
   candidateQuery,

@@ -7,7 +7,7 @@ import type { AllocationCandidates, ConsumerAllocations, ProviderRecord, Query }
 import { externalPoolOf, sameResources } from "./desired";
 import { PlacementError } from "./errors";
 import { poolAggregate, zoneAggregate } from "./ids";
-import { compareNatural, compareText } from "./order";
+import { compareNatural, compareText } from "../../core/order";
 
 /** An external pool an allocation may claim from. */
 export interface Target {

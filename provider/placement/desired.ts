@@ -17,7 +17,7 @@ import {
   providerUuid,
   zoneAggregate,
 } from "./ids";
-import { compareText } from "./order";
+import { compareText } from "../../core/order";
 
 /** A pool owned by another fleet: its devices are that fleet's providers; this fleet only claims. */
 export interface ExternalPool {

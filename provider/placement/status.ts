@@ -14,7 +14,7 @@ import {
   type DesiredFleet,
 } from "./desired";
 import { claimUserId, fleetUserId, ownedDevice } from "./ids";
-import { compareNatural, compareText } from "./order";
+import { compareNatural, compareText } from "../../core/order";
 
 export interface StatusOptions {
   fleet: string;

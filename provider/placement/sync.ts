@@ -25,7 +25,7 @@ import type { FleetSpec, PlanResult } from "../../core/types";
 import type { PlacementClient, ProviderRecord } from "./client";
 import { desiredFleet, type DesiredFleet } from "./desired";
 import { fleetUserId } from "./ids";
-import { compareText } from "./order";
+import { compareText } from "../../core/order";
 import { writeAllocations } from "./syncAllocations";
 import {
   checkTenantUsage,

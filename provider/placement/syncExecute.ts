@@ -6,7 +6,7 @@
 import type { PlacementClient } from "./client";
 import { mapLimit, sameInventories, sameSet, type DesiredProvider } from "./desired";
 import { PlacementError } from "./errors";
-import { compareText } from "./order";
+import { compareText } from "../../core/order";
 import type { SyncJournal, PartialSyncReport, SyncProgress } from "./syncReport";
 import type { ActionOf, ConsumerOwner, ObservedProvider, SyncAction } from "./syncPlan";
 import { rewriteIfDrifted, usageDrifted } from "./syncVerify";

@@ -18,7 +18,7 @@ import {
   type DesiredProvider,
 } from "./desired";
 import { CONSUMER_TYPE } from "./ids";
-import { compareText } from "./order";
+import { compareText } from "../../core/order";
 import { planUsageChecks } from "./syncVerify";
 
 /** One change (or read) a sync makes; `describeAction` is how errors name it. */

@@ -6,7 +6,7 @@
 import type { ProviderRecord } from "./client";
 import { providerDigest, type DesiredConsumer, type DesiredFleet } from "./desired";
 import { ownedDevice, providerUuid } from "./ids";
-import { compareText } from "./order";
+import { compareText } from "../../core/order";
 
 /** What a sync remembers for the next one (keep it in the Ledger's state); see `SyncOptions.previous`. */
 export interface SyncState {

@@ -10,7 +10,7 @@
  */
 import type { ConsumerAllocations } from "./client";
 import { allocationWrite, sameResources, type DesiredConsumer, type DesiredFleet } from "./desired";
-import { compareText } from "./order";
+import { compareText } from "../../core/order";
 import type { ActionOf, ConsumerOwner, SeenConsumer } from "./syncPlan";
 
 type WriteAllocation = ActionOf<"write-allocation">;

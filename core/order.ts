@@ -1,5 +1,6 @@
 /**
- * The one ordering of everything the Placement backend puts in state, reports and messages.
+ * The one ordering of everything servicevm puts in state, reports and messages (the core's own
+ * sorts use `Array.prototype.sort()` without a comparator, which is `compareText`).
  *
  * Both comparators depend on nothing but the strings' UTF-16 code units, never on the machine's
  * locale or ICU version (`localeCompare` does), so the same fleet sorts the same everywhere and a

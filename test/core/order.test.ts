@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { compareNatural, compareText } from "../../../provider/placement/order";
+import { compareNatural, compareText } from "../../core/order";
 
 describe("compareText", () => {
   it("sorts like Array.prototype.sort() without a comparator (code units, not the locale)", () => {
