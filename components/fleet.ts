@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { validateSpec } from "../core/validate";
-import type { FleetSpecOf, Ledger, PlacementResult } from "../core/types";
+import type { FleetSpec, FleetSpecOf, Ledger, PlacementResult } from "../core/types";
 import { LedgerResource } from "../provider/ledger";
 import { DevicePool } from "./devicePool";
 import { DeviceTemplate } from "./deviceTemplate";
@@ -84,26 +84,7 @@ export class Fleet extends pulumi.ComponentResource {
       if (template !== undefined) owned[p] = template;
     }
     const poolNames = Object.keys(owned);
-    const declared = poolNames.filter(
-      (p) => plan.templates[owned[p]].driver === "physical" || plan.pools[p].devices !== undefined,
-    );
-    const health: Record<string, pulumi.Output<boolean>> = {};
-    for (const p of declared) {
-      const pool = new DevicePool(
-        `${name}-${p}`,
-        {
-          fleet: name,
-          pool: p,
-          spec: args,
-          template: this.templates[owned[p]],
-          ...(secretConfig ? { secretConfig } : {}),
-        },
-        childOpts,
-      );
-      this.pools[p] = pool;
-      Object.assign(health, pool.health);
-    }
-
+    const health = this.addDeclaredPools(name, args, plan, owned, secretConfig);
     this.ledgerResource = new LedgerResource(
       `${name}-ledger`,
       { spec: plan, health, fleet: name, sources: templateSources(args.templates) },
@@ -133,8 +114,42 @@ export class Fleet extends pulumi.ComponentResource {
     this.placements = view.apply((v) => v.placements);
     this.capacity = view.apply((v) => v.capacity);
 
+    this.addAllocations(name, args, owned);
+    this.registerOutputs({ placements: this.placements, capacity: this.capacity, ledger: this.ledger });
+  }
+
+  /** The pools of declared (physical) devices, which need no Ledger; returns their health Outputs. */
+  private addDeclaredPools(
+    name: string,
+    args: FleetArgs,
+    plan: FleetSpec,
+    owned: Record<string, string>,
+    secretConfig: FleetOptions["secretConfig"],
+  ): Record<string, pulumi.Output<boolean>> {
+    const health: Record<string, pulumi.Output<boolean>> = {};
+    for (const p of Object.keys(owned)) {
+      if (plan.templates[owned[p]].driver !== "physical" && plan.pools[p].devices === undefined) continue;
+      const pool = new DevicePool(
+        `${name}-${p}`,
+        {
+          fleet: name,
+          pool: p,
+          spec: args,
+          template: this.templates[owned[p]],
+          ...(secretConfig ? { secretConfig } : {}),
+        },
+        { parent: this },
+      );
+      this.pools[p] = pool;
+      Object.assign(health, pool.health);
+    }
+    return health;
+  }
+
+  /** One ServiceAllocation per allocation, on the device the Ledger placed it. */
+  private addAllocations(name: string, args: FleetArgs, owned: Record<string, string>): void {
     const facts: Record<string, PoolFacts> = {};
-    for (const p of poolNames) {
+    for (const p of Object.keys(owned)) {
       const template = args.templates[owned[p]];
       facts[p] = {
         driver: template.driver,
@@ -155,9 +170,8 @@ export class Fleet extends pulumi.ComponentResource {
           pools: facts,
           deviceId,
         },
-        childOpts,
+        { parent: this },
       );
     }
-    this.registerOutputs({ placements: this.placements, capacity: this.capacity, ledger: this.ledger });
   }
 }

@@ -72,75 +72,8 @@ function allocationChanges(o: Outcome, changes: Change[], placements: Record<str
           op: "release",
           reason: `claimed from pool ${bt(a.claim.pool)} of fleet ${bt(a.claim.fleet)}`,
         });
-      continue;
-    }
-    const dev = a.device;
-    if (dev === null) continue;
-    const demandChanged =
-      prev === undefined || prev.demand === undefined || !sameDemand(prev.demand, a.spec.demand);
-    if (
-      prev !== undefined &&
-      !demandChanged &&
-      prev.device === dev.name &&
-      prev.tenant === a.tenant &&
-      prev.context === a.context
-    ) {
-      placements[a.name] = prev; // unchanged: shared with the previous ledger, never mutated
-      continue;
-    }
-    const demand = prev?.demand !== undefined && !demandChanged ? prev.demand : { ...a.spec.demand };
-    const to = o.isolation(a);
-    placements[a.name] = { context: a.context, demand, device: dev.name, tenant: a.tenant };
-    if (prev === undefined) {
-      changes.push({
-        allocation: a.name,
-        demand,
-        isolation: to,
-        op: "place",
-        tenant: a.tenant,
-        to: dev.name,
-      });
-      continue;
-    }
-    const from = isolationOf(devicePool.get(prev.device), prev.context);
-    if (prev.device !== dev.name) {
-      const reason = a.movedFrom?.reason ?? `device ${bt(prev.device)} removed`;
-      changes.push({
-        allocation: a.name,
-        from: prev.device,
-        isolation: { from, to },
-        op: "move",
-        reason,
-        to: dev.name,
-      });
-    }
-    if (prev.tenant !== a.tenant) {
-      changes.push({
-        allocation: a.name,
-        device: dev.name,
-        from: prev.tenant,
-        isolation: { from, to },
-        op: "retenant",
-        to: a.tenant,
-      });
-    } else if (prev.device === dev.name && prev.context !== a.context) {
-      const reason = reisolateReason(a, dev, prev.context);
-      changes.push({
-        allocation: a.name,
-        device: dev.name,
-        isolation: { from, to },
-        op: "reisolate",
-        reason,
-      });
-    }
-    if (demandChanged) {
-      changes.push({
-        allocation: a.name,
-        device: dev.name,
-        from: prev.demand ?? {},
-        op: "resize",
-        to: demand,
-      });
+    } else if (a.device !== null) {
+      allocationChange(o, a, a.device, devicePool, changes, placements);
     }
   }
   for (const name of Object.keys(o.previous.placements)) {
@@ -154,6 +87,58 @@ function allocationChanges(o: Outcome, changes: Change[], placements: Record<str
     const b = (y as { allocation: string }).allocation;
     return a < b ? -1 : a > b ? 1 : 0;
   });
+}
+
+/** The ledger entry of a placed allocation, and its changes: place, or move/retenant/reisolate/resize. */
+function allocationChange(
+  o: Outcome,
+  a: Alloc,
+  dev: Dev,
+  devicePool: Map<string, Pool>,
+  changes: Change[],
+  placements: Record<string, LedgerPlacement>,
+): void {
+  const prev = a.prev;
+  const demandChanged =
+    prev === undefined || prev.demand === undefined || !sameDemand(prev.demand, a.spec.demand);
+  if (
+    prev !== undefined &&
+    !demandChanged &&
+    prev.device === dev.name &&
+    prev.tenant === a.tenant &&
+    prev.context === a.context
+  ) {
+    placements[a.name] = prev; // unchanged: shared with the previous ledger, never mutated
+    return;
+  }
+  const demand = prev?.demand !== undefined && !demandChanged ? prev.demand : { ...a.spec.demand };
+  const to = o.isolation(a);
+  placements[a.name] = { context: a.context, demand, device: dev.name, tenant: a.tenant };
+  if (prev === undefined) {
+    changes.push({ allocation: a.name, demand, isolation: to, op: "place", tenant: a.tenant, to: dev.name });
+    return;
+  }
+  const isolation = { from: isolationOf(devicePool.get(prev.device), prev.context), to };
+  if (prev.device !== dev.name) {
+    const reason = a.movedFrom?.reason ?? `device ${bt(prev.device)} removed`;
+    changes.push({ allocation: a.name, from: prev.device, isolation, op: "move", reason, to: dev.name });
+  }
+  if (prev.tenant !== a.tenant) {
+    changes.push({
+      allocation: a.name,
+      device: dev.name,
+      from: prev.tenant,
+      isolation,
+      op: "retenant",
+      to: a.tenant,
+    });
+  } else if (prev.device === dev.name && prev.context !== a.context) {
+    const reason = reisolateReason(a, dev, prev.context);
+    changes.push({ allocation: a.name, device: dev.name, isolation, op: "reisolate", reason });
+  }
+  if (demandChanged) {
+    changes.push({ allocation: a.name, device: dev.name, from: prev.demand ?? {}, op: "resize", to: demand });
+  }
 }
 
 /** The next source: unknown fields keep their previous digest (or stay out when there is none). */

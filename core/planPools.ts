@@ -68,6 +68,32 @@ function createdSlots(
     .map((index) => createdDevice(spec, name, index, slots.get(index)!));
 }
 
+/** A device of `pool` from its model, empty; its shard and slot are set by the caller. */
+function makeDevice(pool: Pool, m: DeviceModel, health: HealthMap): Dev {
+  const inv = pool.classes.map((c) => m.inventory[c]);
+  const existing = Object.hasOwn(pool.previous, m.name);
+  const zones = pool.spec.zones ?? [];
+  return {
+    name: m.name,
+    pool,
+    index: m.index,
+    zone: m.zone,
+    traits: new Set(m.traits),
+    inv,
+    cap: inv.map((i) => (i === undefined ? 0 : capacityOf(i))),
+    used: pool.classes.map(() => 0),
+    healthy: health[m.name] !== false,
+    existing,
+    retired: !pool.declared && existing && zones.length > 0 && m.zone !== null && !zones.includes(m.zone),
+    shard: undefined as unknown as Shard<Dev>,
+    slot: 0,
+    allocs: [],
+    tenants: new Map(),
+    contexts: new Set(),
+    groups: new Map(),
+  };
+}
+
 /** Builds an owned pool and its devices; `refCap` collects the largest capacity per class. */
 export function buildPool(
   spec: FleetSpec,
@@ -88,7 +114,6 @@ export function buildPool(
   const classes = [...new Set(models.flatMap((m) => Object.keys(m.inventory)))].sort();
   if (classes.length === 0) classes.push(...Object.keys(template.capacity).sort());
   const classIndex = new Map(classes.map((c, i) => [c, i]));
-  const zones = poolSpec.zones ?? [];
   const pool: Pool = {
     name,
     spec: poolSpec,
@@ -112,27 +137,7 @@ export function buildPool(
   };
   const byZone = new Map<string | null, Dev[]>();
   for (const m of models) {
-    const inv = classes.map((c) => m.inventory[c]);
-    const existing = Object.hasOwn(previous, m.name);
-    const dev: Dev = {
-      name: m.name,
-      pool,
-      index: m.index,
-      zone: m.zone,
-      traits: new Set(m.traits),
-      inv,
-      cap: inv.map((i) => (i === undefined ? 0 : capacityOf(i))),
-      used: classes.map(() => 0),
-      healthy: health[m.name] !== false,
-      existing,
-      retired: !declared && existing && zones.length > 0 && m.zone !== null && !zones.includes(m.zone),
-      shard: undefined as unknown as Shard<Dev>,
-      slot: 0,
-      allocs: [],
-      tenants: new Map(),
-      contexts: new Set(),
-      groups: new Map(),
-    };
+    const dev = makeDevice(pool, m, health);
     pool.devices.push(dev);
     let list = byZone.get(dev.zone);
     if (list === undefined) byZone.set(dev.zone, (list = []));

@@ -66,6 +66,11 @@ function record(inputs: ApplianceInputs): Omit<ApplianceInputs, "password"> {
   return out as unknown as Omit<ApplianceInputs, "password">;
 }
 
+/**
+ * The ApplianceRegistration provider's methods over the given dependencies (probe, clock). Longer
+ * than 80 lines because it is the provider: a closure over `deps` holding `check`, `diff`, `create`,
+ * `read`, `update` and `delete`, each short on its own.
+ */
 export function makeApplianceProvider(deps: ApplianceDeps) {
   async function observe(
     inputs: ApplianceInputs,

@@ -126,7 +126,11 @@ function urnOf(inputs: Record<string, unknown>): string {
   return typeof urn === "string" && urn !== UNKNOWN ? urn : "";
 }
 
-/** The Ledger provider's methods with the given dependencies (Placement, warnings). */
+/**
+ * The Ledger provider's methods with the given dependencies (Placement, warnings). Longer than 80
+ * lines because it is the provider: a closure over `deps` holding `check`, `create`, `update`,
+ * `read` and `delete`, each short on its own.
+ */
 export function makeLedgerMethods(deps: PlacementDeps = DEFAULT_PLACEMENT_DEPS) {
   /**
    * Plans from the previous ledger (the old inputs) and returns the state as the new inputs, or

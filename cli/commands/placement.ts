@@ -92,83 +92,86 @@ export function placementCommand(ctx: CliContext): Command {
     )
     .addOption(new Option("--format <format>", "output format").choices(STATUS_FORMATS).default("text"))
     .option("--progress", "progress lines on stderr even when it is not a terminal")
-    .action(async (specArg: string, flags: StatusFlags) => {
-      const input = await ctx.readInput(specArg, "the spec");
-      if (!input) return;
-      const fleet = fleetName(flags.fleet, input.name);
-      if (fleet === undefined || !FLEET_NAME.test(fleet)) {
-        ctx.usageError(
-          fleet === undefined
-            ? `cannot tell the fleet's name from \`${input.name}\`: pass \`--fleet <name>\` (the Ledger's \`fleet\`)`
-            : `\`--fleet ${fleet}\` is not a fleet name (a lower-case letter, then up to 62 lower-case letters, digits or \`-\`): pass the Ledger's \`fleet\``,
-        );
-        return;
-      }
-      const checked = checkSpec(input.bytes, input.name);
-      if (!checked.spec) {
-        for (const issue of checked.errors) ctx.io.stderr.write(`${formatIssue(issue)}\n`);
-        ctx.exitCode = EXIT.failed;
-        return;
-      }
-      const spec: FleetSpec = checked.spec;
-      const result = plan(spec);
-      if (!result.ok) {
-        reportPlanErrors(ctx, input.name, (path) => checked.position(path), result.errors);
-        return;
-      }
-      const backend = spec.backend?.kind === "placement" ? spec.backend : undefined;
-      const endpoint = flags.endpoint ?? backend?.endpoint;
-      const cloud = flags.cloud ?? backend?.cloud;
-      if (flags.token !== undefined && endpoint === undefined) {
-        ctx.usageError(
-          "`--token` needs the Placement URL: pass `--endpoint <url>` or set `backend.endpoint` in the spec",
-        );
-        return;
-      }
-
-      let client: PlacementClient;
-      try {
-        client = await connectPlacement({
-          endpoint,
-          token: flags.token,
-          cloud,
-          env: ctx.io.env,
-        });
-      } catch (e) {
-        if (e instanceof PlacementError) {
-          ctx.io.stderr.write(`servicevm: ${unreachableMessage(e, endpoint ?? "the Keystone endpoint")}\n`);
-        } else {
-          const why = e instanceof AuthConfigError || e instanceof Error ? e.message : String(e);
-          ctx.io.stderr.write(
-            `servicevm: cannot connect to Placement: ${why}; pass \`--endpoint\` and \`--token\`, or \`--cloud\` with a clouds.yaml entry (or OS_* variables)\n`,
-          );
-        }
-        ctx.exitCode = EXIT.failed;
-        return;
-      }
-
-      const tty = ctx.io.stderr.isTTY === true;
-      const onProgress = tty || flags.progress === true ? progressWriter(ctx.io.stderr, tty) : undefined;
-      let report: StatusReport;
-      try {
-        report = await placementStatus(client, { fleet, spec, result, onProgress });
-      } catch (e) {
-        if (!(e instanceof PlacementError)) throw e;
-        const where = endpoint ?? "the catalog's Placement endpoint";
-        ctx.io.stderr.write(
-          e.kind === "unavailable" || e.kind === "timeout"
-            ? `servicevm: ${unreachableMessage(e, where)}\n`
-            : `servicevm: Placement at ${where} refused to report: ${e.message}\n`,
-        );
-        ctx.exitCode = EXIT.failed;
-        return;
-      }
-      ctx.io.stdout.write(flags.format === "json" ? canonicalJson(report) : formatStatus(report));
-      ctx.exitCode = report.inSync ? EXIT.ok : EXIT.failed;
-    });
+    .action((specArg: string, flags: StatusFlags) => runStatus(ctx, specArg, flags));
   return new CommandGroup("placement")
     .description("OpenStack Placement backend: `placement status` shows drift between Placement and the spec")
     .addCommand(status);
+}
+
+/** `placement status`: read the spec, plan it, connect, compare, print; exit 0 in sync, 1 otherwise. */
+async function runStatus(ctx: CliContext, specArg: string, flags: StatusFlags): Promise<void> {
+  const input = await ctx.readInput(specArg, "the spec");
+  if (!input) return;
+  const fleet = fleetName(flags.fleet, input.name);
+  if (fleet === undefined || !FLEET_NAME.test(fleet)) {
+    ctx.usageError(
+      fleet === undefined
+        ? `cannot tell the fleet's name from \`${input.name}\`: pass \`--fleet <name>\` (the Ledger's \`fleet\`)`
+        : `\`--fleet ${fleet}\` is not a fleet name (a lower-case letter, then up to 62 lower-case letters, digits or \`-\`): pass the Ledger's \`fleet\``,
+    );
+    return;
+  }
+  const checked = checkSpec(input.bytes, input.name);
+  if (!checked.spec) {
+    for (const issue of checked.errors) ctx.io.stderr.write(`${formatIssue(issue)}\n`);
+    ctx.exitCode = EXIT.failed;
+    return;
+  }
+  const spec: FleetSpec = checked.spec;
+  const result = plan(spec);
+  if (!result.ok) {
+    reportPlanErrors(ctx, input.name, (path) => checked.position(path), result.errors);
+    return;
+  }
+  const backend = spec.backend?.kind === "placement" ? spec.backend : undefined;
+  const endpoint = flags.endpoint ?? backend?.endpoint;
+  const cloud = flags.cloud ?? backend?.cloud;
+  if (flags.token !== undefined && endpoint === undefined) {
+    ctx.usageError(
+      "`--token` needs the Placement URL: pass `--endpoint <url>` or set `backend.endpoint` in the spec",
+    );
+    return;
+  }
+
+  let client: PlacementClient;
+  try {
+    client = await connectPlacement({
+      endpoint,
+      token: flags.token,
+      cloud,
+      env: ctx.io.env,
+    });
+  } catch (e) {
+    if (e instanceof PlacementError) {
+      ctx.io.stderr.write(`servicevm: ${unreachableMessage(e, endpoint ?? "the Keystone endpoint")}\n`);
+    } else {
+      const why = e instanceof AuthConfigError || e instanceof Error ? e.message : String(e);
+      ctx.io.stderr.write(
+        `servicevm: cannot connect to Placement: ${why}; pass \`--endpoint\` and \`--token\`, or \`--cloud\` with a clouds.yaml entry (or OS_* variables)\n`,
+      );
+    }
+    ctx.exitCode = EXIT.failed;
+    return;
+  }
+
+  const tty = ctx.io.stderr.isTTY === true;
+  const onProgress = tty || flags.progress === true ? progressWriter(ctx.io.stderr, tty) : undefined;
+  let report: StatusReport;
+  try {
+    report = await placementStatus(client, { fleet, spec, result, onProgress });
+  } catch (e) {
+    if (!(e instanceof PlacementError)) throw e;
+    const where = endpoint ?? "the catalog's Placement endpoint";
+    ctx.io.stderr.write(
+      e.kind === "unavailable" || e.kind === "timeout"
+        ? `servicevm: ${unreachableMessage(e, where)}\n`
+        : `servicevm: Placement at ${where} refused to report: ${e.message}\n`,
+    );
+    ctx.exitCode = EXIT.failed;
+    return;
+  }
+  ctx.io.stdout.write(flags.format === "json" ? canonicalJson(report) : formatStatus(report));
+  ctx.exitCode = report.inSync ? EXIT.ok : EXIT.failed;
 }
 
 /** A command with subcommands that hands the program's settings (exit override, output) on to them. */
