@@ -154,10 +154,19 @@ function describeError(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/** What a failed apply says after its cause: Pulumi keeps the previous outputs, so a re-run converges. */
+const KEPT =
+  "nothing was recorded: the previous ledger stays in state; fix the cause and run `pulumi up` again";
+
+type FleetReport = Awaited<ReturnType<typeof reconcileFleet>>;
+
 /**
  * Reconciles Placement with a plan; returns the `placement` output or throws an error naming what
  * was not done. `previous` is the last `placement` output (absent on create); `urn` is the Ledger's,
  * which the warnings name.
+ *
+ * The steps, in request order: connect, reconcile (sync the owned pools, claim and release), undo
+ * this run's claims if Placement refused one, warn of every difference from the plan, record.
  */
 export async function applyPlacement(
   deps: PlacementDeps,
@@ -166,80 +175,124 @@ export async function applyPlacement(
   previous: LedgerPlacementState | undefined,
   urn = "",
 ): Promise<LedgerPlacementState> {
-  const { fleet, backend, spec } = inputs;
-  const prefix = `Ledger of fleet \`${fleet}\` (backend placement)`;
-  const kept =
-    "nothing was recorded: the previous ledger stays in state; fix the cause and run `pulumi up` again";
-  let client: PlacementClient;
+  const prefix = `Ledger of fleet \`${inputs.fleet}\` (backend placement)`;
+  const client = await connectOrFail(deps, inputs.backend, prefix);
+  // Only the same fleet's previous state says what this fleet holds in Placement.
+  const before = previous !== undefined && previous.fleet === inputs.fleet ? previous : undefined;
+  const report = await reconcileOrFail(client, inputs, result, before, prefix);
+  await failOnRefusedClaims(client, inputs, report, before, prefix);
+  const differences = withMovedClaims(report, before);
+  for (const d of differences) await deps.warn(urn, `${prefix}: allocation \`${d.allocation}\`: ${d.reason}`);
+  return placementState(inputs, report, differences);
+}
+
+async function connectOrFail(
+  deps: PlacementDeps,
+  backend: PlacementBackend,
+  prefix: string,
+): Promise<PlacementClient> {
   try {
-    client = await deps.connect(backend);
+    return await deps.connect(backend);
   } catch (err) {
     throw new Error(
-      `${prefix}: cannot connect to Placement: ${describeError(err)} (${CREDENTIALS}); ${kept}`,
-      {
-        cause: err,
-      },
+      `${prefix}: cannot connect to Placement: ${describeError(err)} (${CREDENTIALS}); ${KEPT}`,
+      { cause: err },
     );
   }
-  const same = previous !== undefined && previous.fleet === fleet;
+}
+
+/** Syncs the owned pools, claims on external pools and releases the claims of allocations gone from the spec. */
+async function reconcileOrFail(
+  client: PlacementClient,
+  { fleet, spec }: PlacementInputs,
+  result: PlanResult,
+  before: LedgerPlacementState | undefined,
+  prefix: string,
+): Promise<FleetReport> {
   const requests = new Set(claimRequests(spec, result));
   // Claims of allocations gone from the spec. One now placed on an owned pool keeps its consumer
   // (same uuid): the sync rewrites it onto the owned device, so it must not be released after.
-  const release = Object.keys(same ? previous.claims : {})
+  const release = Object.keys(before?.claims ?? {})
     .filter((a) => !requests.has(a) && result.placements[a] === undefined)
     .sort();
-  let report: Awaited<ReturnType<typeof reconcileFleet>>;
   try {
-    report = await reconcileFleet(client, {
+    return await reconcileFleet(client, {
       fleet,
       spec,
       result,
       release,
-      ...(same ? { previous: previous.sync } : {}),
+      ...(before !== undefined ? { previous: before.sync } : {}),
     });
   } catch (err) {
     const what = err instanceof SyncError ? "sync into Placement failed" : "Placement failed";
-    throw new Error(`${prefix}: ${what}; ${kept}.\n${describeError(err)}`, { cause: err });
+    throw new Error(`${prefix}: ${what}; ${KEPT}.\n${describeError(err)}`, { cause: err });
   }
+}
+
+/**
+ * Throws when Placement refused a claim, after releasing the claims this run added, so Placement
+ * holds no claim the (previous) state does not list.
+ */
+async function failOnRefusedClaims(
+  client: PlacementClient,
+  { fleet, spec }: PlacementInputs,
+  report: FleetReport,
+  before: LedgerPlacementState | undefined,
+  prefix: string,
+): Promise<void> {
   const refused = report.differences.filter((d) => d.placed === null);
-  if (refused.length > 0) {
-    // Undo the claims this run added, so Placement holds no claim the (previous) state does not list.
-    const added = Object.keys(report.claims.granted)
-      .filter((a) => !report.claims.granted[a].kept && !(same && a in previous.claims))
-      .sort();
-    let undone = "";
-    if (added.length > 0) {
-      try {
-        await claimAllocations(client, { fleet, spec, requests: [], release: added });
-        undone = ` Claims granted in this run were released again: ${added.map((a) => `\`${a}\``).join(", ")}.`;
-      } catch (err) {
-        undone = ` Releasing the claims granted in this run failed (${describeError(err)}); the next run releases or keeps them.`;
-      }
+  if (refused.length === 0) return;
+  const added = Object.keys(report.claims.granted)
+    .filter((a) => !report.claims.granted[a].kept && !(before !== undefined && a in before.claims))
+    .sort();
+  let undone = "";
+  if (added.length > 0) {
+    try {
+      await claimAllocations(client, { fleet, spec, requests: [], release: added });
+      undone = ` Claims granted in this run were released again: ${added.map((a) => `\`${a}\``).join(", ")}.`;
+    } catch (err) {
+      undone = ` Releasing the claims granted in this run failed (${describeError(err)}); the next run releases or keeps them.`;
     }
-    const lines = refused.map((d) => `  ${d.allocation}: ${d.reason}`);
-    throw new Error(
-      `${prefix}: Placement refused ${refused.length} claim(s); ${kept}.${undone}\n${lines.join("\n")}`,
-    );
   }
-  // A claim Placement moved since the last apply (its demand changed, or it was lost and the old
-  // device had no room left) differs from what the previous ledger showed.
+  const lines = refused.map((d) => `  ${d.allocation}: ${d.reason}`);
+  throw new Error(
+    `${prefix}: Placement refused ${refused.length} claim(s); ${KEPT}.${undone}\n${lines.join("\n")}`,
+  );
+}
+
+/**
+ * The reconcile's differences from the plan, plus each claim Placement moved since the last apply
+ * (its demand changed, or it was lost and the old device had no room left): it differs from what the
+ * previous ledger showed. Sorted by allocation.
+ */
+function withMovedClaims(
+  report: FleetReport,
+  before: LedgerPlacementState | undefined,
+): PlacementDifference[] {
   const differences = [...report.differences];
   for (const a of Object.keys(report.claims.granted)) {
     const g = report.claims.granted[a];
-    const before = same ? previous.claims[a] : undefined;
-    if (g.kept || before === undefined || differences.some((d) => d.allocation === a)) continue;
-    if (before.fleet === g.fleet && before.device === g.device) continue;
+    const was = before?.claims[a];
+    if (g.kept || was === undefined || differences.some((d) => d.allocation === a)) continue;
+    if (was.fleet === g.fleet && was.device === g.device) continue;
     differences.push({
       allocation: a,
-      planned: before.device,
+      planned: was.device,
       placed: g.device,
       reason:
-        `the claim was on \`${before.device}\` of fleet \`${before.fleet}\` at the last apply; Placement granted ` +
-        `\`${g.device}\` of fleet \`${g.fleet}\` (the demand changed, or the claim was gone and \`${before.device}\` had no room left)`,
+        `the claim was on \`${was.device}\` of fleet \`${was.fleet}\` at the last apply; Placement granted ` +
+        `\`${g.device}\` of fleet \`${g.fleet}\` (the demand changed, or the claim was gone and \`${was.device}\` had no room left)`,
     });
   }
-  differences.sort((x, y) => (x.allocation < y.allocation ? -1 : x.allocation > y.allocation ? 1 : 0));
-  for (const d of differences) await deps.warn(urn, `${prefix}: allocation \`${d.allocation}\`: ${d.reason}`);
+  return differences.sort((x, y) => (x.allocation < y.allocation ? -1 : x.allocation > y.allocation ? 1 : 0));
+}
+
+/** The `placement` output of a successful apply: the sync state, the claims held and what was written. */
+function placementState(
+  { fleet, backend, spec }: PlacementInputs,
+  report: FleetReport,
+  differences: PlacementDifference[],
+): LedgerPlacementState {
   const claims: Record<string, LedgerClaim> = {};
   let keptCount = 0;
   for (const a of Object.keys(report.claims.granted).sort()) {

@@ -102,87 +102,122 @@ function demandChange(from: Record<string, number>, to: Record<string, number>):
 
 /** What a change says: the subject, where it happens (before -> after) and the details. */
 export function viewChange(c: Change): ChangeView {
-  const view = (what: Rich, where: Rich, details: Rich, warning = false): ChangeView => ({
-    op: c.op,
-    destructive: DESTRUCTIVE.has(c.op),
-    warning,
-    what,
-    where,
-    details,
-  });
+  const { what, where, details, warning } = describe(c);
+  return { op: c.op, destructive: DESTRUCTIVE.has(c.op), warning, what, where, details };
+}
+
+type Described = Pick<ChangeView, "what" | "where" | "details" | "warning">;
+type AllocationChange = Extract<Change, { allocation: string }>;
+type PoolChange = Extract<Change, { op: "grow" | "shrink" | "remove" }>;
+type DeviceChange = Extract<Change, { op: "replace" | "update" }>;
+
+function described(what: Rich, where: Rich, details: Rich, warning = false): Described {
+  return { what, where, details, warning };
+}
+
+/** Each family of changes says where it happens in its own terms: on a device, in a pool, to a device. */
+function describe(c: Change): Described {
   switch (c.op) {
     case "place":
-      return view(
-        [{ code: c.allocation }],
+    case "move":
+    case "release":
+    case "retenant":
+    case "reisolate":
+    case "resize":
+      return describeAllocation(c);
+    case "grow":
+    case "shrink":
+    case "remove":
+      return describePool(c);
+    case "replace":
+    case "update":
+      return describeDevice(c);
+  }
+}
+
+/** A change to one allocation: its name, the device it is on or goes to, and why. */
+function describeAllocation(c: AllocationChange): Described {
+  const what: Rich = [{ code: c.allocation }];
+  switch (c.op) {
+    case "place":
+      return described(
+        what,
         ["-> ", { code: c.to }],
         ["tenant ", { code: c.tenant }, `, ${isolationText(c.isolation)}`],
       );
     case "move":
-      return view(
-        [{ code: c.allocation }],
+      return described(
+        what,
         [{ code: c.from }, " -> ", { code: c.to }],
         [{ message: c.reason }, `; ${isolationChange(c.isolation)}`],
       );
     case "release":
-      return view([{ code: c.allocation }], [{ code: c.from }, " ->"], [{ message: c.reason }]);
+      return described(what, [{ code: c.from }, " ->"], [{ message: c.reason }]);
     case "retenant":
-      return view(
-        [{ code: c.allocation }],
+      return described(
+        what,
         ["on ", { code: c.device }],
         ["tenant ", { code: c.from }, " -> ", { code: c.to }, `; ${isolationChange(c.isolation)}`],
       );
     case "reisolate":
-      return view(
-        [{ code: c.allocation }],
+      return described(
+        what,
         ["on ", { code: c.device }],
         [isolationChange(c.isolation), "; ", { message: c.reason }],
       );
     case "resize":
-      return view([{ code: c.allocation }], ["on ", { code: c.device }], demandChange(c.from, c.to));
-    case "grow":
-      return view(
-        ["pool ", { code: c.pool }],
-        [`${c.from} -> ${devices(c.to)}`],
-        [
-          "adds ",
-          ...list(
-            c.devices.map((d) =>
-              d.zone === null ? [{ code: d.name }] : [{ code: d.name }, " in ", { code: d.zone }],
-            ),
-          ),
-          "; ",
-          { message: c.reason },
-        ],
+      return described(what, ["on ", { code: c.device }], demandChange(c.from, c.to));
+  }
+}
+
+/** A change to a pool's size: its devices before -> after, the devices added or removed, and why. */
+function describePool(c: PoolChange): Described {
+  const what: Rich = ["pool ", { code: c.pool }];
+  switch (c.op) {
+    case "grow": {
+      const added = c.devices.map((d): Rich =>
+        d.zone === null ? [{ code: d.name }] : [{ code: d.name }, " in ", { code: d.zone }],
       );
+      return described(
+        what,
+        [`${c.from} -> ${devices(c.to)}`],
+        ["adds ", ...list(added), "; ", { message: c.reason }],
+      );
+    }
     case "shrink":
-      return view(
-        ["pool ", { code: c.pool }],
+      return described(
+        what,
         [`${c.from} -> ${devices(c.to)}`],
         ["removes ", ...names(c.devices), "; ", { message: c.reason }],
       );
     case "remove":
-      return view(
-        ["pool ", { code: c.pool }],
+      return described(
+        what,
         [`${c.devices.length} -> ${devices(0)}`],
         ["removes ", ...names(c.devices), "; ", { message: c.reason }],
       );
-    case "replace":
-      return view(
-        [{ code: c.device }],
-        ["pool ", { code: c.pool }],
-        ["re-created: ", ...fields(c.changed, c.unknown), "; ", ...hosts(c)],
-        c.allocations.length > 0,
-      );
-    case "update": {
-      const zone: Rich =
-        c.zone === undefined ? [] : ["; zone -> ", c.zone === null ? "none" : { code: c.zone }];
-      return view(
-        [{ code: c.device }],
-        ["pool ", { code: c.pool }],
-        ["updated in place: ", ...fields(c.changed, c.unknown), ...zone, "; ", ...hosts(c)],
-      );
-    }
   }
+}
+
+/** A change to one device: re-created or updated in place, what changed, and what it hosts. */
+function describeDevice(c: DeviceChange): Described {
+  const what: Rich = [{ code: c.device }];
+  const where: Rich = ["pool ", { code: c.pool }];
+  if (c.op === "replace")
+    return described(
+      what,
+      where,
+      ["re-created: ", ...fields(c.changed, c.unknown), "; ", ...hosts(c)],
+      c.allocations.length > 0,
+    );
+  const zone: Rich = c.zone === undefined ? [] : ["; zone -> ", c.zone === null ? "none" : { code: c.zone }];
+  return described(what, where, [
+    "updated in place: ",
+    ...fields(c.changed, c.unknown),
+    ...zone,
+    "; ",
+    ...hosts(c),
+  ]);
 }
 
 /** Replaced devices that host allocations, summed for a warning line; `undefined` when there are none. */

@@ -18,7 +18,7 @@ import {
 } from "./options";
 import { occupancy, summarize } from "./summary";
 import { paragraph, shorten, textTable, visible, type Cell, type Column, type FitCell } from "./textLayout";
-import { poolUsage, usageRows } from "./usage";
+import { poolUsage, usageRows, type PoolUsage } from "./usage";
 
 const ANSI = {
   bold: "\u001b[1m",
@@ -128,32 +128,73 @@ function changeTable(
 
 /** Terminal rendering of a plan result. */
 export function renderText(result: ReportResult, opts: RenderOptions = {}): string {
+  const pen = penFor(opts);
+  const usage = poolUsage(result);
+  const out = [
+    ...headingLines(result, opts, pen),
+    ...errorsSection(result, opts, pen),
+    ...changesSection(result, pen),
+    ...poolsSection(usage, pen),
+    ...capacitySection(usage, pen),
+    ...placementsSection(result, pen),
+    ...claimsSection(result, pen),
+  ];
+  if (pen.shortened)
+    out.push(
+      "",
+      ...pen.para(
+        `Names shortened with … to fit ${pen.width} columns: --format json has them in full.`,
+        "",
+        "",
+      ),
+    );
+  return `${out.join("\n")}\n`;
+}
+
+/** What every section of the report draws with: the width, the row limit, colours, paragraphs and tables. */
+interface Pen {
+  width: number;
+  maxRows: number;
+  paint: (code: Paint, s: string) => string;
+  /** `text` wrapped to the width, its first line indented by `first`, the others by `indent`. */
+  para: (text: string, first?: string, indent?: string) => string[];
+  /** A table fitted to the width; one that shortens a name sets {@link Pen.shortened}. */
+  table: (columns: Column[], rows: string[][]) => string[];
+  /** A name was shortened somewhere: the report ends by saying so. */
+  shortened: boolean;
+}
+
+function penFor(opts: RenderOptions): Pen {
   const color = opts.color === true;
-  const paint = (code: Paint, s: string): string => (color ? `${ANSI[code]}${s}${ANSI.reset}` : s);
   const width = opts.width ?? DEFAULT_WIDTH;
-  const maxRows = opts.maxRows ?? DEFAULT_MAX_ROWS;
+  const pen: Pen = {
+    width,
+    maxRows: opts.maxRows ?? DEFAULT_MAX_ROWS,
+    paint: (code, s) => (color ? `${ANSI[code]}${s}${ANSI.reset}` : s),
+    para: (text, first = "  ", indent = "    ") => paragraph(text, width, first, indent),
+    table: (columns, rows) => {
+      const t = textTable(columns, rows, width);
+      pen.shortened ||= t.shortened;
+      return t.lines;
+    },
+    shortened: false,
+  };
+  return pen;
+}
+
+/** `servicevm plan <title>: ok` with the verdict coloured, then the summary and what the plan was compared with. */
+function headingLines(result: ReportResult, opts: RenderOptions, pen: Pen): string[] {
+  const { paint, para } = pen;
   const title = opts.title !== undefined ? ` ${visible(opts.title)}` : "";
   const previous = comparedWith(opts.previous === undefined ? undefined : visible(opts.previous));
-  const out: string[] = [];
-  let shortened = false;
-  const para = (text: string, first = "  ", indent = "    "): string[] =>
-    paragraph(text, width, first, indent);
-  const table = (columns: Column[], rows: string[][]): string[] => {
-    const t = textTable(columns, rows, width);
-    shortened ||= t.shortened;
-    return t.lines;
-  };
-
   const verdict = result.ok ? "ok" : "failed";
   const heading = para(`servicevm plan${title}: ${verdict}`, "", "  ");
-  out.push(
-    ...heading.map((l, i) => {
-      if (i < heading.length - 1) return paint("bold", l);
-      const lead = l.slice(0, l.length - verdict.length);
-      const painted = paint(result.ok ? "green" : "red", verdict);
-      return lead.trim() === "" ? lead + painted : `${paint("bold", lead.trimEnd())} ${painted}`;
-    }),
-  );
+  const out = heading.map((l, i) => {
+    if (i < heading.length - 1) return paint("bold", l);
+    const lead = l.slice(0, l.length - verdict.length);
+    const painted = paint(result.ok ? "green" : "red", verdict);
+    return lead.trim() === "" ? lead + painted : `${paint("bold", lead.trimEnd())} ${painted}`;
+  });
   if (result.ok) {
     out.push(...para(summarize(result)));
     out.push(...para(`${occupancy(result)}; compared with ${previous.label}`));
@@ -164,121 +205,138 @@ export function renderText(result: ReportResult, opts: RenderOptions = {}): stri
       Object.keys(result.placements).length > 0 ? "; the previous placements stay as they are" : "";
     out.push(...para(`compared with ${previous.label}${stay}`));
   }
+  return out;
+}
 
-  if (!result.ok && opts.errorsElsewhere === undefined) {
-    out.push("", paint("bold", "Errors"));
-    for (const e of result.errors) out.push(...para(errorLine(e)).map((l) => paint("red", l)));
-  }
+/** A failed plan's errors, unless they are listed elsewhere (`errorsElsewhere`). */
+function errorsSection(result: ReportResult, opts: RenderOptions, pen: Pen): string[] {
+  if (result.ok || opts.errorsElsewhere !== undefined) return [];
+  return [
+    "",
+    pen.paint("bold", "Errors"),
+    ...result.errors.flatMap((e) => pen.para(errorLine(e)).map((l) => pen.paint("red", l))),
+  ];
+}
 
+/** The replace warning and the changes table, destructive first, at most `maxRows` rows. */
+function changesSection(result: ReportResult, pen: Pen): string[] {
+  const { paint, para } = pen;
   const changes = result.ok ? orderChanges(result.changes) : [];
-  if (changes.length > 0) {
-    const warning = replaceWarning(changes);
-    if (warning !== undefined) out.push(...para(`warning: ${plain(warning)}`).map((l) => paint("yellow", l)));
-    out.push("", paint("bold", "Changes"));
-    const shown = changes.slice(0, maxRows);
-    const views = shown.map(viewChange);
+  if (changes.length === 0) return [];
+  const out: string[] = [];
+  const warning = replaceWarning(changes);
+  if (warning !== undefined) out.push(...para(`warning: ${plain(warning)}`).map((l) => paint("yellow", l)));
+  out.push("", paint("bold", "Changes"));
+  const shown = changes.slice(0, pen.maxRows);
+  const views = shown.map(viewChange);
+  out.push(
+    ...changeTable(
+      views.map((v) => [v.op, fitCell(v.what), fitCell(v.where), plain(v.details)]),
+      pen.width,
+      paint,
+      () => (pen.shortened = true),
+    ),
+  );
+  const rest = changes.slice(shown.length);
+  if (rest.length > 0)
     out.push(
-      ...changeTable(
-        views.map((v) => [v.op, fitCell(v.what), fitCell(v.where), plain(v.details)]),
-        width,
-        paint,
-        () => (shortened = true),
+      ...para(
+        `... and ${grouped(rest.length)} more changes (${countByKind(rest)}; use --format json for all)`,
       ),
     );
-    const rest = changes.slice(shown.length);
-    if (rest.length > 0)
-      out.push(
-        ...para(
-          `... and ${grouped(rest.length)} more changes (${countByKind(rest)}; use --format json for all)`,
-        ),
-      );
-  }
+  return out;
+}
 
-  const usage = poolUsage(result);
-  if (usage.length > 0) {
-    out.push("", paint("bold", "Pools"));
-    out.push(
-      ...table(
-        [
-          { head: "POOL", kind: "name" },
-          { head: "TEMPLATE", kind: "name" },
-          { head: "DEVICES", kind: "fixed" },
-          { head: "BUSY", kind: "fixed" },
-          { head: "STANDBY", kind: "fixed" },
-        ],
-        usage.map((u) => [
-          visible(u.pool),
-          visible(u.template),
-          String(u.devices),
-          String(u.busy),
-          String(u.standby),
-        ]),
-      ),
-    );
-    const sick = usage.filter((u) => u.unhealthy > 0).map((u) => `${visible(u.pool)}: ${u.unhealthy}`);
-    if (sick.length > 0)
-      out.push(...para(`unhealthy devices: ${sick.join(", ")}`).map((l) => paint("yellow", l)));
-    const rows = usageRows(usage);
-    if (rows.length > 0) {
-      out.push("", paint("bold", "Capacity"));
-      out.push(
-        ...table(
-          [
-            { head: "POOL", kind: "name" },
-            { head: "CLASS", kind: "name" },
-            { head: "USED / TOTAL", kind: "fixed" },
-            { head: "USE", kind: "fixed" },
-          ],
-          rows.map((r) => [visible(r.pool), r.rc, r.amount, r.use]),
-        ),
-      );
-    }
-  }
+/** Devices per pool, then the pools with unhealthy devices. */
+function poolsSection(usage: readonly PoolUsage[], pen: Pen): string[] {
+  if (usage.length === 0) return [];
+  const out = [
+    "",
+    pen.paint("bold", "Pools"),
+    ...pen.table(
+      [
+        { head: "POOL", kind: "name" },
+        { head: "TEMPLATE", kind: "name" },
+        { head: "DEVICES", kind: "fixed" },
+        { head: "BUSY", kind: "fixed" },
+        { head: "STANDBY", kind: "fixed" },
+      ],
+      usage.map((u) => [
+        visible(u.pool),
+        visible(u.template),
+        String(u.devices),
+        String(u.busy),
+        String(u.standby),
+      ]),
+    ),
+  ];
+  const sick = usage.filter((u) => u.unhealthy > 0).map((u) => `${visible(u.pool)}: ${u.unhealthy}`);
+  if (sick.length > 0)
+    out.push(...pen.para(`unhealthy devices: ${sick.join(", ")}`).map((l) => pen.paint("yellow", l)));
+  return out;
+}
 
+/** Used and total capacity per pool and resource class. */
+function capacitySection(usage: readonly PoolUsage[], pen: Pen): string[] {
+  const rows = usageRows(usage);
+  if (rows.length === 0) return [];
+  return [
+    "",
+    pen.paint("bold", "Capacity"),
+    ...pen.table(
+      [
+        { head: "POOL", kind: "name" },
+        { head: "CLASS", kind: "name" },
+        { head: "USED / TOTAL", kind: "fixed" },
+        { head: "USE", kind: "fixed" },
+      ],
+      rows.map((r) => [visible(r.pool), r.rc, r.amount, r.use]),
+    ),
+  ];
+}
+
+/** Where each allocation is (unchanged when the plan failed), at most `maxRows` rows. */
+function placementsSection(result: ReportResult, pen: Pen): string[] {
   const names = Object.keys(result.placements);
-  if (names.length > 0) {
-    out.push("", paint("bold", result.ok ? "Placements" : "Placements (unchanged)"));
-    const rows = names.slice(0, maxRows).map((n) => {
-      const p = result.placements[n];
-      return [visible(n), visible(p.tenant), visible(p.device), visible(p.pool), isolationText(p.isolation)];
-    });
-    out.push(
-      ...table(
-        ["ALLOCATION", "TENANT", "DEVICE", "POOL"]
-          .map((head): Column => ({ head, kind: "name" }))
-          .concat([{ head: "ISOLATION", kind: "fixed" }]),
-        rows,
-      ),
-    );
-    if (names.length > maxRows)
-      out.push(
-        ...para(`... and ${grouped(names.length - maxRows)} more placements (use --format json for all)`),
-      );
-  }
+  if (names.length === 0) return [];
+  const rows = names.slice(0, pen.maxRows).map((n) => {
+    const p = result.placements[n];
+    return [visible(n), visible(p.tenant), visible(p.device), visible(p.pool), isolationText(p.isolation)];
+  });
+  return [
+    "",
+    pen.paint("bold", result.ok ? "Placements" : "Placements (unchanged)"),
+    ...pen.table(
+      ["ALLOCATION", "TENANT", "DEVICE", "POOL"]
+        .map((head): Column => ({ head, kind: "name" }))
+        .concat([{ head: "ISOLATION", kind: "fixed" }]),
+      rows,
+    ),
+    ...moreRows(names.length, "placements", pen),
+  ];
+}
 
-  const claims = Object.keys(result.claims ?? {});
-  if (claims.length > 0) {
-    out.push("", paint("bold", "Claims from other fleets"));
-    const rows = claims.slice(0, maxRows).map((n) => {
-      const c = result.claims![n];
-      return [visible(n), visible(c.fleet), visible(c.pool)];
-    });
-    out.push(
-      ...table(
-        ["ALLOCATION", "FLEET", "POOL"].map((head): Column => ({ head, kind: "name" })),
-        rows,
-      ),
-    );
-    if (claims.length > maxRows)
-      out.push(
-        ...para(`... and ${grouped(claims.length - maxRows)} more claims (use --format json for all)`),
-      );
-  }
+/** Allocations claimed on pools other fleets own, at most `maxRows` rows. */
+function claimsSection(result: ReportResult, pen: Pen): string[] {
+  const claims = result.claims ?? {};
+  const names = Object.keys(claims);
+  if (names.length === 0) return [];
+  const rows = names
+    .slice(0, pen.maxRows)
+    .map((n) => [visible(n), visible(claims[n].fleet), visible(claims[n].pool)]);
+  return [
+    "",
+    pen.paint("bold", "Claims from other fleets"),
+    ...pen.table(
+      ["ALLOCATION", "FLEET", "POOL"].map((head): Column => ({ head, kind: "name" })),
+      rows,
+    ),
+    ...moreRows(names.length, "claims", pen),
+  ];
+}
 
-  if (shortened)
-    out.push(
-      "",
-      ...para(`Names shortened with … to fit ${width} columns: --format json has them in full.`, "", ""),
-    );
-  return `${out.join("\n")}\n`;
+/** `... and 3 more claims (use --format json for all)` when a list of `n` stops at `maxRows`. */
+function moreRows(n: number, what: string, pen: Pen): string[] {
+  if (n <= pen.maxRows) return [];
+  return pen.para(`... and ${grouped(n - pen.maxRows)} more ${what} (use --format json for all)`);
 }
