@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { Fleet, type FleetArgs } from "../../components/fleet";
 import { valueOf } from "../harness/engine";
 import { newEngine } from "../harness/fixtures";
-import { T, find, inputsOf, tree } from "./helpers";
+import { T, find, inputsOf, nameOf, tree } from "./helpers";
 
 function spec(): FleetArgs {
   return {
@@ -81,24 +81,23 @@ describe("Fleet on Docker", () => {
     expect(tree(result)).toEqual(EXPECTED_TREE);
   });
 
-  it("runs containers with limits, restart policy, healthcheck, labels and the pool's networks", async () => {
+  it("runs each container on its template's RemoteImage, named and labelled for its device, on the pool's networks (full arguments: render/docker.test.ts)", async () => {
     const { engine } = newEngine();
     const result = await engine.up(() => {
       new Fleet("lab", spec());
     });
-    expect(inputsOf(find(result, T.container, "lab-lb-1"))).toEqual({
+    // The full container arguments are the renderer's (render/docker.test.ts); here: the wiring of
+    // the image id from the template's RemoteImage, and the device's own name and label.
+    const container = find(result, T.container, "lab-lb-1");
+    expect(nameOf(container.parent)).toBe("lab-lb");
+    expect(inputsOf(container)).toMatchObject({
       name: "lab-lb-1",
       image: "sha256:lab-haproxy-image",
-      restart: "unless-stopped",
-      labels: [
-        { label: "servicevm.device", value: "lb-1" },
-        { label: "servicevm.fleet", value: "lab" },
-        { label: "servicevm.pool", value: "lb" },
-      ],
       networksAdvanced: [{ name: "lab-svc" }],
-      cpus: "1",
-      memory: 512,
-      healthcheck: { tests: ["CMD", "true"], interval: "10s", timeout: "3s", retries: 3 },
+    });
+    expect((inputsOf(container).labels as { label: string; value: string }[])[0]).toEqual({
+      label: "servicevm.device",
+      value: "lb-1",
     });
     expect(inputsOf(find(result, T.remoteImage, "lab-haproxy-image"))).toEqual({
       name: "haproxy:2.9",

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { Fleet, type FleetArgs } from "../../components/fleet";
 import { valueOf } from "../harness/engine";
 import { newEngine } from "../harness/fixtures";
-import { T, find, inputsOf, tree } from "./helpers";
+import { T, find, inputsOf, nameOf, tree } from "./helpers";
 
 const PASSWORD = "correct-horse-battery-staple";
 
@@ -101,45 +101,29 @@ describe("Fleet on physical appliances", () => {
     });
   });
 
-  it("records the probe and the registration, with the password from secret config", async () => {
+  it("records the probe and the registration, with the password from secret config (full arguments: render/physical.test.ts)", async () => {
     const { engine, probe } = engineWithSecret();
     const result = await engine.up(() => {
       new Fleet("dc", spec());
     });
+    // The full registration arguments are the renderer's (render/physical.test.ts); here: the
+    // wiring of the secret password, and what the probe recorded.
     const reg = find(result, T.appliance, "dc-rack1-fw01");
-    expect(inputsOf(reg)).toEqual({
-      fleet: "dc",
-      pool: "edge",
+    expect(nameOf(reg.parent)).toBe("dc-edge");
+    expect(inputsOf(reg)).toMatchObject({
       device: "rack1-fw01",
-      serial: "FGT1",
-      zone: "rack1",
-      managementUrl: "https://192.0.2.10:8443/health",
-      timeoutMs: 5000,
-      caFile: "ca.pem",
-      username: "admin",
       passwordConfig: "rack1Password",
       password: PASSWORD,
     });
     expect(reg.secretInputs.sort()).toEqual(["password", "username"]);
-    const { __provider: _p, ...outs } = reg.outputs;
-    void _p;
-    expect(outs).toEqual({
-      fleet: "dc",
-      pool: "edge",
-      device: "rack1-fw01",
-      serial: "FGT1",
-      zone: "rack1",
-      managementUrl: "https://192.0.2.10:8443/health",
-      timeoutMs: 5000,
-      caFile: "ca.pem",
-      username: "admin",
-      passwordConfig: "rack1Password",
+    expect(reg.outputs).toMatchObject({
       reachable: true,
       healthy: true,
       latencyMs: 7,
       lastSeen: "2026-01-02T03:04:05.000Z",
       status: "HTTP 200",
     });
+    expect(reg.outputs).not.toHaveProperty("password");
     expect(probe.requests.map((r) => r.url).sort()).toEqual([
       "https://192.0.2.10:8443/health",
       "https://192.0.2.20:8443/health",
