@@ -19,6 +19,7 @@ import type {
   ProviderRecord,
   Query,
 } from "./wire";
+import { queryString } from "./wire";
 
 /** The microversion every request asks for. */
 export const PLACEMENT_MICROVERSION = "1.39";
@@ -70,18 +71,6 @@ export {
   type ProviderRecord,
   type Query,
 } from "./wire";
-
-function queryString(query: Query | undefined): string {
-  if (query === undefined) return "";
-  const params = new URLSearchParams();
-  for (const key of Object.keys(query).sort()) {
-    const value = query[key];
-    if (value === undefined) continue;
-    for (const v of Array.isArray(value) ? value : [value]) params.append(key, String(v));
-  }
-  const s = params.toString();
-  return s === "" ? "" : `?${s}`;
-}
 
 interface RequestOptions {
   body?: unknown;

@@ -90,3 +90,16 @@ export function fromInventoryRecord(rec: InventoryRecord): Inventory {
     allocationRatio: rec.allocation_ratio,
   };
 }
+
+/** A request's query string, keys sorted (so identical requests have identical URLs). */
+export function queryString(query: Query | undefined): string {
+  if (query === undefined) return "";
+  const params = new URLSearchParams();
+  for (const key of Object.keys(query).sort()) {
+    const value = query[key];
+    if (value === undefined) continue;
+    for (const v of Array.isArray(value) ? value : [value]) params.append(key, String(v));
+  }
+  const s = params.toString();
+  return s === "" ? "" : `?${s}`;
+}
