@@ -6,6 +6,14 @@ import { capacityOf, unitViolation } from "./inventory";
 import { ledgerDevices, type DeviceModel } from "./model";
 import type { AllocationSpec, FleetSpec, PlacementResult, PlanResult } from "./types";
 
+/** One placement under check: the allocation's name and spec, its placement and its device. */
+interface Placed {
+  name: string;
+  a: AllocationSpec;
+  p: PlacementResult;
+  dev: DeviceModel;
+}
+
 /** What the checks collect across placements. */
 interface Seen {
   used: Map<string, Map<string, number>>;
@@ -29,8 +37,9 @@ export function checkInvariants(spec: FleetSpec, result: PlanResult): string[] {
     if (a === undefined) problems.push(`placement ${name} has no allocation in the spec`);
     else if (dev === undefined) problems.push(`${name} is placed on ${p.device}, which does not exist`);
     else {
-      checkConstraints(spec, name, a, p, dev, seen, problems);
-      checkTenancy(name, a, p, dev, seen, problems);
+      const placed: Placed = { a, dev, name, p };
+      checkConstraints(spec, placed, seen, problems);
+      checkTenancy(placed, seen, problems);
     }
   }
   for (const [devName, u] of seen.used) {
@@ -59,10 +68,7 @@ export function checkInvariants(spec: FleetSpec, result: PlanResult): string[] {
 /** The allocation's own constraints on its device: pools, pin, zone, traits, service type, group, units; records use. */
 function checkConstraints(
   spec: FleetSpec,
-  name: string,
-  a: AllocationSpec,
-  p: PlacementResult,
-  dev: DeviceModel,
+  { name, a, p, dev }: Placed,
   seen: Seen,
   problems: string[],
 ): void {
@@ -104,14 +110,7 @@ function checkConstraints(
 }
 
 /** Tenancy: one context per (device, tenant), never shared by two tenants; dedicated: one tenant. */
-function checkTenancy(
-  name: string,
-  a: AllocationSpec,
-  p: PlacementResult,
-  dev: DeviceModel,
-  seen: Seen,
-  problems: string[],
-): void {
+function checkTenancy({ name, a, p, dev }: Placed, seen: Seen, problems: string[]): void {
   const tkey = `${dev.name}\u0000${a.tenant}`;
   const ctx = p.isolation === null ? null : p.isolation.id;
   if (dev.tenancy.mode === "shared") {
