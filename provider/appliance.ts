@@ -5,7 +5,9 @@
  * makes the Ledger move its services away and place nothing new on it.
  *
  * Credentials are secret inputs: `username` and `password` are wrapped in `pulumi.secret` and listed
- * in `additionalSecretOutputs`; the provider never returns the password in its outputs.
+ * in `additionalSecretOutputs`. The provider keeps the password in its outputs, because the nodejs
+ * dynamic-provider host gives `read` (`pulumi refresh`) only the outputs and the refresh probe needs
+ * it; it is a secret output, encrypted in state like the input (see `applianceImpl.ts`).
  */
 import * as pulumi from "@pulumi/pulumi";
 import { DYNAMIC_MODULE, DYNAMIC_TYPES } from "../tokens";
@@ -63,11 +65,15 @@ export interface ApplianceRegistrationArgs {
   username?: pulumi.Input<string>;
   /** Name of the Pulumi secret config key holding the password (recorded; the value is not). @default none */
   passwordConfig?: string;
-  /** The password, from `config.requireSecret(passwordConfig)`; used to probe, never output. @default none */
+  /** The password, from `config.requireSecret(passwordConfig)`; used to probe, kept only as a secret output. @default none */
   password?: pulumi.Input<string>;
 }
 
-/** Output properties that hold credentials and must be secret in state. */
+/**
+ * Output properties that hold credentials and must be secret in state. The engine also marks an
+ * output secret when the same-named input is, and keeps the mark across a refresh; listing them
+ * here makes it explicit rather than relying on that.
+ */
 export const APPLIANCE_SECRET_OUTPUTS = ["username", "password"];
 
 export class ApplianceRegistration extends pulumi.dynamic.Resource {

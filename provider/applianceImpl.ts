@@ -1,10 +1,22 @@
 /**
  * The ApplianceRegistration provider's logic, loaded by the dynamic-provider process through
- * `require("servicevm/dist/provider/applianceImpl.js")`. Probes on create, update and refresh;
- * the password is used for the probe only and never written to outputs.
+ * `require("servicevm/dist/provider/applianceImpl.js")`. Probes on create, update and refresh.
+ *
+ * The password is recorded in the outputs because `pulumi refresh` calls `read` with the outputs
+ * only: without it a refresh would probe without credentials and see `HTTP 401` (issue 10). It is
+ * never plain in state: the registration lists it in `additionalSecretOutputs`, the engine marks
+ * an output secret when the same-named input was secret (create, update), and after a `read` it
+ * re-marks outputs secret by name from the previous state (providers that do not accept secrets).
  */
 import type * as pulumi from "@pulumi/pulumi";
-import { type MonotonicClock, type ProbeRequest, type ProbeResult, defaultMonotonic, probe } from "./probe";
+import {
+  type MonotonicClock,
+  type ProbeRequest,
+  type ProbeResult,
+  defaultMonotonic,
+  probe,
+  sendsCredentials,
+} from "./probe";
 import { NAME, NAME_PATTERN } from "../core/names";
 
 /** The engine's placeholder for a value that is not known yet (preview). */
@@ -26,19 +38,31 @@ export interface ApplianceInputs {
   password?: string;
 }
 
-/** What a registration records. Never holds the password. */
-export interface ApplianceOutputs extends Omit<ApplianceInputs, "password"> {
+/**
+ * What a registration records: its inputs, the password included (a secret output, see the module
+ * comment), and the last probe.
+ */
+export interface ApplianceOutputs extends ApplianceInputs {
   reachable: boolean;
-  /** Reachable, or nothing to probe: the Ledger places services only on healthy appliances. */
+  /**
+   * Reachable and not refusing the credentials the probe sent (401, 403), or nothing to probe: the
+   * Ledger places services only on healthy appliances.
+   */
   healthy: boolean;
   latencyMs: number | null;
   /** ISO time of the last probe that got an answer; kept from earlier probes while unreachable. */
   lastSeen: string | null;
-  /** `HTTP <code>`, `timeout`, a socket/TLS error code, or `unmanaged` when there is no URL. */
+  /**
+   * `HTTP <code>`, `timeout`, a socket/TLS error code, ``CA file `<path>` cannot be read: <reason>``,
+   * or `unmanaged` when there is no URL.
+   */
   status: string;
 }
 
-/** Input fields whose change is a change of the registration (the password is not one: it is only used to probe). */
+/**
+ * Input fields a registration records and diffs. The password is one: refresh probes with the
+ * recorded password, so a rotated password must reach the state, through an update.
+ */
 export const DOMAIN_FIELDS = [
   "fleet",
   "pool",
@@ -51,7 +75,11 @@ export const DOMAIN_FIELDS = [
   "timeoutMs",
   "username",
   "passwordConfig",
+  "password",
 ] as const;
+
+/** HTTP statuses with which an appliance refuses the credentials it was sent. */
+const CREDENTIALS_REFUSED = [401, 403];
 
 export interface ApplianceDeps {
   /** Wall clock for `lastSeen`. */
@@ -60,10 +88,10 @@ export interface ApplianceDeps {
   probe: (req: ProbeRequest, clock: MonotonicClock) => Promise<ProbeResult>;
 }
 
-function record(inputs: ApplianceInputs): Omit<ApplianceInputs, "password"> {
+function record(inputs: ApplianceInputs): ApplianceInputs {
   const out: Record<string, unknown> = {};
   for (const key of DOMAIN_FIELDS) if (inputs[key] !== undefined) out[key] = inputs[key];
-  return out as unknown as Omit<ApplianceInputs, "password">;
+  return out as unknown as ApplianceInputs;
 }
 
 /**
@@ -93,10 +121,12 @@ export function makeApplianceProvider(deps: ApplianceDeps) {
     if (inputs.username !== undefined) req.username = inputs.username;
     if (inputs.password !== undefined) req.password = inputs.password;
     const result = await deps.probe(req, deps.monotonic);
+    const refused =
+      sendsCredentials(req) && result.httpStatus !== null && CREDENTIALS_REFUSED.includes(result.httpStatus);
     return {
       ...base,
       reachable: result.reachable,
-      healthy: result.reachable,
+      healthy: result.reachable && !refused,
       latencyMs: result.latencyMs,
       lastSeen: result.reachable ? deps.now().toISOString() : previousLastSeen,
       status: result.status,

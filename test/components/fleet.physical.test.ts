@@ -123,7 +123,9 @@ describe("Fleet on physical appliances", () => {
       lastSeen: "2026-01-02T03:04:05.000Z",
       status: "HTTP 200",
     });
-    expect(reg.outputs).not.toHaveProperty("password");
+    // The password stays in the outputs so that refresh probes with it, only as a secret output
+    // (never plain in state: fleet.secrets.test.ts).
+    expect(reg.secretOutputs.sort()).toEqual(["password", "username"]);
     expect(probe.requests.map((r) => r.url).sort()).toEqual([
       "https://192.0.2.10:8443/health",
       "https://192.0.2.20:8443/health",

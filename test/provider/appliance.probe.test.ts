@@ -1,96 +1,27 @@
 /**
- * Appliance probes against real HTTP and HTTPS servers on 127.0.0.1 (self-signed certificate made
- * with the `openssl` binary), and a port with nothing listening. The monotonic clock is injected,
- * so latencies are exact and nothing depends on timing.
+ * Appliance probes against real HTTP and HTTPS servers on 127.0.0.1 (`probeServer.ts`; its
+ * `/auth/...` paths require Basic auth), and a port with nothing listening. The monotonic clock is
+ * injected, so latencies are exact and nothing depends on timing.
  */
-import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as http from "node:http";
-import * as https from "node:https";
-import type { AddressInfo } from "node:net";
-import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { probe } from "../../provider/probe";
+import { ACCOUNT, type ProbeServers, startProbeServers, steppingClock } from "./probeServer";
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), "servicevm-probe-"));
-const keyFile = path.join(dir, "key.pem");
-const certFile = path.join(dir, "cert.pem");
-
-/** Authorization headers the servers saw, by path. */
-const seenAuth = new Map<string, string | undefined>();
-
-function handler(req: http.IncomingMessage, res: http.ServerResponse): void {
-  seenAuth.set(req.url ?? "", req.headers.authorization);
-  if (req.url === "/hang") return; // never answers; the probe's timeout ends it
-  const status = Number((req.url ?? "/200").slice(1)) || 200;
-  res.writeHead(status, { "content-type": "text/plain" });
-  res.end("ok\n");
-}
-
-let httpServer: http.Server;
-let httpsServer: https.Server;
+let servers: ProbeServers;
 let httpBase = "";
 let httpsBase = "";
+let certFile = "";
 let closedPort = 0;
-
-function listen(server: http.Server | https.Server): Promise<number> {
-  return new Promise((resolve) =>
-    server.listen(0, "127.0.0.1", () => resolve((server.address() as AddressInfo).port)),
-  );
-}
-
-/** A clock that advances by `step` ms per reading. */
-function steppingClock(step: number): () => number {
-  let t = 1000;
-  return () => {
-    const now = t;
-    t += step;
-    return now;
-  };
-}
+let seenAuth: Map<string, string | undefined>;
 
 beforeAll(async () => {
-  execFileSync(
-    "openssl",
-    [
-      "req",
-      "-x509",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-keyout",
-      keyFile,
-      "-out",
-      certFile,
-      "-days",
-      "2",
-      "-subj",
-      "/CN=127.0.0.1",
-      "-addext",
-      "subjectAltName=IP:127.0.0.1",
-    ],
-    { stdio: "ignore" },
-  );
-  httpServer = http.createServer(handler);
-  httpsServer = https.createServer(
-    { key: fs.readFileSync(keyFile), cert: fs.readFileSync(certFile) },
-    handler,
-  );
-  httpBase = `http://127.0.0.1:${await listen(httpServer)}`;
-  httpsBase = `https://127.0.0.1:${await listen(httpsServer)}`;
-  const spare = http.createServer();
-  closedPort = await listen(spare);
-  await new Promise<void>((resolve) => spare.close(() => resolve()));
+  servers = await startProbeServers();
+  ({ httpBase, httpsBase, certFile, closedPort, seenAuth } = servers);
 });
 
-afterAll(async () => {
-  httpServer.closeAllConnections();
-  httpsServer.closeAllConnections();
-  await new Promise<void>((resolve) => httpServer.close(() => resolve()));
-  await new Promise<void>((resolve) => httpsServer.close(() => resolve()));
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => servers.close());
 
 describe("appliance probe", () => {
   it("finds an HTTP appliance reachable and measures latency with the injected clock", async () => {
@@ -121,10 +52,7 @@ describe("appliance probe", () => {
   });
 
   it("never sends credentials over plain HTTP", async () => {
-    await probe(
-      { url: `${httpBase}/204`, timeoutMs: 5000, username: "admin", password: "pw" },
-      steppingClock(1),
-    );
+    await probe({ url: `${httpBase}/204`, timeoutMs: 5000, ...ACCOUNT }, steppingClock(1));
     expect(seenAuth.get("/204")).toBeUndefined();
   });
 
@@ -157,24 +85,52 @@ describe("appliance probe", () => {
     });
   });
 
-  it("trusts the CA bundle file and then sends the credentials", async () => {
+  it("trusts the CA bundle file and then sends the credentials the appliance requires", async () => {
     expect(
       await probe(
-        { url: `${httpsBase}/202`, timeoutMs: 5000, caFile: certFile, username: "admin", password: "pw" },
+        { url: `${httpsBase}/auth/202`, timeoutMs: 5000, caFile: certFile, ...ACCOUNT },
         steppingClock(9),
       ),
     ).toEqual({ reachable: true, httpStatus: 202, status: "HTTP 202", latencyMs: 9 });
-    expect(seenAuth.get("/202")).toBe(`Basic ${Buffer.from("admin:pw").toString("base64")}`);
+    expect(seenAuth.get("/auth/202")).toBe(`Basic ${Buffer.from("admin:pw").toString("base64")}`);
+  });
+
+  it("gets a 401 from an appliance that requires auth when the password is wrong or absent", async () => {
+    const url = `${httpsBase}/auth/200`;
+    const wrong = { url, timeoutMs: 5000, caFile: certFile, username: "admin", password: "wrong" };
+    const rejected = { reachable: true, httpStatus: 401, status: "HTTP 401", latencyMs: 4 };
+    expect(await probe(wrong, steppingClock(4))).toEqual(rejected);
+    expect(await probe({ url, timeoutMs: 5000, caFile: certFile }, steppingClock(4))).toEqual(rejected);
   });
 
   it("reaches a self-signed appliance with explicit insecure, without sending credentials", async () => {
     expect(
-      await probe(
-        { url: `${httpsBase}/203`, timeoutMs: 5000, insecure: true, username: "admin", password: "pw" },
-        steppingClock(2),
-      ),
+      await probe({ url: `${httpsBase}/203`, timeoutMs: 5000, insecure: true, ...ACCOUNT }, steppingClock(2)),
     ).toEqual({ reachable: true, httpStatus: 203, status: "HTTP 203", latencyMs: 2 });
     expect(seenAuth.get("/203")).toBeUndefined();
+  });
+
+  it.each([
+    ["a missing file", "missing.pem", "no such file"],
+    ["a directory", "", "is a directory"],
+  ])("reports %s as CA file with a status, without a request", async (_what, file, reason) => {
+    const caFile = path.join(servers.dir, file);
+    const url = `${httpsBase}/ca-${reason.length}`;
+    expect(await probe({ url, timeoutMs: 5000, caFile, ...ACCOUNT }, steppingClock(1))).toEqual({
+      reachable: false,
+      httpStatus: null,
+      status: `CA file \`${caFile}\` cannot be read: ${reason}`,
+      latencyMs: null,
+    });
+    expect(seenAuth.has(`/ca-${reason.length}`)).toBe(false);
+  });
+
+  it("does not trust a CA file that holds no certificate, and does not throw", async () => {
+    const caFile = path.join(servers.dir, "empty.pem");
+    fs.writeFileSync(caFile, "not a certificate\n");
+    expect(
+      await probe({ url: `${httpsBase}/200`, timeoutMs: 5000, caFile, ...ACCOUNT }, steppingClock(1)),
+    ).toEqual({ reachable: false, httpStatus: null, status: "DEPTH_ZERO_SELF_SIGNED_CERT", latencyMs: null });
   });
 
   it.each([

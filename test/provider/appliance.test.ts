@@ -1,6 +1,15 @@
-import { describe, expect, it } from "vitest";
-import { type ApplianceInputs, makeApplianceProvider, UNKNOWN } from "../../provider/applianceImpl";
-import { FakeProbe, fakeApplianceDeps } from "../harness/fixtures";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  type ApplianceInputs,
+  type ApplianceOutputs,
+  makeApplianceProvider,
+  UNKNOWN,
+} from "../../provider/applianceImpl";
+import { probe as realProbe } from "../../provider/probe";
+import { FakeProbe, T0, fakeApplianceDeps } from "../harness/fixtures";
+import { ACCOUNT, type ProbeServers, startProbeServers, steppingClock } from "./probeServer";
 
 const URL = "https://192.0.2.10:8443/health";
 
@@ -52,7 +61,7 @@ describe("ApplianceRegistration provider", () => {
     ]);
   });
 
-  it("probes on create and records everything but the password", async () => {
+  it("probes on create and records the inputs, the password included for refresh", async () => {
     const { provider, probe } = setup();
     const created = await provider.create(inputs());
     expect(created).toEqual({
@@ -65,6 +74,7 @@ describe("ApplianceRegistration provider", () => {
         timeoutMs: 500,
         username: "admin",
         passwordConfig: "pw",
+        password: "hunter2",
         reachable: true,
         healthy: true,
         latencyMs: 7,
@@ -98,6 +108,31 @@ describe("ApplianceRegistration provider", () => {
     });
   });
 
+  it.each<[number, boolean, string, Partial<ApplianceInputs>]>([
+    [401, false, "the probe sent credentials", {}],
+    [403, false, "the probe sent credentials", {}],
+    [401, true, "the URL is plain HTTP", { managementUrl: "http://192.0.2.10/health" }],
+    [401, true, "the probe is insecure", { insecure: true }],
+    [401, true, "there is no password", { password: undefined }],
+  ])(
+    "counts an answer HTTP %i as healthy: %s when %s (a refused password is unhealthy)",
+    async (code, healthy, _why, extra) => {
+      const { provider, probe } = setup();
+      const req = inputs(extra);
+      probe.answers.set(req.managementUrl!, {
+        reachable: true,
+        httpStatus: code,
+        status: `HTTP ${code}`,
+        latencyMs: 7,
+      });
+      expect((await provider.create(req)).outs).toMatchObject({
+        reachable: true,
+        healthy,
+        status: `HTTP ${code}`,
+      });
+    },
+  );
+
   it("counts an appliance without a management URL as healthy and unmanaged, without probing", async () => {
     const { provider, probe } = setup();
     const created = await provider.create({ fleet: "dc", pool: "edge", device: "quiet" });
@@ -114,10 +149,21 @@ describe("ApplianceRegistration provider", () => {
     expect(probe.requests).toEqual([]);
   });
 
-  it("diffs the registration's fields, not the password nor the probe results", async () => {
+  it("probes with the recorded credentials on refresh", async () => {
+    const { provider, probe } = setup();
+    const created = await provider.create(inputs());
+    await provider.read("dc/rack1-fw01", created.outs as never);
+    expect(probe.requests).toEqual([
+      { url: URL, timeoutMs: 500, username: "admin", password: "hunter2" },
+      { url: URL, timeoutMs: 500, username: "admin", password: "hunter2" },
+    ]);
+  });
+
+  it("diffs the registration's fields and a rotated password (refresh probes with it), not the probe results", async () => {
     const { provider } = setup();
     const outs = (await provider.create(inputs())).outs as never;
-    expect((await provider.diff("id", outs, inputs({ password: "rotated" }))).changes).toBe(false);
+    expect((await provider.diff("id", outs, inputs())).changes).toBe(false);
+    expect((await provider.diff("id", outs, inputs({ password: "rotated" }))).changes).toBe(true);
     expect((await provider.diff("id", outs, inputs({ timeoutMs: 900 }))).changes).toBe(true);
   });
 
@@ -130,6 +176,92 @@ describe("ApplianceRegistration provider", () => {
       managementUrl: "https://192.0.2.11/health",
       healthy: false,
       lastSeen: "2026-01-02T03:04:05.000Z",
+    });
+  });
+});
+
+// The provider's methods are called directly with what the engine would pass (`read` gets the
+// outputs); the engine's secret handling is fleet.secrets.test.ts's.
+describe("ApplianceRegistration provider against an HTTPS appliance that requires Basic auth", () => {
+  let servers: ProbeServers;
+  beforeAll(async () => {
+    servers = await startProbeServers();
+  });
+  afterAll(() => servers.close());
+
+  function realProvider() {
+    return makeApplianceProvider({ now: () => T0, monotonic: steppingClock(3), probe: realProbe });
+  }
+
+  function authInputs(extra: Partial<ApplianceInputs> = {}): ApplianceInputs {
+    return inputs({
+      managementUrl: `${servers.httpsBase}/auth/200`,
+      caFile: servers.certFile,
+      ...ACCOUNT,
+      ...extra,
+    });
+  }
+
+  const healthy = {
+    reachable: true,
+    healthy: true,
+    latencyMs: 3,
+    lastSeen: T0.toISOString(),
+    status: "HTTP 200",
+  };
+
+  it("is healthy on create and stays healthy on refresh: refresh sends the credentials too", async () => {
+    const provider = realProvider();
+    const outs = (await provider.create(authInputs())).outs as ApplianceOutputs;
+    expect(outs).toMatchObject(healthy);
+    expect(await provider.read("dc/rack1-fw01", outs)).toEqual({ id: "dc/rack1-fw01", props: outs });
+  });
+
+  it("is reachable but unhealthy when the appliance rejects the password, on create and refresh", async () => {
+    const provider = realProvider();
+    const rejected = {
+      reachable: true,
+      healthy: false,
+      latencyMs: 3,
+      lastSeen: T0.toISOString(),
+      status: "HTTP 401",
+    };
+    const wrong = (await provider.create(authInputs({ password: "wrong" }))).outs as ApplianceOutputs;
+    expect(wrong).toMatchObject(rejected);
+    expect((await provider.read("dc/rack1-fw01", wrong)).props).toMatchObject(rejected);
+    // A healthy registration whose recorded password the appliance no longer accepts.
+    const outs = (await provider.create(authInputs())).outs as ApplianceOutputs;
+    expect(outs).toMatchObject(healthy);
+    const stale = { ...outs, password: "changed-on-the-device" };
+    expect((await provider.read("dc/rack1-fw01", stale)).props).toMatchObject(rejected);
+  });
+
+  it("reports a missing CA file as a status on create, without throwing", async () => {
+    const caFile = path.join(servers.dir, "absent.pem");
+    const created = await realProvider().create(authInputs({ caFile }));
+    expect(created.outs).toMatchObject({
+      reachable: false,
+      healthy: false,
+      latencyMs: null,
+      lastSeen: null,
+      status: `CA file \`${caFile}\` cannot be read: no such file`,
+    });
+  });
+
+  it("reports a CA file removed since the last probe as a status on refresh, keeping when it was last seen", async () => {
+    const caFile = path.join(servers.dir, "removed.pem");
+    fs.copyFileSync(servers.certFile, caFile);
+    const provider = realProvider();
+    const created = await provider.create(authInputs({ caFile }));
+    expect(created.outs).toMatchObject(healthy);
+    fs.rmSync(caFile);
+    const refreshed = await provider.read(created.id, created.outs as ApplianceOutputs);
+    expect(refreshed.props).toMatchObject({
+      reachable: false,
+      healthy: false,
+      latencyMs: null,
+      lastSeen: T0.toISOString(),
+      status: `CA file \`${caFile}\` cannot be read: no such file`,
     });
   });
 });
