@@ -30,6 +30,13 @@ export interface DevicePoolArgs {
    */
   devices?: pulumi.Input<Record<string, string | null>>;
   /**
+   * The resource the created devices come from, usually the Fleet's Ledger: each device
+   * `dependsOn` it, so the engine refuses to delete it alone (`pulumi destroy --target`,
+   * `pulumi state delete`) while devices exist. Ignored for physical pools, whose appliances
+   * feed the Ledger their health. @default undefined (no extra dependency)
+   */
+  ledger?: pulumi.Resource;
+  /**
    * Reads a Pulumi secret config value by key: physical appliances' passwords.
    * @default `new pulumi.Config().requireSecret(key)`
    */
@@ -135,6 +142,7 @@ export class DevicePool extends pulumi.ComponentResource {
     // The constructor refuses external pools, so this pool names a template.
     const template = args.spec.templates[args.spec.pools[args.pool].template!];
     const name = childName(fleet, device.name);
+    if (args.ledger !== undefined) opts = { ...opts, dependsOn: [args.ledger] };
     if (template.driver === "openstack") {
       const instanceArgs = renderInstance({
         fleet,

@@ -1,6 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { validateSpec } from "../core/validate";
-import type { FleetSpec, FleetSpecOf, Ledger, PlacementResult } from "../core/types";
+import type { FleetSpec, FleetSpecOf, HealthMap, Ledger, PlacementResult } from "../core/types";
+import { EMPTY_LEDGER } from "../core/ledger";
+import { plan as planFleet } from "../core/plan";
+import { isLedger, resolveHealth } from "../provider/ledgerInputs";
 import { LedgerResource } from "../provider/ledger";
 import { DevicePool } from "./devicePool";
 import { DeviceTemplate } from "./deviceTemplate";
@@ -46,6 +49,19 @@ export interface FleetOptions extends pulumi.ComponentResourceOptions {
  * per driver field, computed from the Inputs), so a plan names every device an image, network or
  * container change replaces, and a preview warns about those that host allocations.
  *
+ * Every created device `dependsOn` the Ledger, so the engine refuses a `pulumi destroy --target`
+ * or `pulumi state delete` of the Ledger while devices exist (physical appliances cannot: the
+ * Ledger takes their health, so it depends on them).
+ *
+ * **Under Pulumi's mock runtime** a mock that returns a resource's inputs as its outputs gives the
+ * Ledger no `ledger` output (its provider's `check` never runs). The Fleet then plans in-process from
+ * the spec (`core/plan`, no previous ledger: what a first `pulumi up` would record), so a unit test
+ * sees every device and allocation the spec implies (in a mocked preview the outputs a mock leaves
+ * out are unknown, so no device is registered). With the real engine the output is always
+ * there (the checked inputs in a preview, the provider's outputs otherwise), so this never replaces
+ * the Ledger's sticky plan. An infeasible spec is one error logged on the Fleet (the run fails, as
+ * the Ledger's `check` would fail it) and a fleet without devices or placements.
+ *
  * Outputs: `placements` (allocation -> device, pool, tenant, isolation), `capacity` (per pool and
  * per device: total/used/free per resource class, standby idle devices), `ledger`.
  */
@@ -90,8 +106,15 @@ export class Fleet extends pulumi.ComponentResource {
       { spec: plan, health, fleet: name, sources: templateSources(args.templates) },
       childOpts,
     );
+    // The Ledger's outputs as recorded, or planned here when a mock runtime returned none.
+    const ledgerHealth = this.ledgerResource.health.apply(resolveHealth);
+    const ledger = pulumi.all([this.ledgerResource.ledger, ledgerHealth]).apply(([l, h]) => {
+      const { ledger: current, error } = ledgerOrPlan(name, plan, l, h);
+      if (error !== undefined) void pulumi.log.error(error, this);
+      return current;
+    });
     // Created pools take their devices (names and the zones they were created in) from the Ledger.
-    const ledgerPools = this.ledgerResource.ledger.apply((l) => l.pools);
+    const ledgerPools = ledger.apply((l) => l.pools);
     for (const p of poolNames) {
       if (this.pools[p] !== undefined) continue;
       this.pools[p] = new DevicePool(
@@ -102,15 +125,14 @@ export class Fleet extends pulumi.ComponentResource {
           spec: args,
           template: this.templates[owned[p]],
           devices: ledgerPools.apply((pools) => pools[p]?.devices ?? {}),
+          ledger: this.ledgerResource,
         },
         childOpts,
       );
     }
 
-    const view = pulumi
-      .all([this.ledgerResource.ledger, this.ledgerResource.health])
-      .apply(([ledger, h]) => ledgerView(plan, ledger, h));
-    this.ledger = this.ledgerResource.ledger;
+    const view = pulumi.all([ledger, ledgerHealth]).apply(([l, h]) => ledgerView(plan, l, h));
+    this.ledger = ledger;
     this.placements = view.apply((v) => v.placements);
     this.capacity = view.apply((v) => v.capacity);
 
@@ -174,4 +196,26 @@ export class Fleet extends pulumi.ComponentResource {
       );
     }
   }
+}
+
+/**
+ * The Ledger's `ledger` output when it holds a current (version 2) ledger; otherwise, which only a
+ * mock runtime returning the inputs as outputs gives, the plan of the spec with no previous ledger,
+ * as the Ledger's first `check` would make it. An infeasible plan is the empty ledger (no devices,
+ * no placements) and an `error` with the planner's messages, which the Fleet logs on itself: one
+ * error that fails the run, instead of a rejected Output in every child.
+ */
+function ledgerOrPlan(
+  fleet: string,
+  spec: FleetSpec,
+  output: unknown,
+  health: HealthMap,
+): { ledger: Ledger; error?: string } {
+  if (isLedger(output) && output.version === 2) return { ledger: output };
+  const result = planFleet(spec, { health });
+  if (result.ok) return { ledger: result.ledger };
+  return {
+    ledger: EMPTY_LEDGER,
+    error: `fleet \`${fleet}\` cannot be planned, so it has no devices and no placements:\n${result.errors.map((e) => `  ${e.path}: ${e.message}`).join("\n")}`,
+  };
 }

@@ -36,9 +36,29 @@ import {
   type PlacementInputs,
 } from "./ledgerPlacement";
 
-import { previousLedger, replacementWarnings, resolveSources, UNKNOWN } from "./ledgerInputs";
+import {
+  isLedger,
+  ledgerPoolDevices,
+  missingSpecFailure,
+  planFailure,
+  previousLedger,
+  replacementWarnings,
+  resolveHealth,
+  resolveSources,
+  UNKNOWN,
+} from "./ledgerInputs";
+import { EMPTY_LEDGER } from "../core/ledger";
 import { NAME } from "../core/names";
-export { isLedger, previousLedger, replacementWarnings, resolveSources, UNKNOWN } from "./ledgerInputs";
+export {
+  isLedger,
+  missingSpecFailure,
+  planFailure,
+  previousLedger,
+  replacementWarnings,
+  resolveHealth,
+  resolveSources,
+  UNKNOWN,
+} from "./ledgerInputs";
 export type { InputFailure } from "./ledgerInputs";
 
 /** What the program passes in. */
@@ -84,15 +104,6 @@ export interface LedgerState {
 /** Fields that make up the Ledger's identity of content; `__provider` is never one of them. */
 export const STATE_FIELDS = ["ledger", "pools", "health", "capacity"] as const;
 
-/** Resolves the health inputs: booleans stay, anything else (unknown in preview) is healthy. */
-export function resolveHealth(health: unknown): HealthMap {
-  const out: HealthMap = {};
-  if (health === null || typeof health !== "object") return out;
-  const record = health as Record<string, unknown>;
-  for (const device of Object.keys(record).sort()) out[device] = record[device] !== false;
-  return out;
-}
-
 /** The state recorded for a successful plan. */
 export function stateOf(result: PlanResult, health: HealthMap): LedgerState {
   const pools: Record<string, string[]> = {};
@@ -109,6 +120,32 @@ function domain(state: Record<string, unknown>): string {
   const picked: Record<string, unknown> = {};
   for (const k of STATE_FIELDS) picked[k] = state[k];
   return canonicalJson(picked);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+/**
+ * Outputs with every state field present, from a state that may lack some (written by an older
+ * servicevm, or edited by hand): the engine cannot encode a missing (`undefined`) field and fails
+ * the refresh with "Unexpected struct type". A missing or foreign `ledger` is the empty one; a
+ * version 1 ledger stays as it is (the next `check` upgrades it, which needs the spec); missing
+ * `pools` are the ledger's devices; missing `health` is `{}` (every device healthy); missing
+ * `capacity` is `{}`, since totals need the spec, which the state does not hold: the next `check`
+ * records them again.
+ */
+export function completeOutputs(state: Record<string, unknown>): LedgerState {
+  const ledger = isLedger(state.ledger) ? state.ledger : EMPTY_LEDGER;
+  const pools = isRecord(state.pools) ? state.pools : ledgerPoolDevices(ledger);
+  const out: Record<string, unknown> = {
+    ledger,
+    pools,
+    health: isRecord(state.health) ? resolveHealth(state.health) : {},
+    capacity: isRecord(state.capacity) ? state.capacity : {},
+  };
+  if (isPlacementState(state.placement)) out.placement = state.placement;
+  return out as unknown as LedgerState;
 }
 
 function complete(state: Record<string, unknown>): LedgerState {
@@ -142,6 +179,7 @@ export function makeLedgerMethods(deps: PlacementDeps = DEFAULT_PLACEMENT_DEPS) 
     olds: Record<string, unknown>,
     news: LedgerInputs,
   ): Promise<pulumi.dynamic.CheckResult> => {
+    if (!isRecord(news.spec)) return { inputs: news, failures: [missingSpecFailure(news.spec)] };
     const health = resolveHealth(news.health);
     const { sources, failures } = resolveSources(news.sources, news.spec);
     if (failures.length > 0) return { inputs: news, failures };
@@ -150,7 +188,7 @@ export function makeLedgerMethods(deps: PlacementDeps = DEFAULT_PLACEMENT_DEPS) 
     if (!result.ok) {
       return {
         inputs: news,
-        failures: result.errors.map((e) => ({ property: "spec", reason: `${e.path}: ${e.message}` })),
+        failures: result.errors.map(planFailure),
       };
     }
     const urn = urnOf(news as unknown as Record<string, unknown>);
@@ -228,9 +266,12 @@ export function makeLedgerMethods(deps: PlacementDeps = DEFAULT_PLACEMENT_DEPS) 
     ): Promise<pulumi.dynamic.UpdateResult> {
       return { outs: await apply(olds, news) };
     },
-    /** Refresh: the ledger lives in state (and Placement mirrors it), so what is recorded is what exists. */
+    /**
+     * Refresh: the ledger lives in state (and Placement mirrors it), so what is recorded is what
+     * exists; a field the state lacks is filled in (`completeOutputs`).
+     */
     read(id: string, props: Record<string, unknown>): Promise<pulumi.dynamic.ReadResult> {
-      return Promise.resolve({ id, props: complete(props) });
+      return Promise.resolve({ id, props: completeOutputs(props) });
     },
     /**
      * Deleting the Ledger forgets the placements; the devices are separate resources. With the

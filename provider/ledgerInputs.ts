@@ -5,7 +5,16 @@
  */
 import { digest, SOURCE_FIELDS, sourceEffect } from "../core/sources";
 import { EMPTY_LEDGER } from "../core/ledger";
-import type { Change, FleetSpec, Ledger, LedgerV1, TemplateSources } from "../core/types";
+import { deviceIndex, deviceName } from "../core/model";
+import type {
+  Change,
+  FleetSpec,
+  HealthMap,
+  Ledger,
+  LedgerV1,
+  PlanError,
+  TemplateSources,
+} from "../core/types";
 
 /**
  * The engine's placeholder for a value that is not known yet (preview): what a dynamic provider's
@@ -30,6 +39,18 @@ export function isLedger(value: unknown): value is Ledger | LedgerV1 {
   return pools.every((p) => isRecord(p) && isRecord(p.devices) && isRecord(p.source));
 }
 
+/**
+ * Resolves the health inputs: booleans stay, anything else (unknown in preview, or missing from a
+ * mock's outputs) is healthy.
+ */
+export function resolveHealth(health: unknown): HealthMap {
+  const out: HealthMap = {};
+  if (health === null || typeof health !== "object") return out;
+  const record = health as Record<string, unknown>;
+  for (const device of Object.keys(record).sort()) out[device] = record[device] !== false;
+  return out;
+}
+
 /** The previous ledger from the old inputs (version 1 or 2); empty on create. */
 export function previousLedger(olds: Record<string, unknown> | undefined): Ledger | LedgerV1 {
   const candidate = olds?.ledger;
@@ -40,6 +61,48 @@ export function previousLedger(olds: Record<string, unknown> | undefined): Ledge
 export interface InputFailure {
   property: string;
   reason: string;
+}
+
+/**
+ * A planner error as the engine reports it: on the error's own path under `spec`
+ * (`spec.allocations.tenant-b-fw`), never on `spec` itself. The engine prints a failure's property
+ * with the input's value under that key, and the whole spec is hundreds of KiB at thousands of
+ * allocations; a dotted path is no top-level key, so it prints no value. An error without a path
+ * (the spec as a whole) has no property: the engine then prints the reason alone.
+ */
+export function planFailure(error: PlanError): InputFailure {
+  if (error.path === "") return { property: "", reason: error.message };
+  return { property: `spec.${error.path}`, reason: `${error.path}: ${error.message}` };
+}
+
+/**
+ * The failure for inputs without a `spec`. The Ledger keeps its plan, not the spec, in state, so
+ * the engine has no old `spec` to pass when `ignoreChanges` names it: `news` then lacks it.
+ * Reported on `spec`, whose value is absent and prints as nothing.
+ */
+export function missingSpecFailure(spec: unknown): InputFailure {
+  const got = spec === undefined ? "no `spec`" : `${spec === null ? "null" : typeof spec}`;
+  return {
+    property: "spec",
+    reason:
+      `the Ledger's \`spec\` must be the fleet spec, got ${got}: with \`ignoreChanges: ["spec"]\` the engine passes ` +
+      `the previous inputs' \`spec\`, which the Ledger does not store (it keeps the plan, not the spec); ` +
+      `remove \`spec\` from \`ignoreChanges\`, and to keep allocations on their devices pin them with ` +
+      `\`allocations.<name>.device\``,
+  };
+}
+
+/** Device names per pool of a ledger (version 1: pool sizes; version 2: devices), in index order. */
+export function ledgerPoolDevices(ledger: Ledger | LedgerV1): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const p of Object.keys(ledger.pools).sort()) {
+    const entry = ledger.pools[p];
+    out[p] =
+      typeof entry === "number"
+        ? Array.from({ length: entry }, (_, i) => deviceName(p, i))
+        : Object.keys(entry.devices).sort((a, b) => deviceIndex(a) - deviceIndex(b) || (a < b ? -1 : 1));
+  }
+  return out;
 }
 
 /** Every field of a driver's source unknown but `driver` itself, which the spec gives. */

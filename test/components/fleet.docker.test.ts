@@ -105,6 +105,21 @@ describe("Fleet on Docker", () => {
     });
   });
 
+  it("makes every container depend on the Ledger, so a targeted destroy or state delete of the Ledger stops at its dependents (harness: the engine's refusal itself is not run)", async () => {
+    const { engine } = newEngine();
+    const result = await engine.up(() => {
+      new Fleet("lab", spec());
+    });
+    const ledgerUrn = find(result, T.ledger, "lab-ledger").urn;
+    const containers = result.resources.filter((r) => r.type === T.container);
+    expect(containers.map((r) => r.name).sort()).toEqual(["lab-ids-0", "lab-ids-1", "lab-lb-0", "lab-lb-1"]);
+    for (const c of containers) expect(c.dependencies).toContain(ledgerUrn);
+    // The Ledger itself depends on no device (its inputs are the spec, health and template digests).
+    expect(find(result, T.ledger, "lab-ledger").dependencies.filter((u) => u.includes(T.container))).toEqual(
+      [],
+    );
+  });
+
   it("gives each allocation its container and namespace context", async () => {
     const { engine } = newEngine();
     let fleet: Fleet | undefined;

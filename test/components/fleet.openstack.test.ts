@@ -78,6 +78,21 @@ describe("Fleet on OpenStack", () => {
     expect(tree(result)).toEqual(EXPECTED_TREE);
   });
 
+  it("makes every server depend on the Ledger, in an up and in a preview (harness: the engine's refusal to delete a resource with dependents is not run)", async () => {
+    for (const mode of ["up", "preview"] as const) {
+      const { engine } = newEngine();
+      const result = await engine[mode](() => {
+        new Fleet("prod", spec());
+      });
+      const ledgerUrn = find(result, T.ledger, "prod-ledger").urn;
+      const servers = result.resources.filter((r) => r.type === T.instance);
+      expect(servers.map((r) => [r.name, r.dependencies.includes(ledgerUrn)])).toEqual([
+        ["prod-fw-0", true],
+        ["prod-fw-1", true],
+      ]);
+    }
+  });
+
   it("lists exactly the same children in a preview, with placements known", async () => {
     const { engine } = newEngine();
     let fleet: Fleet | undefined;

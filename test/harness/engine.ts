@@ -45,6 +45,7 @@ interface RegisterRequestLike {
   getParent(): string;
   getCustom(): boolean;
   getAdditionalsecretoutputsList(): string[];
+  getDependenciesList(): string[];
 }
 
 interface MockMonitorLike {
@@ -72,6 +73,12 @@ export interface StoredResource {
   secretOutputs: string[];
   /** Provider reference (`<urn>::<id>`) when one was given explicitly or inherited from a parent. */
   provider: string;
+  /**
+   * URNs the resource depends on, sorted: what the engine records as the resource's `dependencies`
+   * (explicit `dependsOn` and the resources its Inputs came from), and what stops a `pulumi destroy
+   * --target` or `pulumi state delete` of a resource others depend on.
+   */
+  dependencies: string[];
 }
 
 export interface Step {
@@ -261,7 +268,7 @@ export class Engine {
     const steps: Step[] = [];
     const registered: StoredResource[] = [];
     const next = new Map<string, StoredResource>();
-    const pending: { urn: string; parent: string; secretOutputs: string[] }[] = [];
+    const pending: { urn: string; parent: string; secretOutputs: string[]; dependencies: string[] }[] = [];
 
     const mocks: pulumi.runtime.Mocks = {
       call: (args) => {
@@ -300,6 +307,7 @@ export class Engine {
             secretInputs,
             secretOutputs,
             provider: args.provider ?? "",
+            dependencies: ctx.dependencies,
           };
           registered.push(r);
           next.set(urn, r);
@@ -394,6 +402,7 @@ export class Engine {
           urn: this.newUrn(req.getParent(), req.getType(), req.getName()),
           parent: req.getParent(),
           secretOutputs: req.getAdditionalsecretoutputsList(),
+          dependencies: [...new Set(req.getDependenciesList())].sort(),
         });
         return super.registerResource(req, callback);
       }

@@ -219,7 +219,7 @@ describe("successive pulumi ups", () => {
     });
     expect(result.ok).toBe(false);
     expect(result.errors).toEqual([
-      "urn:pulumi:stack::project::servicevm:index:Fleet$pulumi-nodejs:dynamic/servicevm:Ledger::prod-ledger: spec: allocations.huge: " +
+      "urn:pulumi:stack::project::servicevm:index:Fleet$pulumi-nodejs:dynamic/servicevm:Ledger::prod-ledger: spec.allocations.huge: allocations.huge: " +
         "allocation `huge` (tenant `t9`) needs 9 CUSTOM_SERVICE_SLOT; the largest device of its pools holds 8 CUSTOM_SERVICE_SLOT " +
         "(template `vfw`), less than the 9 demanded even when empty; use a template with more CUSTOM_SERVICE_SLOT in " +
         "`allocations.huge.pools` or lower `allocations.huge.demand.CUSTOM_SERVICE_SLOT`",

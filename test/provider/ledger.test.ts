@@ -1,9 +1,15 @@
+import { createRequire } from "node:module";
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { digest } from "../../core/sources";
 import type { Change, FleetSpec } from "../../core/types";
 import * as ledger from "../../provider/ledgerImpl";
 import type { PlacementDeps } from "../../provider/ledgerPlacement";
+
+/** The protobuf Struct the dynamic-provider host encodes `read`'s props with. */
+const { Struct } = createRequire(require.resolve("@pulumi/pulumi"))(
+  "google-protobuf/google/protobuf/struct_pb",
+) as { Struct: { fromJavaScript(value: Record<string, unknown>): unknown } };
 
 function spec(allocations: FleetSpec["allocations"]): FleetSpec {
   return {
@@ -90,8 +96,124 @@ describe("Ledger provider", () => {
     const res = await ledger.check({}, news);
     expect(res.inputs).toBe(news);
     expect(res.failures!.length).toBe(1);
-    expect(res.failures![0].property).toBe("spec");
+    expect(res.failures![0].property).toBe("spec.allocations.big");
     expect(res.failures![0].reason.startsWith("allocations.big: ")).toBe(true);
+  });
+
+  it("reports each planner error on its own path under `spec`, never on `spec` itself, whose whole value the engine would print with every failure", async () => {
+    const bulk: FleetSpec["allocations"] = {};
+    for (let i = 0; i < 3000; i++)
+      bulk[`bulk-${String(i).padStart(4, "0")}`] = { tenant: "bulk", demand: { CUSTOM_SERVICE_SLOT: 1 } };
+    const large = (extra: FleetSpec["allocations"]): FleetSpec => {
+      const s = spec({ ...bulk, ...extra });
+      s.pools.box.max = 1000;
+      return s;
+    };
+    const infeasible = large({
+      "tenant-b-fw": { tenant: "tenant-b", demand: { CUSTOM_SERVICE_SLOT: 9 } },
+      "tenant-c-fw": { tenant: "tenant-c", demand: { CUSTOM_SERVICE_SLOT: 12 } },
+    });
+    expect(JSON.stringify(infeasible).length).toBeGreaterThan(190_000);
+    const planned = await ledger.check({}, { spec: infeasible, health: {} });
+    expect(planned.failures!.map((f) => f.property)).not.toContain("spec");
+    const tooBig = (name: string, tenant: string, n: number) =>
+      `allocations.${name}: allocation \`${name}\` (tenant \`${tenant}\`) needs ${n} CUSTOM_SERVICE_SLOT; ` +
+      `the largest device of its pools holds 8 CUSTOM_SERVICE_SLOT (template \`box\`), less than the ${n} demanded even when empty; ` +
+      `use a template with more CUSTOM_SERVICE_SLOT in \`allocations.${name}.pools\` or lower \`allocations.${name}.demand.CUSTOM_SERVICE_SLOT\``;
+    expect(planned.failures).toEqual([
+      { property: "spec.allocations.tenant-b-fw", reason: tooBig("tenant-b-fw", "tenant-b", 9) },
+      { property: "spec.allocations.tenant-c-fw", reason: tooBig("tenant-c-fw", "tenant-c", 12) },
+    ]);
+
+    const invalid = large({
+      "tenant-d-fw": { tenant: "tenant-d", demand: { CUSTOM_SERVICE_SLOT: 1 }, device: "box-1000" },
+      "tenant-e-fw": { tenant: "tenant-e", demand: { CUSTOM_NOPE: 1 } },
+    });
+    const validated = await ledger.check({}, { spec: invalid, health: {} });
+    expect(validated.failures).toEqual([
+      {
+        property: "spec.allocations.tenant-d-fw.device",
+        reason:
+          "allocations.tenant-d-fw.device: allocation `tenant-d-fw` is pinned to device `box-1000`, but pool `box` has at most 1000 devices (`box-0`..`box-999`): pin to one of them or raise `pools.box.max` to at least 1001",
+      },
+      {
+        property: "spec.allocations.tenant-e-fw.demand.CUSTOM_NOPE",
+        reason:
+          "allocations.tenant-e-fw.demand.CUSTOM_NOPE: allocation `tenant-e-fw` demands 1 `CUSTOM_NOPE`, which no template of its eligible pools (`box`) has in `capacity` (they have `CUSTOM_SERVICE_SLOT`): add `CUSTOM_NOPE` to a template's `capacity` or drop it from `demand`",
+      },
+    ]);
+  });
+
+  it.each([
+    [
+      { path: "pools.fw.max", message: "m" },
+      { property: "spec.pools.fw.max", reason: "pools.fw.max: m" },
+    ],
+    [
+      { path: "", message: "the spec as a whole" },
+      { property: "", reason: "the spec as a whole" },
+    ],
+  ])("reports planner error %o as failure %o", (error, failure) => {
+    expect(ledger.planFailure(error)).toEqual(failure);
+  });
+
+  it('refuses inputs without a `spec` (what `ignoreChanges: ["spec"]` leaves, since the Ledger does not store it), saying why and how to fix it', async () => {
+    const state = await checked({}, { spec: spec(TWO), health: {} });
+    const news = { health: {}, resourceUrn: "urn:x" } as unknown as ledger.LedgerInputs;
+    const res = await ledger.check(state, news);
+    expect(res.inputs).toBe(news);
+    expect(res.failures).toEqual([
+      {
+        property: "spec",
+        reason:
+          "the Ledger's `spec` must be the fleet spec, got no `spec`: with `ignoreChanges: [\"spec\"]` the engine passes the previous inputs' `spec`, which the Ledger does not store (it keeps the plan, not the spec); remove `spec` from `ignoreChanges`, and to keep allocations on their devices pin them with `allocations.<name>.device`",
+      },
+    ]);
+    expect((await ledger.check(state, { ...news, spec: null as never })).failures![0].reason).toContain(
+      "got null:",
+    );
+  });
+
+  it.each<[string, Record<string, unknown>]>([
+    ["without `capacity`", { capacity: undefined }],
+    ["without `pools`", { pools: undefined }],
+    ["without `health`", { health: undefined }],
+    ["without any field but `ledger`", { pools: undefined, health: undefined, capacity: undefined }],
+  ])("reads a state %s and returns complete outputs", async (_name, missing) => {
+    const state = await checked({}, { spec: spec(TWO), health: { "box-1": true } });
+    const props: Record<string, unknown> = { ...state, __provider: "text" };
+    for (const k of Object.keys(missing)) delete props[k];
+    const res = await ledger.read("ledger", props);
+    // What the provider host does with them; a missing field fails with "Unexpected struct type".
+    expect(() => Struct.fromJavaScript(res.props as Record<string, unknown>)).not.toThrow();
+    expect(res).toEqual({
+      id: "ledger",
+      props: {
+        ledger: state.ledger,
+        pools: { box: ["box-0", "box-1", "box-2"] },
+        health: "health" in missing ? {} : { "box-1": true },
+        capacity: "capacity" in missing ? {} : state.capacity,
+      },
+    });
+  });
+
+  it("reads a state holding a version 1 ledger (servicevm 0.1) and nothing else: the ledger stays for the next check to upgrade, its pools are listed", async () => {
+    const v1 = {
+      version: 1,
+      pools: { box: 2 },
+      placements: { a: { device: "box-1", tenant: "t1", context: null } },
+    };
+    expect(await ledger.read("ledger", { ledger: v1 })).toEqual({
+      id: "ledger",
+      props: { ledger: v1, pools: { box: ["box-0", "box-1"] }, health: {}, capacity: {} },
+    });
+  });
+
+  it("reads a state without a ledger as the empty ledger", async () => {
+    expect(await ledger.read("ledger", {})).toEqual({
+      id: "ledger",
+      props: { ledger: { version: 2, pools: {}, placements: {} }, pools: {}, health: {}, capacity: {} },
+    });
   });
 
   it("counts an unknown health value (a new appliance in preview) as healthy", () => {
