@@ -63,7 +63,8 @@ export interface FleetOptions extends pulumi.ComponentResourceOptions {
  * the Ledger's `check` would fail it) and a fleet without devices or placements.
  *
  * Outputs: `placements` (allocation -> device, pool, tenant, isolation), `capacity` (per pool and
- * per device: total/used/free per resource class, standby idle devices), `ledger`.
+ * per device: total/used/free per resource class, standby idle devices), both registered; and
+ * `ledger`, the Ledger resource's own output, not registered again (the ledger is stored once).
  */
 export class Fleet extends pulumi.ComponentResource {
   readonly placements: pulumi.Output<Record<string, PlacementResult>>;
@@ -137,7 +138,9 @@ export class Fleet extends pulumi.ComponentResource {
     this.capacity = view.apply((v) => v.capacity);
 
     this.addAllocations(name, args, owned);
-    this.registerOutputs({ placements: this.placements, capacity: this.capacity, ledger: this.ledger });
+    // The ledger is stored once, in the Ledger's own state (`servicevm plan --previous` reads it
+    // there): registering it here too would store it a second time.
+    this.registerOutputs({ placements: this.placements, capacity: this.capacity });
   }
 
   /** The pools of declared (physical) devices, which need no Ledger; returns their health Outputs. */

@@ -22,5 +22,3 @@ const fleet = new Fleet("lab", loadSpec(path.join(__dirname, "fleet.yaml")), { p
 export const placements = fleet.placements;
 /** Per pool and per container: total/used/free per resource class, standby containers. */
 export const capacity = fleet.capacity;
-/** The ledger `servicevm plan --previous` reads back from `pulumi stack export`. */
-export const ledger = fleet.ledger;

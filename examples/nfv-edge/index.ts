@@ -23,5 +23,3 @@ const fleet = new Fleet("edge", loadSpec(path.join(__dirname, "fleet.yaml")), {
 export const placements = fleet.placements;
 /** Per pool and per device: total/used/free per resource class, standby devices. */
 export const capacity = fleet.capacity;
-/** The ledger `servicevm plan --previous` reads back from `pulumi stack export`. */
-export const ledger = fleet.ledger;

@@ -19,7 +19,5 @@ const fleet = new Fleet("racks", loadSpec(path.join(__dirname, "fleet.yaml")));
 export const placements = fleet.placements;
 /** Per pool and per appliance: total/used/free per resource class, health. */
 export const capacity = fleet.capacity;
-/** The ledger `servicevm plan --previous` reads back from `pulumi stack export`. */
-export const ledger = fleet.ledger;
 /** VLAN id of each allocation. */
 export const vlans = Object.fromEntries(Object.entries(fleet.allocations).map(([name, a]) => [name, a.vlan]));

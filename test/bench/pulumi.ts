@@ -9,7 +9,7 @@ import * as openstack from "@pulumi/openstack";
 import * as pulumi from "@pulumi/pulumi";
 import { Fleet, type FleetArgs } from "../../components/fleet";
 import { DYNAMIC_TOKENS } from "../../tokens";
-import { Engine, stopSharedEngineService } from "../harness/engine";
+import { Engine, stopSharedEngineService, valueOf } from "../harness/engine";
 import { FakeProbe, extraOutputs, requireFor } from "../harness/fixtures";
 import { fmtMs, heading, line, peakRssMiB } from "./util";
 
@@ -66,6 +66,19 @@ export function ledgerStateBytes(engine: Engine): number {
   return Buffer.byteLength(JSON.stringify({ inputs: r.inputs, outputs: r.outputs }));
 }
 
+/**
+ * Bytes of the whole stack state as `pulumi stack export` holds it: every resource's inputs and
+ * outputs, plus the outputs components register (the harness's mock monitor does not keep those,
+ * so the caller passes them resolved).
+ */
+export function stackStateBytes(engine: Engine, registered: unknown[] = []): number {
+  let bytes = 0;
+  for (const r of engine.state.values())
+    bytes += Buffer.byteLength(JSON.stringify({ inputs: r.inputs, outputs: r.outputs }));
+  for (const outputs of registered) bytes += Buffer.byteLength(JSON.stringify(outputs));
+  return bytes;
+}
+
 /** A component with no children of its own making, outputs registered at once. */
 class Bare extends pulumi.ComponentResource {
   constructor(type: string, name: string, opts?: pulumi.ComponentResourceOptions) {
@@ -78,7 +91,12 @@ class Bare extends pulumi.ComponentResource {
  * The SDK's own floor: the same mix of resources (1,000 servers, 5,000 components, ports and
  * attachments) registered directly, without servicevm, under the same mock runtime.
  */
-export async function sdkFloor(): Promise<{ resources: number; ms: number; cpuMs: number }> {
+export async function sdkFloor(): Promise<{
+  resources: number;
+  ms: number;
+  cpuMs: number;
+  stateBytes: number;
+}> {
   const engine = new Engine({ requireModule: requireFor(new FakeProbe()), extraOutputs });
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
@@ -109,6 +127,7 @@ export async function sdkFloor(): Promise<{ resources: number; ms: number; cpuMs
     resources: result.resources.length,
     ms: performance.now() - t0,
     cpuMs: (cpu.user + cpu.system) / 1000,
+    stateBytes: stackStateBytes(engine),
   };
 }
 
@@ -121,8 +140,9 @@ export async function main(): Promise<void> {
 
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
+  let fleet: Fleet | undefined;
   const created = await engine.up(() => {
-    new Fleet("bench", spec);
+    fleet = new Fleet("bench", spec);
   });
   const createMs = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
@@ -142,6 +162,16 @@ export async function main(): Promise<void> {
   line("resources registered", String(resources), `${instances} servers`);
   line("resources registered per second", ((resources / createMs) * 1000).toFixed(0));
 
+  // What the components register, resolved (real state keeps it; the mock monitor does not).
+  const f = fleet!;
+  const registered: unknown[] = [
+    { placements: await valueOf(f.placements), capacity: await valueOf(f.capacity) },
+  ];
+  for (const p of Object.values(f.pools))
+    registered.push({ devices: await valueOf(p.devices), deviceIds: await valueOf(p.deviceIds) });
+  for (const a of Object.values(f.allocations))
+    registered.push({ placement: await valueOf(a.placement), portIds: await valueOf(a.portIds) });
+  const stackBytes = stackStateBytes(engine, registered);
   const bytes = ledgerStateBytes(engine);
   const perAllocation = bytes / ALLOCATIONS;
   line("Ledger state (inputs + outputs)", `${(bytes / 1024).toFixed(1)} KiB`);
@@ -181,6 +211,17 @@ export async function main(): Promise<void> {
     `${floor.resources} resources, ${((floor.resources / floor.ms) * 1000).toFixed(0)}/s`,
   );
   line("SDK floor: CPU time", fmtMs(floor.cpuMs));
+  const beyond = (stackBytes - floor.stateBytes) / ALLOCATIONS;
+  line(
+    "stack state (every resource, registered outputs)",
+    `${(stackBytes / 1024).toFixed(1)} KiB`,
+    `SDK floor ${(floor.stateBytes / 1024).toFixed(1)} KiB`,
+  );
+  line(
+    "stack state beyond the SDK floor, per allocation",
+    `${beyond.toFixed(1)} B`,
+    beyond <= 300 ? "target <= 300 B: ok" : "target <= 300 B: MISSED",
+  );
   line("load average (1 min) / CPUs", `${os.loadavg()[0].toFixed(2)} / ${os.cpus().length}`);
   line("peak RSS", `${peakRssMiB().toFixed(0)} MiB`);
   await stopSharedEngineService();
