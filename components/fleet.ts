@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { validateSpec } from "../core/validate";
 import type { FleetSpec, FleetSpecOf, HealthMap, Ledger, PlacementResult } from "../core/types";
-import { EMPTY_LEDGER } from "../core/ledger";
+import { EMPTY_LEDGER, upgradeLedger } from "../core/ledger";
 import { plan as planFleet } from "../core/plan";
 import { isLedger, resolveHealth } from "../provider/ledgerInputs";
 import { LedgerResource } from "../provider/ledger";
@@ -202,7 +202,7 @@ export class Fleet extends pulumi.ComponentResource {
 }
 
 /**
- * The Ledger's `ledger` output when it holds a current (version 2) ledger; otherwise, which only a
+ * The Ledger's `ledger` output (a servicevm 0.1 ledger upgraded, as the planner would); otherwise, which only a
  * mock runtime returning the inputs as outputs gives, the plan of the spec with no previous ledger,
  * as the Ledger's first `check` would make it. An infeasible plan is the empty ledger (no devices,
  * no placements) and an `error` with the planner's messages, which the Fleet logs on itself: one
@@ -214,7 +214,8 @@ function ledgerOrPlan(
   output: unknown,
   health: HealthMap,
 ): { ledger: Ledger; error?: string } {
-  if (isLedger(output) && output.version === 2) return { ledger: output };
+  // A servicevm 0.1 ledger (a stack whose Ledger a targeted update skipped) is upgraded, never replanned.
+  if (isLedger(output)) return { ledger: upgradeLedger(output, spec) };
   const result = planFleet(spec, { health });
   if (result.ok) return { ledger: result.ledger };
   return {

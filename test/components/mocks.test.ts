@@ -124,6 +124,37 @@ describe("Fleet under Pulumi mocks", () => {
     expect(servers).toEqual({ "fw-0": "edge-fw-0_id", "fw-1": "edge-fw-1_id", "fw-2": "edge-fw-2_id" });
   });
 
+  it("keeps the devices of a servicevm 0.1 ledger the Ledger still outputs (an update that skipped the Ledger) instead of replanning from empty (mock runtime: the Ledger's state is given, not computed)", async () => {
+    const resources: string[] = [];
+    const v1 = {
+      version: 1,
+      pools: { fw: 4, vpn: 2 },
+      placements: { "acme-fw": { device: "fw-3", tenant: "acme", context: 1 } },
+    };
+    await pulumi.runtime.setMocks({
+      newResource: (args) => {
+        resources.push(`${args.type} ${args.name}`);
+        const state = args.inputs as Record<string, unknown>;
+        return { id: args.name + "_id", state: args.type === T.ledger ? { ...state, ledger: v1 } : state };
+      },
+      call: (args) => args.inputs as Record<string, unknown>,
+    });
+    const fleet = new Fleet("edge", loadSpec(path.join(ROOT, "examples", "nfv-edge", "fleet.yaml")));
+    const servers = await new Promise((resolve) => fleet.pools.fw.deviceIds.apply(resolve));
+    const placements = await new Promise((resolve) => fleet.placements.apply(resolve));
+    await settled(() => resources.length);
+    expect(rejections.map(String)).toEqual([]);
+    expect(servers).toEqual({
+      "fw-0": "edge-fw-0_id",
+      "fw-1": "edge-fw-1_id",
+      "fw-2": "edge-fw-2_id",
+      "fw-3": "edge-fw-3_id",
+    });
+    expect(placements).toEqual({
+      "acme-fw": { device: "fw-3", pool: "fw", tenant: "acme", isolation: { kind: "vrf", id: 1 } },
+    });
+  });
+
   it("registers no device in preview mode, where the outputs a mock leaves out are unknown, and rejects nothing (a real preview has the Ledger's checked inputs as its outputs)", async () => {
     const resources: string[] = [];
     await pulumi.runtime.setMocks(
