@@ -1,9 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { validateSpec } from "../core/validate";
 import type { FleetSpec, FleetSpecOf, HealthMap, Ledger, PlacementResult } from "../core/types";
-import { EMPTY_LEDGER, upgradeLedger } from "../core/ledger";
+import { EMPTY_LEDGER, isLedger, upgradeLedger } from "../core/ledger";
+import { resolveHealth } from "../core/model";
 import { plan as planFleet } from "../core/plan";
-import { isLedger, resolveHealth } from "../provider/ledgerInputs";
 import { LedgerResource } from "../provider/ledger";
 import { DevicePool } from "./devicePool";
 import { DeviceTemplate } from "./deviceTemplate";

@@ -127,3 +127,19 @@ export function applyChanges(previous: Ledger, changes: readonly Change[]): Ledg
   }
   return { placements: sorted(placements), pools: next, version: 2 };
 }
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+/**
+ * True for a ledger the planner takes as `previous`: version 2 (each pool's devices with their
+ * zones, and its source), or version 1 of servicevm 0.1 (pool sizes), which the planner upgrades.
+ */
+export function isLedger(value: unknown): value is Ledger | LedgerV1 {
+  if (!isRecord(value) || !isRecord(value.pools) || !isRecord(value.placements)) return false;
+  const pools = Object.values(value.pools);
+  if (value.version === 1) return pools.every((n) => typeof n === "number");
+  if (value.version !== 2) return false;
+  return pools.every((p) => isRecord(p) && isRecord(p.devices) && isRecord(p.source));
+}

@@ -6,6 +6,7 @@
 import { normalizeInventory } from "./inventory";
 import type {
   DeclaredDeviceSpec,
+  HealthMap,
   Driver,
   ExternalPoolSpec,
   FleetSpec,
@@ -175,5 +176,17 @@ export function ledgerDevices(spec: FleetSpec, ledger: Ledger): DeviceModel[] {
     const models = Object.keys(devices).map((d) => createdDevice(spec, name, deviceIndex(d), devices[d]));
     out.push(...models.sort((x, y) => x.index - y.index));
   }
+  return out;
+}
+
+/**
+ * Resolves the health inputs: booleans stay, anything else (unknown in preview, or missing from a
+ * mock's outputs) is healthy.
+ */
+export function resolveHealth(health: unknown): HealthMap {
+  const out: HealthMap = {};
+  if (health === null || typeof health !== "object") return out;
+  const record = health as Record<string, unknown>;
+  for (const device of Object.keys(record).sort()) out[device] = record[device] !== false;
   return out;
 }

@@ -43,9 +43,13 @@ export const SOURCE_FIELDS = Object.freeze({
 export type SourceEffect = "replace" | "update";
 
 /** The effect of changing `field` (fields of another driver count as `replace`). */
+const EFFECTS: Readonly<Record<string, SourceEffect>> = {
+  ...SOURCE_FIELDS.docker,
+  ...SOURCE_FIELDS.openstack,
+};
+
 export function sourceEffect(field: string): SourceEffect {
-  const all: Record<string, SourceEffect> = { ...SOURCE_FIELDS.docker, ...SOURCE_FIELDS.openstack };
-  return all[field] ?? "replace";
+  return EFFECTS[field] ?? "replace";
 }
 
 /**

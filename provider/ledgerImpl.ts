@@ -37,29 +37,17 @@ import {
 } from "./ledgerPlacement";
 
 import {
-  isLedger,
   ledgerPoolDevices,
   missingSpecFailure,
   planFailure,
   previousLedger,
   replacementWarnings,
-  resolveHealth,
   resolveSources,
   UNKNOWN,
 } from "./ledgerInputs";
-import { EMPTY_LEDGER } from "../core/ledger";
+import { EMPTY_LEDGER, isLedger } from "../core/ledger";
+import { resolveHealth } from "../core/model";
 import { NAME } from "../core/names";
-export {
-  isLedger,
-  missingSpecFailure,
-  planFailure,
-  previousLedger,
-  replacementWarnings,
-  resolveHealth,
-  resolveSources,
-  UNKNOWN,
-} from "./ledgerInputs";
-export type { InputFailure } from "./ledgerInputs";
 
 /** What the program passes in. */
 export interface LedgerInputs {

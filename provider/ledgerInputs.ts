@@ -4,17 +4,9 @@
  * warnings a plan gives about busy devices it replaces.
  */
 import { digest, SOURCE_FIELDS, sourceEffect } from "../core/sources";
-import { EMPTY_LEDGER } from "../core/ledger";
+import { EMPTY_LEDGER, isLedger } from "../core/ledger";
 import { deviceIndex, deviceName } from "../core/model";
-import type {
-  Change,
-  FleetSpec,
-  HealthMap,
-  Ledger,
-  LedgerV1,
-  PlanError,
-  TemplateSources,
-} from "../core/types";
+import type { Change, FleetSpec, Ledger, LedgerV1, PlanError, TemplateSources } from "../core/types";
 
 /**
  * The engine's placeholder for a value that is not known yet (preview): what a dynamic provider's
@@ -25,30 +17,6 @@ export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === "object" && !Array.isArray(value);
-}
-
-/**
- * True for a ledger the planner takes as `previous`: version 2 (each pool's devices with their
- * zones, and its source), or version 1 of servicevm 0.1 (pool sizes), which the planner upgrades.
- */
-export function isLedger(value: unknown): value is Ledger | LedgerV1 {
-  if (!isRecord(value) || !isRecord(value.pools) || !isRecord(value.placements)) return false;
-  const pools = Object.values(value.pools);
-  if (value.version === 1) return pools.every((n) => typeof n === "number");
-  if (value.version !== 2) return false;
-  return pools.every((p) => isRecord(p) && isRecord(p.devices) && isRecord(p.source));
-}
-
-/**
- * Resolves the health inputs: booleans stay, anything else (unknown in preview, or missing from a
- * mock's outputs) is healthy.
- */
-export function resolveHealth(health: unknown): HealthMap {
-  const out: HealthMap = {};
-  if (health === null || typeof health !== "object") return out;
-  const record = health as Record<string, unknown>;
-  for (const device of Object.keys(record).sort()) out[device] = record[device] !== false;
-  return out;
 }
 
 /** The previous ledger from the old inputs (version 1 or 2); empty on create. */

@@ -15,7 +15,8 @@ import { digest } from "../../core/sources";
 import type { FleetSpec } from "../../core/types";
 import { engineWarn, hostEngineAddress } from "../../provider/engineLog";
 import { ledgerProvider } from "../../provider/ledger";
-import { makeLedgerMethods, UNKNOWN } from "../../provider/ledgerImpl";
+import { makeLedgerMethods } from "../../provider/ledgerImpl";
+import { UNKNOWN } from "../../provider/ledgerInputs";
 import { ensureBuilt } from "../cli/built";
 import { FakeEngine } from "../harness/fakeEngine";
 

@@ -4,6 +4,8 @@ import { describe, expect, it } from "vitest";
 import { digest } from "../../core/sources";
 import type { Change, FleetSpec } from "../../core/types";
 import * as ledger from "../../provider/ledgerImpl";
+import * as inputs from "../../provider/ledgerInputs";
+import { resolveHealth } from "../../core/model";
 import type { PlacementDeps } from "../../provider/ledgerPlacement";
 
 /** The protobuf Struct the dynamic-provider host encodes `read`'s props with. */
@@ -154,7 +156,7 @@ describe("Ledger provider", () => {
       { property: "", reason: "the spec as a whole" },
     ],
   ])("reports planner error %o as failure %o", (error, failure) => {
-    expect(ledger.planFailure(error)).toEqual(failure);
+    expect(inputs.planFailure(error)).toEqual(failure);
   });
 
   it('refuses inputs without a `spec` (what `ignoreChanges: ["spec"]` leaves, since the Ledger does not store it), saying why and how to fix it', async () => {
@@ -217,28 +219,28 @@ describe("Ledger provider", () => {
   });
 
   it("counts an unknown health value (a new appliance in preview) as healthy", () => {
-    expect(ledger.resolveHealth({ a: true, b: false, c: ledger.UNKNOWN })).toEqual({
+    expect(resolveHealth({ a: true, b: false, c: inputs.UNKNOWN })).toEqual({
       a: true,
       b: false,
       c: true,
     });
-    expect(ledger.resolveHealth(ledger.UNKNOWN)).toEqual({});
+    expect(resolveHealth(inputs.UNKNOWN)).toEqual({});
   });
 
   it("uses the SDK's placeholder for unknown values", () => {
-    expect(ledger.UNKNOWN).toBe(pulumi.runtime.unknownValue);
+    expect(inputs.UNKNOWN).toBe(pulumi.runtime.unknownValue);
   });
 
   it("reads an empty previous ledger from missing or foreign old inputs", () => {
     const empty = { version: 2, pools: {}, placements: {} };
-    expect(ledger.previousLedger({})).toEqual(empty);
-    expect(ledger.previousLedger({ ledger: { version: 2 } })).toEqual(empty);
-    expect(ledger.previousLedger({ ledger: { version: 3, pools: {}, placements: {} } })).toEqual(empty);
-    expect(ledger.previousLedger({ ledger: { version: 2, pools: { fw: 2 }, placements: {} } })).toEqual(
+    expect(inputs.previousLedger({})).toEqual(empty);
+    expect(inputs.previousLedger({ ledger: { version: 2 } })).toEqual(empty);
+    expect(inputs.previousLedger({ ledger: { version: 3, pools: {}, placements: {} } })).toEqual(empty);
+    expect(inputs.previousLedger({ ledger: { version: 2, pools: { fw: 2 }, placements: {} } })).toEqual(
       empty,
     );
     expect(
-      ledger.previousLedger({ ledger: { version: 1, pools: { fw: { devices: {} } }, placements: {} } }),
+      inputs.previousLedger({ ledger: { version: 1, pools: { fw: { devices: {} } }, placements: {} } }),
     ).toEqual(empty);
   });
 
@@ -249,7 +251,7 @@ describe("Ledger provider", () => {
       { version: 2, pools: { fw: { devices: { "fw-0": "az1", "fw-2": null }, source: {} } }, placements: {} },
     ],
   ])("takes a previous ledger of %s as it is", (_name, value) => {
-    expect(ledger.previousLedger({ ledger: value })).toBe(value);
+    expect(inputs.previousLedger({ ledger: value })).toBe(value);
   });
 
   it("upgrades a version 1 ledger on the next check: every device and placement stays, in the zone round-robin gave it", async () => {
@@ -328,8 +330,8 @@ describe("Ledger sources", () => {
 
   it("maps the engine's unknown placeholder to null, field by field or for a whole template", () => {
     expect(
-      ledger.resolveSources(
-        { haproxy: { driver: DOCKER, image: ledger.UNKNOWN }, gone: { driver: "x" } },
+      inputs.resolveSources(
+        { haproxy: { driver: DOCKER, image: inputs.UNKNOWN }, gone: { driver: "x" } },
         lab,
       ),
     ).toEqual({ sources: { haproxy: { driver: DOCKER, image: null } }, failures: [] });
@@ -344,15 +346,15 @@ describe("Ledger sources", () => {
       networks: null,
       ports: null,
     };
-    expect(ledger.resolveSources({ haproxy: ledger.UNKNOWN }, lab)).toEqual({
+    expect(inputs.resolveSources({ haproxy: inputs.UNKNOWN }, lab)).toEqual({
       sources: { haproxy: allUnknown },
       failures: [],
     });
-    expect(ledger.resolveSources(ledger.UNKNOWN, lab)).toEqual({
+    expect(inputs.resolveSources(inputs.UNKNOWN, lab)).toEqual({
       sources: { haproxy: allUnknown },
       failures: [],
     });
-    expect(ledger.resolveSources(undefined, lab)).toEqual({ failures: [] });
+    expect(inputs.resolveSources(undefined, lab)).toEqual({ failures: [] });
   });
 
   it("refuses a source value that is not a digest, naming the field", async () => {
@@ -410,7 +412,7 @@ describe("Ledger sources", () => {
     );
     const res = await methods.check(inputsOf(first), {
       spec: lab,
-      sources: source(ledger.UNKNOWN),
+      sources: source(inputs.UNKNOWN),
       resourceUrn: URN,
     });
     expect(warnings).toEqual([
@@ -475,6 +477,6 @@ describe("Ledger sources", () => {
       [],
     ],
   ])("words the warning for %s", (_name, change, expected) => {
-    expect(ledger.replacementWarnings([change])).toEqual(expected);
+    expect(inputs.replacementWarnings([change])).toEqual(expected);
   });
 });
