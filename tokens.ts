@@ -27,3 +27,16 @@ export const DYNAMIC_TOKENS = Object.freeze({
   ledger: `pulumi-nodejs:dynamic/${DYNAMIC_MODULE}:${DYNAMIC_TYPES.ledger}`,
   appliance: `pulumi-nodejs:dynamic/${DYNAMIC_MODULE}:${DYNAMIC_TYPES.appliance}`,
 });
+
+/** The Pulumi package (and provider plugin) name. */
+export const PACKAGE = "servicevm";
+
+/**
+ * Tokens of the custom resources the servicevm provider plugin serves (`plugin/`): what the Fleet
+ * registers under `Construct` (Pulumi YAML, Python, Go) and, with `resources: "provider"`, in
+ * TypeScript. Their state has the same fields as the dynamic resources' above.
+ */
+export const PROVIDER_TOKENS = Object.freeze({
+  ledger: `${PACKAGE}:index:Ledger`,
+  appliance: `${PACKAGE}:index:ApplianceRegistration`,
+});

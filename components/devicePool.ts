@@ -3,7 +3,11 @@ import * as openstack from "@pulumi/openstack";
 import * as pulumi from "@pulumi/pulumi";
 import { createdDevice, type DeviceModel, deviceIndex, isDeclaredPool } from "../core/model";
 import type { FleetSpec, FleetSpecOf } from "../core/types";
-import { ApplianceRegistration } from "../provider/appliance";
+import {
+  type AnyApplianceRegistration,
+  ApplianceRegistration,
+  ProviderApplianceRegistration,
+} from "../provider/appliance";
 import type { DeviceTemplate } from "./deviceTemplate";
 import { renderContainer } from "./render/docker";
 import { childName, renderInstance, renderServerGroup } from "./render/openstack";
@@ -11,6 +15,13 @@ import { applianceName, renderAppliance } from "./render/physical";
 import { COMPONENT_TOKENS } from "../tokens";
 
 type In = pulumi.Input<string>;
+
+/**
+ * Which provider serves a fleet's Ledger and appliance registrations: `dynamic` (nodejs dynamic
+ * resources, run by Pulumi's dynamic-provider host from the program's directory) or `provider`
+ * (custom resources of the servicevm provider plugin, `plugin/`).
+ */
+export type FleetResources = "dynamic" | "provider";
 
 export interface DevicePoolArgs {
   /** Name of the fleet; devices are named `<fleet>-<pool>-<n>` (physical: `<fleet>-<device>`). */
@@ -41,6 +52,11 @@ export interface DevicePoolArgs {
    * @default `new pulumi.Config().requireSecret(key)`
    */
   secretConfig?: (key: string) => pulumi.Output<string>;
+  /**
+   * Which provider serves the appliance registrations: `dynamic` (nodejs dynamic resources) or
+   * `provider` (the servicevm provider plugin). @default "dynamic"
+   */
+  resources?: FleetResources;
 }
 
 /**
@@ -64,7 +80,7 @@ export class DevicePool extends pulumi.ComponentResource {
   /** Health per declared appliance (physical pools); empty for created pools. */
   readonly health: Record<string, pulumi.Output<boolean>> = {};
   /** The appliance registrations of a physical pool, by device name. */
-  readonly appliances: Record<string, ApplianceRegistration> = {};
+  readonly appliances: Record<string, AnyApplianceRegistration> = {};
   private readonly poolName: string;
 
   constructor(name: string, args: DevicePoolArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -86,7 +102,9 @@ export class DevicePool extends pulumi.ComponentResource {
       const ids = new Map<string, pulumi.Output<string>>();
       for (const device of poolSpec.devices ?? []) {
         const key = device.credentials?.passwordConfig;
-        const reg = new ApplianceRegistration(
+        const Registration =
+          args.resources === "provider" ? ProviderApplianceRegistration : ApplianceRegistration;
+        const reg = new Registration(
           applianceName(fleet, device.name),
           renderAppliance(fleet, pool, device, key === undefined ? undefined : secret(key)),
           childOpts,

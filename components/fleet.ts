@@ -4,8 +4,8 @@ import type { FleetSpec, FleetSpecOf, HealthMap, Ledger, PlacementResult } from 
 import { EMPTY_LEDGER, isLedger, upgradeLedger } from "../core/ledger";
 import { resolveHealth } from "../core/model";
 import { plan as planFleet } from "../core/plan";
-import { LedgerResource } from "../provider/ledger";
-import { DevicePool } from "./devicePool";
+import { type AnyLedger, LedgerResource, ProviderLedger } from "../provider/ledger";
+import { DevicePool, type FleetResources } from "./devicePool";
 import { DeviceTemplate } from "./deviceTemplate";
 import { type FleetCapacity, ledgerView } from "../core/ledgerView";
 import { planSpec } from "../core/planSpec";
@@ -27,6 +27,21 @@ export interface FleetOptions extends pulumi.ComponentResourceOptions {
    * @default `new pulumi.Config().requireSecret(key)`
    */
   secretConfig?: (key: string) => pulumi.Output<string>;
+  /**
+   * Which provider serves the Ledger and the appliance registrations: `dynamic` (nodejs dynamic
+   * resources) or `provider` (the servicevm provider plugin, which must then be installed: see
+   * README "Languages"). Switching an existing stack from `dynamic` to `provider` keeps every
+   * placement (the resources are aliased; the switch is an update). @default "dynamic"
+   */
+  resources?: FleetResources;
+  /**
+   * Protect the Ledger (Pulumi's `protect`): the engine then refuses to replace it (`pulumi up
+   * --replace`, `replaceOnChanges`) or to delete it (`pulumi destroy`, `pulumi state delete`), each
+   * with an error that says how to unprotect. A replacement would be planned from an empty ledger
+   * when the engine gives the new Ledger no old inputs (a targeted replace), moving allocations.
+   * Set `false` before tearing a fleet down. @default true
+   */
+  protectLedger?: boolean;
 }
 
 /**
@@ -73,10 +88,10 @@ export class Fleet extends pulumi.ComponentResource {
   readonly templates: Record<string, DeviceTemplate> = {};
   readonly pools: Record<string, DevicePool> = {};
   readonly allocations: Record<string, ServiceAllocation> = {};
-  readonly ledgerResource: LedgerResource;
+  readonly ledgerResource: AnyLedger;
 
   constructor(name: string, args: FleetArgs, opts: FleetOptions = {}) {
-    const { secretConfig, ...componentOpts } = opts;
+    const { secretConfig, resources = "dynamic", protectLedger = true, ...componentOpts } = opts;
     super(COMPONENT_TOKENS.fleet, name, {}, componentOpts);
     const plan = planSpec(args);
     const errors = validateSpec(plan);
@@ -101,11 +116,12 @@ export class Fleet extends pulumi.ComponentResource {
       if (template !== undefined) owned[p] = template;
     }
     const poolNames = Object.keys(owned);
-    const health = this.addDeclaredPools(name, args, plan, owned, secretConfig);
-    this.ledgerResource = new LedgerResource(
+    const health = this.addDeclaredPools(name, args, plan, owned, secretConfig, resources);
+    const Ledger = resources === "provider" ? ProviderLedger : LedgerResource;
+    this.ledgerResource = new Ledger(
       `${name}-ledger`,
       { spec: plan, health, fleet: name, sources: templateSources(args.templates) },
-      childOpts,
+      { ...childOpts, protect: protectLedger },
     );
     // The Ledger's outputs as recorded, or planned here when a mock runtime returned none.
     const ledgerHealth = this.ledgerResource.health.apply(resolveHealth);
@@ -150,6 +166,7 @@ export class Fleet extends pulumi.ComponentResource {
     plan: FleetSpec,
     owned: Record<string, string>,
     secretConfig: FleetOptions["secretConfig"],
+    resources: FleetResources,
   ): Record<string, pulumi.Output<boolean>> {
     const health: Record<string, pulumi.Output<boolean>> = {};
     for (const p of Object.keys(owned)) {
@@ -162,6 +179,7 @@ export class Fleet extends pulumi.ComponentResource {
           spec: args,
           template: this.templates[owned[p]],
           ...(secretConfig ? { secretConfig } : {}),
+          resources,
         },
         { parent: this },
       );

@@ -10,7 +10,7 @@
  * it; it is a secret output, encrypted in state like the input (see `applianceImpl.ts`).
  */
 import * as pulumi from "@pulumi/pulumi";
-import { DYNAMIC_MODULE, DYNAMIC_TYPES } from "../tokens";
+import { DYNAMIC_MODULE, DYNAMIC_TOKENS, DYNAMIC_TYPES, PROVIDER_TOKENS } from "../tokens";
 import type * as impl from "./applianceImpl";
 import type { ApplianceInputs, ApplianceOutputs } from "./applianceImpl";
 
@@ -76,7 +76,7 @@ export interface ApplianceRegistrationArgs {
  */
 export const APPLIANCE_SECRET_OUTPUTS = ["username", "password"];
 
-export class ApplianceRegistration extends pulumi.dynamic.Resource {
+export class ApplianceRegistration extends pulumi.dynamic.Resource implements ApplianceOutputsOf {
   declare readonly fleet: pulumi.Output<string>;
   declare readonly pool: pulumi.Output<string>;
   declare readonly device: pulumi.Output<string>;
@@ -87,26 +87,75 @@ export class ApplianceRegistration extends pulumi.dynamic.Resource {
   declare readonly status: pulumi.Output<string>;
 
   constructor(name: string, args: ApplianceRegistrationArgs, opts?: pulumi.CustomResourceOptions) {
-    const props: Record<string, unknown> = {
-      ...args,
-      reachable: undefined,
-      healthy: undefined,
-      latencyMs: undefined,
-      lastSeen: undefined,
-      status: undefined,
-    };
-    if (args.username !== undefined) props.username = pulumi.secret(args.username);
-    if (args.password !== undefined) props.password = pulumi.secret(args.password);
     const secretOutputs = [
       ...new Set([...(opts?.additionalSecretOutputs ?? []), ...APPLIANCE_SECRET_OUTPUTS]),
     ];
     super(
       applianceProvider,
       name,
-      props,
+      applianceProps(args),
       { ...opts, additionalSecretOutputs: secretOutputs },
       DYNAMIC_MODULE,
       DYNAMIC_TYPES.appliance,
     );
+  }
+}
+
+/** The appliance's outputs, whichever provider serves it. */
+export interface ApplianceOutputsOf {
+  readonly fleet: pulumi.Output<string>;
+  readonly pool: pulumi.Output<string>;
+  readonly device: pulumi.Output<string>;
+  readonly reachable: pulumi.Output<boolean>;
+  readonly healthy: pulumi.Output<boolean>;
+  readonly latencyMs: pulumi.Output<number | null>;
+  readonly lastSeen: pulumi.Output<string | null>;
+  readonly status: pulumi.Output<string>;
+}
+
+/** An appliance registration of either kind. */
+export type AnyApplianceRegistration = pulumi.CustomResource & ApplianceOutputsOf;
+
+/** The inputs of an appliance registration: credentials made secret, outputs left to the provider. */
+function applianceProps(args: ApplianceRegistrationArgs): Record<string, unknown> {
+  const props: Record<string, unknown> = {
+    ...args,
+    reachable: undefined,
+    healthy: undefined,
+    latencyMs: undefined,
+    lastSeen: undefined,
+    status: undefined,
+  };
+  if (args.username !== undefined) props.username = pulumi.secret(args.username);
+  if (args.password !== undefined) props.password = pulumi.secret(args.password);
+  return props;
+}
+
+/**
+ * The appliance registration as a custom resource of the servicevm provider plugin
+ * (`servicevm:index:ApplianceRegistration`): the same probe and state as
+ * {@link ApplianceRegistration}; the plugin accepts secrets, so the password reaches it as a secret,
+ * is used to probe on create and refresh, and is recorded only as a secret.
+ */
+export class ProviderApplianceRegistration extends pulumi.CustomResource implements ApplianceOutputsOf {
+  declare readonly fleet: pulumi.Output<string>;
+  declare readonly pool: pulumi.Output<string>;
+  declare readonly device: pulumi.Output<string>;
+  declare readonly reachable: pulumi.Output<boolean>;
+  declare readonly healthy: pulumi.Output<boolean>;
+  declare readonly latencyMs: pulumi.Output<number | null>;
+  declare readonly lastSeen: pulumi.Output<string | null>;
+  declare readonly status: pulumi.Output<string>;
+
+  constructor(name: string, args: ApplianceRegistrationArgs, opts?: pulumi.CustomResourceOptions) {
+    const secretOutputs = [
+      ...new Set([...(opts?.additionalSecretOutputs ?? []), ...APPLIANCE_SECRET_OUTPUTS]),
+    ];
+    const aliases = [...(opts?.aliases ?? []), { type: DYNAMIC_TOKENS.appliance }];
+    super(PROVIDER_TOKENS.appliance, name, applianceProps(args), {
+      ...opts,
+      aliases,
+      additionalSecretOutputs: secretOutputs,
+    });
   }
 }

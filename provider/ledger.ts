@@ -15,7 +15,7 @@
  * ledger shared by many stacks) and `delete` removes the fleet from it; see `ledgerPlacement.ts`.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { DYNAMIC_MODULE, DYNAMIC_TOKENS, DYNAMIC_TYPES } from "../tokens";
+import { DYNAMIC_MODULE, DYNAMIC_TOKENS, DYNAMIC_TYPES, PROVIDER_TOKENS } from "../tokens";
 import type { FleetSpec, HealthMap, Ledger } from "../core/types";
 import type * as impl from "./ledgerImpl";
 import type { LedgerInputs, PoolCapacity } from "./ledgerImpl";
@@ -83,7 +83,24 @@ function ownUrn(name: string, parent: pulumi.Resource | undefined): pulumi.Outpu
   return pulumi.output(new Promise<string>((resolve) => void urn.apply(resolve)));
 }
 
-export class LedgerResource extends pulumi.dynamic.Resource {
+/** The Ledger's outputs, whichever provider serves it. */
+export interface LedgerOutputs {
+  /** The compact ledger (pools' devices with their zones and sources, placements), the next plan's `previous`. */
+  readonly ledger: pulumi.Output<Ledger>;
+  /** Device names per pool. */
+  readonly pools: pulumi.Output<Record<string, string[]>>;
+  /** The health the plan used. */
+  readonly health: pulumi.Output<HealthMap>;
+  /** Per pool: devices, busy, standby, unhealthy and total/used/free per resource class. */
+  readonly capacity: pulumi.Output<Record<string, PoolCapacity>>;
+  /** With `backend: { kind: placement }`: sync state, claims and differences; else `undefined`. */
+  readonly placement: pulumi.Output<LedgerPlacementState | undefined>;
+}
+
+/** A Ledger resource of either kind: the dynamic one or the provider plugin's. */
+export type AnyLedger = pulumi.CustomResource & LedgerOutputs;
+
+export class LedgerResource extends pulumi.dynamic.Resource implements LedgerOutputs {
   /** The compact ledger (pools' devices with their zones and sources, placements), the next plan's `previous`. */
   declare readonly ledger: pulumi.Output<Ledger>;
   /** Device names per pool. */
@@ -111,5 +128,39 @@ export class LedgerResource extends pulumi.dynamic.Resource {
       placement: undefined,
     };
     super(ledgerProvider, name, props, opts, DYNAMIC_MODULE, DYNAMIC_TYPES.ledger);
+  }
+}
+
+/**
+ * The Ledger as a custom resource of the servicevm provider plugin (`servicevm:index:Ledger`): the
+ * same planning and state as {@link LedgerResource}, run by the plugin (no serialized closure), so
+ * Pulumi YAML, Python and Go programs can have one, and its `check` gets its URN from the engine.
+ *
+ * It is aliased to the dynamic Ledger's type: a TypeScript stack that switches a Fleet to
+ * `resources: "provider"` moves its Ledger to the plugin by an update that plans from the ledger
+ * in state (the engine asks the new provider whether its configuration differs from the dynamic
+ * provider's; the plugin does not implement `DiffConfig`, which the engine reads as "no
+ * replacement"), so every placement is kept.
+ */
+export class ProviderLedger extends pulumi.CustomResource implements LedgerOutputs {
+  declare readonly ledger: pulumi.Output<Ledger>;
+  declare readonly pools: pulumi.Output<Record<string, string[]>>;
+  declare readonly health: pulumi.Output<HealthMap>;
+  declare readonly capacity: pulumi.Output<Record<string, PoolCapacity>>;
+  declare readonly placement: pulumi.Output<LedgerPlacementState | undefined>;
+
+  constructor(name: string, args: LedgerResourceArgs, opts?: pulumi.CustomResourceOptions) {
+    const props = {
+      spec: args.spec,
+      health: args.health ?? {},
+      ...(args.fleet !== undefined ? { fleet: args.fleet } : {}),
+      ...(args.sources !== undefined ? { sources: args.sources } : {}),
+      ledger: undefined,
+      pools: undefined,
+      capacity: undefined,
+      placement: undefined,
+    };
+    const aliases = [...(opts?.aliases ?? []), { type: DYNAMIC_TOKENS.ledger }];
+    super(PROVIDER_TOKENS.ledger, name, props, { ...opts, aliases });
   }
 }

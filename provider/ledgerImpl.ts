@@ -23,7 +23,7 @@ import { canonicalJson } from "../core/canonical";
 import { plan } from "../core/plan";
 import type { ClassUsage, PoolSummary } from "../core/capacity";
 import { poolUsage } from "../core/report";
-import type { FleetSpec, HealthMap, Ledger, PlanResult, TemplateSources } from "../core/types";
+import type { FleetSpec, HealthMap, Ledger, LedgerV1, PlanResult, TemplateSources } from "../core/types";
 import {
   DEFAULT_PLACEMENT_DEPS,
   applyPlacement,
@@ -163,15 +163,43 @@ export function makeLedgerMethods(deps: PlacementDeps = DEFAULT_PLACEMENT_DEPS) 
    * The engine calls it in previews and updates alike (a dynamic provider cannot tell them apart),
    * so the warnings show in `pulumi preview` and again in `pulumi up`.
    */
+  /**
+   * The ledger each Ledger (by URN) had in its old inputs, as this process saw them: what a
+   * replacement plans from. When the engine replaces a resource it calls `check` with the old
+   * inputs first, then, having decided to replace, again without them (and on a re-creation after
+   * a delete-before-replace, the same); planning that second call from empty would move
+   * allocations and drop busy devices. A provider process serves one deployment, so the memory
+   * never outlives the old state it came from.
+   */
+  const replaced = new Map<string, Ledger | LedgerV1>();
+
+  /** The previous ledger: the old inputs', else the one this Ledger had before a replacement. */
+  const previousOf = async (olds: Record<string, unknown>, urn: string): Promise<Ledger | LedgerV1> => {
+    if (isLedger(olds.ledger)) {
+      if (urn !== "") replaced.set(urn, olds.ledger);
+      return olds.ledger;
+    }
+    const before = urn !== "" ? replaced.get(urn) : undefined;
+    if (before === undefined) return EMPTY_LEDGER;
+    const kept = Object.keys(before.placements).length;
+    await deps.warn(
+      urn,
+      `the Ledger is being replaced: the new one plans from the ledger it replaces (${kept} placement(s) kept)`,
+    );
+    return before;
+  };
+
   const check = async (
     olds: Record<string, unknown>,
     news: LedgerInputs,
+    resourceUrn?: string,
   ): Promise<pulumi.dynamic.CheckResult> => {
     if (!isRecord(news.spec)) return { inputs: news, failures: [missingSpecFailure(news.spec)] };
     const health = resolveHealth(news.health);
     const { sources, failures } = resolveSources(news.sources, news.spec);
     if (failures.length > 0) return { inputs: news, failures };
-    const previous = previousLedger(olds);
+    const urn = resourceUrn ?? urnOf(news as unknown as Record<string, unknown>);
+    const previous = await previousOf(olds, urn);
     const result = plan(news.spec, { previous, health, ...(sources !== undefined ? { sources } : {}) });
     if (!result.ok) {
       return {
@@ -179,8 +207,7 @@ export function makeLedgerMethods(deps: PlacementDeps = DEFAULT_PLACEMENT_DEPS) 
         failures: result.errors.map(planFailure),
       };
     }
-    const urn = urnOf(news as unknown as Record<string, unknown>);
-    const own = urn !== "" ? { resourceUrn: urn } : {};
+    const own = news.resourceUrn !== undefined ? { resourceUrn: news.resourceUrn } : {};
     const backend = backendOf(news.spec);
     let inputs: Record<string, unknown>;
     if (backend === null) inputs = { ...stateOf(result, health), ...own };
@@ -207,6 +234,7 @@ export function makeLedgerMethods(deps: PlacementDeps = DEFAULT_PLACEMENT_DEPS) 
   const apply = async (
     olds: Record<string, unknown> | undefined,
     news: Record<string, unknown>,
+    urn: string,
   ): Promise<LedgerState> => {
     const outs = complete(news);
     delete (outs as unknown as Record<string, unknown>).placement;
@@ -227,7 +255,7 @@ export function makeLedgerMethods(deps: PlacementDeps = DEFAULT_PLACEMENT_DEPS) 
     // The plan `check` made, made again (plan is deterministic): sync needs the full result.
     const health = resolveHealth(news.health);
     const result = plan(inputs.spec, {
-      previous: previousLedger(olds),
+      previous: olds !== undefined ? previousLedger(olds) : (replaced.get(urn) ?? EMPTY_LEDGER),
       health,
       ...(sources !== undefined ? { sources } : {}),
     });
@@ -236,7 +264,7 @@ export function makeLedgerMethods(deps: PlacementDeps = DEFAULT_PLACEMENT_DEPS) 
         `Ledger of fleet \`${inputs.fleet}\`: re-planning for Placement did not give the checked ledger; nothing was recorded`,
       );
     }
-    const placement = await applyPlacement(deps, inputs, result, oldPlacement, urnOf(news));
+    const placement = await applyPlacement(deps, inputs, result, oldPlacement, urn);
     // Renamed (an alias kept the resource): the old name's providers and consumers go.
     if (oldPlacement !== undefined && oldPlacement.fleet !== inputs.fleet)
       await removePlacement(deps, oldPlacement);
@@ -244,15 +272,17 @@ export function makeLedgerMethods(deps: PlacementDeps = DEFAULT_PLACEMENT_DEPS) 
   };
   return {
     check,
-    async create(inputs: Record<string, unknown>): Promise<pulumi.dynamic.CreateResult> {
-      return { id: LEDGER_ID, outs: await apply(undefined, inputs) };
+    /** `urn`: the Ledger's, when the host tells it (the provider plugin); else its `resourceUrn` input. */
+    async create(inputs: Record<string, unknown>, urn?: string): Promise<pulumi.dynamic.CreateResult> {
+      return { id: LEDGER_ID, outs: await apply(undefined, inputs, urn ?? urnOf(inputs)) };
     },
     async update(
       _id: string,
       olds: Record<string, unknown>,
       news: Record<string, unknown>,
+      urn?: string,
     ): Promise<pulumi.dynamic.UpdateResult> {
-      return { outs: await apply(olds, news) };
+      return { outs: await apply(olds, news, urn ?? urnOf(news)) };
     },
     /**
      * Refresh: the ledger lives in state (and Placement mirrors it), so what is recorded is what

@@ -46,6 +46,8 @@ interface RegisterRequestLike {
   getCustom(): boolean;
   getAdditionalsecretoutputsList(): string[];
   getDependenciesList(): string[];
+  getProtect(): boolean;
+  getAliasesList(): { getSpec(): { getType(): string; getName(): string } | undefined }[];
 }
 
 interface MockMonitorLike {
@@ -79,6 +81,8 @@ export interface StoredResource {
    * --target` or `pulumi state delete` of a resource others depend on.
    */
   dependencies: string[];
+  /** Pulumi's `protect`: the engine refuses to delete (or replace) the resource. */
+  protect: boolean;
 }
 
 export interface Step {
@@ -115,6 +119,69 @@ export async function stopSharedEngineService(): Promise<void> {
   if (service !== undefined) (await service).stop();
 }
 
+/** What the harness calls of the provider plugin (`@pulumi/pulumi/provider`'s `Provider`). */
+export interface PluginLike {
+  check?(urn: string, olds: Record<string, unknown>, news: Record<string, unknown>): Promise<CheckResultLike>;
+  diff?(
+    id: string,
+    urn: string,
+    olds: Record<string, unknown>,
+    news: Record<string, unknown>,
+  ): Promise<{ changes?: boolean; replaces?: string[] }>;
+  create?(urn: string, inputs: Record<string, unknown>): Promise<{ id: string; outs?: Record<string, unknown> }>;
+  update?(
+    id: string,
+    urn: string,
+    olds: Record<string, unknown>,
+    news: Record<string, unknown>,
+  ): Promise<{ outs?: Record<string, unknown> }>;
+  read?(id: string, urn: string, props: Record<string, unknown>): Promise<{ id?: string; props?: Record<string, unknown> }>;
+  delete?(id: string, urn: string, props: Record<string, unknown>): Promise<void>;
+}
+
+type CheckResultLike = { inputs?: Record<string, unknown>; failures?: { property: string; reason: string }[] };
+
+/** Wraps the top-level `keys` of `props` as the engine marshals secrets. */
+function wrapped(props: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
+  const out = { ...props };
+  for (const k of keys) if (out[k] !== undefined && !isSecretValue(out[k])) out[k] = { [SIG]: SECRET, value: out[k] };
+  return out;
+}
+
+/** The plugin's methods for the resource `urn`, as a dynamic provider's, with secrets wrapped on the way in. */
+function boundPlugin(plugin: PluginLike, urn: string, secretKeys: readonly string[]): DynamicProviderLike {
+  const outOf = (props: Record<string, unknown> | undefined) =>
+    props === undefined ? undefined : (plain(props) as Record<string, unknown>);
+  return {
+    check: async (olds, news) => {
+      const r = await plugin.check!(urn, wrapped(olds, secretKeys), wrapped(news, secretKeys));
+      return { ...r, inputs: outOf(r.inputs) };
+    },
+    diff: (id, olds, news) => plugin.diff!(id, urn, wrapped(olds, secretKeys), wrapped(news, secretKeys)),
+    create: async (inputs) => {
+      const r = await plugin.create!(urn, wrapped(inputs, secretKeys));
+      return { id: r.id, outs: outOf(r.outs) };
+    },
+    update: async (id, olds, news) => {
+      const r = await plugin.update!(id, urn, wrapped(olds, secretKeys), wrapped(news, secretKeys));
+      return { outs: outOf(r.outs) };
+    },
+    read: async (id, props) => {
+      const r = await plugin.read!(id, urn, wrapped(props, secretKeys));
+      return { id: r.id, props: outOf(r.props) };
+    },
+    delete: (id, props) => plugin.delete!(id, urn, wrapped(props, secretKeys)),
+  };
+}
+
+/** The URN of an alias that changes only the type (`{ type }`): the same parents and name. */
+export function aliasUrn(urn: string, type: string): string {
+  const parts = urn.split("::");
+  const qualified = parts[2];
+  parts[2] = `${qualified.slice(0, qualified.lastIndexOf("$") + 1)}${type}`;
+  return parts.join("::");
+}
+
 export interface DynamicProviderLike {
   check?(
     olds: Record<string, unknown>,
@@ -147,6 +214,13 @@ export interface EngineOptions {
   secretConfig?: string[];
   /** Resolves the `require(...)` calls of serialized dynamic providers. */
   requireModule: (specifier: string) => unknown;
+  /**
+   * The servicevm provider plugin's methods for one deployment (`makeProvider` of `plugin/`), which
+   * then runs the `servicevm:index:*` custom resources (`resources: "provider"`) as the engine would
+   * run the plugin: `check(urn, olds, news)`, `diff`, `create`/`update`, with secrets wrapped as the
+   * engine marshals them. Without it those resources are mocks like any other provider's.
+   */
+  newPlugin?: () => PluginLike;
   /** Outputs a non-dynamic resource gets besides its inputs (ids of mocks). */
   extraOutputs?: (type: string, name: string, inputs: Record<string, unknown>) => Record<string, unknown>;
 }
@@ -208,10 +282,20 @@ export class Engine {
     this.opts = opts;
   }
 
+  /**
+   * The dynamic provider of `text` in this deployment's host. Pulumi starts a provider host per
+   * deployment, so each run (and each refresh) gets new provider instances with modules loaded
+   * anew: nothing a provider keeps in memory outlives the run.
+   */
   provider(text: string): DynamicProviderLike {
     let p = this.providers.get(text);
     if (p === undefined) {
-      p = loadSerializedProvider(text, this.opts.requireModule);
+      const loaded = new Map<string, unknown>();
+      const requireOnce = (specifier: string): unknown => {
+        if (!loaded.has(specifier)) loaded.set(specifier, this.opts.requireModule(specifier));
+        return loaded.get(specifier);
+      };
+      p = loadSerializedProvider(text, requireOnce);
       this.providers.set(text, p);
     }
     return p;
@@ -229,15 +313,25 @@ export class Engine {
 
   /** `pulumi refresh`: `read` on every dynamic resource; outputs are replaced, inputs kept. */
   async refresh(): Promise<void> {
+    this.providers.clear();
+    const plugin = this.opts.newPlugin?.();
     for (const r of this.state.values()) {
-      if (!r.custom || !r.type.startsWith("pulumi-nodejs:dynamic")) continue;
-      const text = r.inputs[PROVIDER_KEY] as string;
-      const p = this.provider(text);
-      if (p.read === undefined) continue;
+      const p = this.providerOf(r, plugin);
+      if (p?.read === undefined) continue;
       const res = await p.read(r.id, { ...r.outputs });
-      r.outputs = { ...(res.props ?? {}), [PROVIDER_KEY]: text };
+      const own = r.type.startsWith("pulumi-nodejs:dynamic") ? { [PROVIDER_KEY]: r.inputs[PROVIDER_KEY] } : {};
+      r.outputs = { ...(res.props ?? {}), ...own };
       if (res.id !== undefined && res.id !== "") r.id = res.id;
     }
+  }
+
+  /** The provider that runs a stored custom resource: its dynamic provider, or the plugin's methods. */
+  private providerOf(r: StoredResource, plugin: PluginLike | undefined): DynamicProviderLike | undefined {
+    if (!r.custom) return undefined;
+    if (r.type.startsWith("pulumi-nodejs:dynamic")) return this.provider(r.inputs[PROVIDER_KEY] as string);
+    if (plugin !== undefined && r.type.startsWith("servicevm:index:"))
+      return boundPlugin(plugin, r.urn, r.secretOutputs);
+    return undefined;
   }
 
   /** The state as `pulumi stack export` shows it: secret values are ciphertext. */
@@ -262,13 +356,25 @@ export class Engine {
   }
 
   private async run(program: () => void | Promise<void>, preview: boolean): Promise<RunResult> {
+    this.providers.clear();
     const project = this.opts.project ?? "project";
     const stack = this.opts.stack ?? "stack";
     const errors: string[] = [];
     const steps: Step[] = [];
     const registered: StoredResource[] = [];
     const next = new Map<string, StoredResource>();
-    const pending: { urn: string; parent: string; secretOutputs: string[]; dependencies: string[] }[] = [];
+    const pending: {
+      urn: string;
+      parent: string;
+      secretOutputs: string[];
+      dependencies: string[];
+      protect: boolean;
+      /** Types the resource was registered as before (`aliases: [{ type }]`). */
+      aliasTypes: string[];
+    }[] = [];
+    /** Old URNs whose state a registration took over through an alias: not deleted. */
+    const aliased = new Set<string>();
+    const plugin = this.opts.newPlugin?.();
 
     const mocks: pulumi.runtime.Mocks = {
       call: (args) => {
@@ -286,7 +392,13 @@ export class Engine {
         const rawInputs = args.inputs as Record<string, unknown>;
         const secretInputs = Object.keys(rawInputs).filter((k) => containsSecret(rawInputs[k]));
         const inputs = plain(args.inputs) as Record<string, unknown>;
-        const old = this.state.get(urn);
+        let old = this.state.get(urn);
+        for (const type of ctx.aliasTypes) {
+          const from = aliasUrn(urn, type);
+          if (old !== undefined || !this.state.has(from)) continue;
+          old = this.state.get(from);
+          aliased.add(from);
+        }
         const record = (
           id: string,
           outputs: Record<string, unknown>,
@@ -308,6 +420,7 @@ export class Engine {
             secretOutputs,
             provider: args.provider ?? "",
             dependencies: ctx.dependencies,
+            protect: ctx.protect,
           };
           registered.push(r);
           next.set(urn, r);
@@ -317,9 +430,13 @@ export class Engine {
           record("", {}, old ? "same" : "create", []);
           return { id: "", state: {} };
         }
-        if (args.type.startsWith("pulumi-nodejs:dynamic")) {
+        const dynamic = args.type.startsWith("pulumi-nodejs:dynamic");
+        if (dynamic || (plugin !== undefined && args.type.startsWith("servicevm:index:"))) {
           const text = inputs[PROVIDER_KEY] as string;
-          const provider = this.provider(text);
+          const secretKeys = [...new Set([...secretInputs, ...ctx.secretOutputs])];
+          const provider = dynamic ? this.provider(text) : boundPlugin(plugin!, urn, secretKeys);
+          // What the dynamic provider's state carries besides its own: the serialized provider.
+          const own = dynamic ? { [PROVIDER_KEY]: text } : {};
           const news = { ...inputs };
           let checked = news;
           if (provider.check) {
@@ -335,7 +452,7 @@ export class Engine {
             }
             checked = { ...(res.inputs ?? news) };
           }
-          checked[PROVIDER_KEY] = text;
+          Object.assign(checked, own);
           if (old === undefined) {
             if (preview) {
               record("", checked, "create", []);
@@ -349,7 +466,7 @@ export class Engine {
               errors.push(`${urn}: ${e instanceof Error ? e.message : String(e)}`);
               return { id: "", state: {} };
             }
-            const outs = { ...(created.outs ?? {}), [PROVIDER_KEY]: text };
+            const outs = { ...(created.outs ?? {}), ...own };
             record(created.id, outs, "create", [], checked);
             return { id: created.id, state: outs };
           }
@@ -376,7 +493,7 @@ export class Engine {
             next.set(urn, old);
             return { id: old.id, state: old.outputs };
           }
-          const outs = { ...(updated.outs ?? {}), [PROVIDER_KEY]: text };
+          const outs = { ...(updated.outs ?? {}), ...own };
           record(old.id, outs, "update", changed, checked);
           return { id: old.id, state: outs };
         }
@@ -403,6 +520,12 @@ export class Engine {
           parent: req.getParent(),
           secretOutputs: req.getAdditionalsecretoutputsList(),
           dependencies: [...new Set(req.getDependenciesList())].sort(),
+          protect: req.getProtect(),
+          aliasTypes: req
+            .getAliasesList()
+            .map((a) => a.getSpec())
+            .filter((spec) => spec !== undefined && spec.getType() !== "" && spec.getName() === "")
+            .map((spec) => spec!.getType()),
         });
         return super.registerResource(req, callback);
       }
@@ -435,10 +558,20 @@ export class Engine {
 
     if (errors.length === 0) {
       for (const [urn, old] of this.state) {
-        if (next.has(urn)) continue;
+        if (next.has(urn) || aliased.has(urn)) continue;
         steps.push({ urn, type: old.type, name: old.name, op: "delete", changed: [] });
-        if (!preview && old.custom && old.type.startsWith("pulumi-nodejs:dynamic")) {
-          const p = this.provider(old.inputs[PROVIDER_KEY] as string);
+        if (!preview && old.protect) {
+          // The engine's DeleteStep refuses (pkg/resource/deploy/step.go); the preview shows the delete.
+          errors.push(
+            `${urn}: resource "${urn}" cannot be deleted\nbecause it is protected. To unprotect the resource, ` +
+              "either remove the `protect` flag from the resource in your Pulumi program and run `pulumi up`, " +
+              `or use the command:\n\`pulumi state unprotect '${urn}'\``,
+          );
+          next.set(urn, old);
+          continue;
+        }
+        const p = preview ? undefined : this.providerOf(old, plugin);
+        if (p !== undefined) {
           try {
             if (p.delete) await p.delete(old.id, { ...old.outputs });
           } catch (e) {
