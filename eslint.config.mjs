@@ -1,6 +1,7 @@
 // Type-aware linting. Data flows one way (DESIGN §1): text -> schema/ -> core/ -> cli/ | provider/ |
-// components/. `core/` stays pure: no Pulumi, no I/O (STYLE point 1); `schema/` reads text into the
-// core's types; `provider/` never imports `components/`; type tokens live in the root `tokens.ts`.
+// components/ -> plugin/. `core/` stays pure: no Pulumi, no I/O (STYLE point 1); `schema/` reads text into
+// the core's types; `provider/` never imports `components/`; only tests import `plugin/` (the provider
+// plugin serves the components and providers); type tokens live in the root `tokens.ts`.
 import tseslint from "typescript-eslint";
 import pulumi from "@pulumi/eslint-plugin";
 
@@ -49,7 +50,7 @@ export default tseslint.config(
     files: ["provider/**/*.ts"],
     rules: {
       "no-restricted-imports": ["error", {
-        patterns: [{ group: ["**/components/*", "**/components", "**/cli/*"], message: "provider/ never imports components/ or cli/ (DESIGN §1): move what both need to core/ or the root tokens.ts." }],
+        patterns: [{ group: ["**/components/*", "**/components", "**/cli/*", "**/plugin/*"], message: "provider/ never imports components/, cli/ or plugin/ (DESIGN §1): move what both need to core/ or the root tokens.ts." }],
       }],
     },
   },
@@ -57,7 +58,15 @@ export default tseslint.config(
     files: ["components/**/*.ts"],
     rules: {
       "no-restricted-imports": ["error", {
-        patterns: [{ group: ["**/cli/*"], message: "components/ never imports cli/ (DESIGN §1)." }],
+        patterns: [{ group: ["**/cli/*", "**/plugin/*"], message: "components/ never imports cli/ or plugin/ (DESIGN §1)." }],
+      }],
+    },
+  },
+  {
+    files: ["plugin/**/*.ts"],
+    rules: {
+      "no-restricted-imports": ["error", {
+        patterns: [{ group: ["**/cli/*"], message: "plugin/ serves the components and providers to the engine; it never imports cli/ (DESIGN §1)." }],
       }],
     },
   },

@@ -96,8 +96,11 @@ export class ServiceAllocation extends pulumi.ComponentResource {
       return this.plugOpenStack(fleet, allocation, spec, args.deviceId(p.pool, p.device));
     });
     // `device`, `pool`, `isolation` and `vlan` are derived on first use: at thousands of
-    // allocations, Outputs nobody reads are a measurable share of program time.
-    this.registerOutputs({ placement: this.placement, portIds: this.portIds });
+    // allocations, Outputs nobody reads are a measurable share of program time. Nothing is
+    // registered as the component's outputs: the placement is in the Fleet's `placements` and the
+    // Ledger's state, the port ids in the ports' own; once more per allocation is state every
+    // step of a self-managed backend rewrites.
+    this.registerOutputs({});
   }
 
   /** Docker pools: every plain-string network of the allocation must be one of the pool's. */

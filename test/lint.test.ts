@@ -1,6 +1,6 @@
 /**
  * The layering rules of eslint.config.mjs hold: a deliberate violation in each folder is reported
- * with the rule's message (DESIGN §1: text -> schema/ -> core/ -> cli/ | provider/ | components/).
+ * with the rule's message (DESIGN §1: text -> schema/ -> core/ -> cli/ | provider/ | components/ -> plugin/).
  * The code is linted as if it were the named file, with the project's own configuration.
  */
 import { ESLint } from "eslint";
@@ -20,7 +20,7 @@ describe("layering lint rules", () => {
     [
       "provider/ledger.ts",
       'import { Fleet } from "../components/fleet";\nexport const f = Fleet;\n',
-      "'../components/fleet' import is restricted from being used by a pattern. provider/ never imports components/ or cli/ (DESIGN §1): move what both need to core/ or the root tokens.ts.",
+      "'../components/fleet' import is restricted from being used by a pattern. provider/ never imports components/, cli/ or plugin/ (DESIGN §1): move what both need to core/ or the root tokens.ts.",
     ],
     [
       "core/plan.ts",
@@ -40,7 +40,17 @@ describe("layering lint rules", () => {
     [
       "components/fleet.ts",
       'import { main } from "../cli/main";\nexport const m = main;\n',
-      "'../cli/main' import is restricted from being used by a pattern. components/ never imports cli/ (DESIGN §1).",
+      "'../cli/main' import is restricted from being used by a pattern. components/ never imports cli/ or plugin/ (DESIGN §1).",
+    ],
+    [
+      "components/fleet.ts",
+      'import { makeProvider } from "../plugin/provider";\nexport const m = makeProvider;\n',
+      "'../plugin/provider' import is restricted from being used by a pattern. components/ never imports cli/ or plugin/ (DESIGN §1).",
+    ],
+    [
+      "plugin/provider.ts",
+      'import { main } from "../cli/main";\nexport const m = main;\n',
+      "'../cli/main' import is restricted from being used by a pattern. plugin/ serves the components and providers to the engine; it never imports cli/ (DESIGN §1).",
     ],
   ])("%s: a forbidden import is reported", async (file, code, message) => {
     expect(await restricted(file, code)).toEqual([message]);

@@ -1,6 +1,6 @@
 /**
- * The npm package holds the library, the CLI and the schema, and nothing else: `npm pack --dry-run`
- * lists what `npm publish` would upload (after `npm test`'s build).
+ * The npm package holds the library, the CLI, the schema and the provider plugin, and nothing else:
+ * `npm pack --dry-run` lists what `npm publish` would upload (after `npm test`'s build).
  */
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -10,7 +10,7 @@ import { describe, expect, it } from "vitest";
 const ROOT = join(__dirname, "..");
 
 describe("the npm package", () => {
-  it("ships dist/ without the tests and benchmarks, the CLI launcher and the schema", () => {
+  it("ships dist/ without the tests and benchmarks, the CLI launcher, the schema and the plugin's directory", () => {
     const npm = process.platform === "win32" ? "npm.cmd" : "npm";
     const out = execFileSync(npm, ["pack", "--dry-run", "--json", "--ignore-scripts"], {
       cwd: ROOT,
@@ -26,9 +26,13 @@ describe("the npm package", () => {
       "dist/cli",
       "dist/components",
       "dist/core",
+      "dist/plugin",
       "dist/provider",
       "dist/schema",
       "package.json",
+      "plugin/PulumiPlugin.yaml",
+      "plugin/package.json",
+      "plugin/schema.json",
       "schema/fleet.schema.json",
     ]);
     expect(files.some((f) => f.startsWith("dist/test/"))).toBe(false);
