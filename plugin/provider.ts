@@ -233,7 +233,7 @@ export function makeProvider(
     async delete(id: string, urn: string, props: Props) {
       switch (urnType(urn)) {
         case PROVIDER_TOKENS.ledger:
-          return ledger.remove(id, props);
+          return ledger.remove(id, props, urn);
         case PROVIDER_TOKENS.appliance:
           return appliance.delete();
         default:

@@ -242,7 +242,7 @@ export function makeLedgerMethods(deps: PlacementDeps = DEFAULT_PLACEMENT_DEPS) 
     const backend = backendOf(news.spec as FleetSpec | undefined);
     if (backend === null) {
       // Back to the state backend: the fleet leaves Placement.
-      if (oldPlacement !== undefined) await removePlacement(deps, oldPlacement);
+      if (oldPlacement !== undefined) await removePlacement(deps, oldPlacement, urn);
       return outs;
     }
     const sources = news.sources as TemplateSources | undefined;
@@ -267,7 +267,7 @@ export function makeLedgerMethods(deps: PlacementDeps = DEFAULT_PLACEMENT_DEPS) 
     const placement = await applyPlacement(deps, inputs, result, oldPlacement, urn);
     // Renamed (an alias kept the resource): the old name's providers and consumers go.
     if (oldPlacement !== undefined && oldPlacement.fleet !== inputs.fleet)
-      await removePlacement(deps, oldPlacement);
+      await removePlacement(deps, oldPlacement, urn);
     return { ...outs, placement };
   };
   return {
@@ -295,8 +295,10 @@ export function makeLedgerMethods(deps: PlacementDeps = DEFAULT_PLACEMENT_DEPS) 
      * Deleting the Ledger forgets the placements; the devices are separate resources. With the
      * placement backend, the fleet's claims, consumers and providers are removed from Placement.
      */
-    async remove(_id?: string, props?: Record<string, unknown>): Promise<void> {
-      if (isPlacementState(props?.placement)) await removePlacement(deps, props.placement);
+    /** `urn`: the plugin's host tells it; the dynamic host does not (its warnings are then global). */
+    async remove(_id?: string, props?: Record<string, unknown>, urn?: string): Promise<void> {
+      if (isPlacementState(props?.placement))
+        await removePlacement(deps, props.placement, urn ?? urnOf(props ?? {}));
     },
   };
 }

@@ -13,20 +13,28 @@
  *   what was not done. A failed dynamic-provider step returns no outputs, so the previous state
  *   stays; claims granted in the failed run that the previous state did not hold are released
  *   again, so Placement holds nothing the state does not know of. A re-run converges.
- * - `delete` releases the fleet's claims and removes its consumers and providers (`removeFleet`).
+ * - Each Ledger instance has a random `owner` token (kept in its `placement` state, made at its first
+ *   sync); every successful create/update records it in Placement as the fleet's owner
+ *   (`placement/owner.ts`).
+ * - `delete` releases the fleet's claims and removes its consumers, providers and owner record
+ *   (`removeFleet`), but only when the owner record names this Ledger or nobody: Pulumi replaces a
+ *   resource create-then-delete, and the replaced Ledger's delete must not remove what the new one
+ *   just synced (same fleet, same uuids). When another Ledger owns the fleet, it removes nothing,
+ *   succeeds and warns.
  *
  * Credentials are read when the provider runs, from the provider process's environment: a token in
  * `OS_TOKEN` or `OS_AUTH_TOKEN` (with `backend.endpoint`), else Keystone through `clouds.yaml`
  * (`backend.cloud` or `OS_CLOUD`) or the `OS_*` variables. Nothing of them is an input, an output
  * or part of the serialized provider.
  */
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { canonicalJson } from "../core/canonical";
 import type { BackendSpec, FleetSpec, PlanResult, TemplateSources } from "../core/types";
 import { engineWarn, type Warn } from "./engineLog";
 import { connectPlacement, type ConnectOptions } from "./placement/auth";
 import { claimAllocations } from "./placement/claim";
 import type { PlacementClient } from "./placement/client";
+import { mayRemove, ownerVerdict, readOwner, takeOwnership, type OwnerVerdict } from "./placement/owner";
 import { claimRequests, reconcileFleet, type PlacementDifference } from "./placement/reconcile";
 import { removeFleet } from "./placement/remove";
 import { SyncError, type SyncState } from "./placement/sync";
@@ -64,6 +72,14 @@ export interface LedgerPlacementState {
   /** Where Placement put an allocation elsewhere than the plan (sorted by allocation). */
   differences: PlacementDifference[];
   lastApply: PlacementApplyCounts;
+  /**
+   * This Ledger instance's token: made at its first sync and kept for its life (a rename too), never
+   * shared with the Ledger that replaces it. Each create/update records it in Placement as the fleet's
+   * owner, and `delete` removes the fleet only while that record names it (`placement/owner.ts`).
+   * Absent in a state written before owner records: such a Ledger takes ownership at its next
+   * update, and its delete removes the fleet when no owner record exists.
+   */
+  owner?: string;
 }
 
 /** What the placement mode needs besides the planner's state; `check` passes it to `create`/`update`. */
@@ -83,9 +99,15 @@ export interface PlacementDeps {
   connect(backend: PlacementBackend): Promise<PlacementClient>;
   /**
    * Warnings on the Ledger (its URN, the message): Placement put allocations elsewhere than
-   * planned, a preview replaces busy devices. The engine's `Log` by default (`engineLog.ts`).
+   * planned, a preview replaces busy devices, a delete left the fleet to a newer Ledger. The engine's
+   * `Log` by default (`engineLog.ts`).
    */
   warn: Warn;
+  /**
+   * Makes a new Ledger instance's `owner` token (tests inject fixed ones).
+   * @default crypto.randomUUID
+   */
+  newOwnerToken?: () => string;
 }
 
 /**
@@ -166,7 +188,8 @@ type FleetReport = Awaited<ReturnType<typeof reconcileFleet>>;
  * which the warnings name.
  *
  * The steps, in request order: connect, reconcile (sync the owned pools, claim and release), undo
- * this run's claims if Placement refused one, warn of every difference from the plan, record.
+ * this run's claims if Placement refused one, take ownership of the fleet in Placement (the token of
+ * `previous`, any fleet's, else a new one), warn of every difference from the plan, record.
  */
 export async function applyPlacement(
   deps: PlacementDeps,
@@ -181,9 +204,28 @@ export async function applyPlacement(
   const before = previous !== undefined && previous.fleet === inputs.fleet ? previous : undefined;
   const report = await reconcileOrFail(client, inputs, result, before, prefix);
   await failOnRefusedClaims(client, inputs, report, before, prefix);
+  const owner = previous?.owner ?? (deps.newOwnerToken ?? randomUUID)();
+  await takeOwnershipOrFail(client, inputs.fleet, owner, prefix);
   const differences = withMovedClaims(report, before);
   for (const d of differences) await deps.warn(urn, `${prefix}: allocation \`${d.allocation}\`: ${d.reason}`);
-  return placementState(inputs, report, differences);
+  return placementState(inputs, report, differences, owner);
+}
+
+/** Records `owner` as the fleet's owner in Placement, last, so a failed apply never takes the fleet over. */
+async function takeOwnershipOrFail(
+  client: PlacementClient,
+  fleet: string,
+  owner: string,
+  prefix: string,
+): Promise<void> {
+  try {
+    await takeOwnership(client, fleet, owner);
+  } catch (err) {
+    throw new Error(
+      `${prefix}: recording this Ledger as the fleet's owner in Placement failed; ${KEPT}.\n${describeError(err)}`,
+      { cause: err },
+    );
+  }
 }
 
 async function connectOrFail(
@@ -287,11 +329,12 @@ function withMovedClaims(
   return differences.sort((x, y) => (x.allocation < y.allocation ? -1 : x.allocation > y.allocation ? 1 : 0));
 }
 
-/** The `placement` output of a successful apply: the sync state, the claims held and what was written. */
+/** The `placement` output of a successful apply: the sync state, the claims held, what was written, the owner token. */
 function placementState(
   { fleet, backend, spec }: PlacementInputs,
   report: FleetReport,
   differences: PlacementDifference[],
+  owner: string,
 ): LedgerPlacementState {
   const claims: Record<string, LedgerClaim> = {};
   let keptCount = 0;
@@ -327,24 +370,49 @@ function placementState(
         released: report.claims.released.length,
       },
     },
+    owner,
   };
 }
 
-/** Removes the fleet recorded in `state` from Placement (Ledger `delete`, or a switch back to `state`). */
-export async function removePlacement(deps: PlacementDeps, state: LedgerPlacementState): Promise<void> {
+/**
+ * Removes the fleet recorded in `state` from Placement (Ledger `delete`, a switch back to `state`,
+ * or the old name after a rename): its claims on other fleets' pools, its consumers and providers,
+ * and its owner record, but only when the owner record names this Ledger (`state.owner`) or nobody
+ * (no record: a fleet synced by an older servicevm). When it names another Ledger (this one was
+ * replaced: Pulumi created the new one first, which synced the same uuids, claims included), nothing
+ * is removed, the step succeeds, and a warning on `urn` (the Ledger's, `""` when not known) says so.
+ * Throws, naming the cause, when Placement cannot be read or the removal fails.
+ */
+export async function removePlacement(
+  deps: PlacementDeps,
+  state: LedgerPlacementState,
+  urn = "",
+): Promise<void> {
   const backend: PlacementBackend = {
     kind: "placement",
     ...(state.endpoint !== null ? { endpoint: state.endpoint } : {}),
     ...(state.cloud !== null ? { cloud: state.cloud } : {}),
   };
   const prefix = `Ledger of fleet \`${state.fleet}\` (backend placement)`;
+  let verdict: OwnerVerdict;
   try {
     const client = await deps.connect(backend);
-    await removeFleet(client, { fleet: state.fleet, release: Object.keys(state.claims) });
+    verdict = ownerVerdict(state.fleet, state.owner, await readOwner(client, state.fleet));
+    if (mayRemove(verdict))
+      await removeFleet(client, { fleet: state.fleet, release: Object.keys(state.claims) });
   } catch (err) {
     throw new Error(
       `${prefix}: removing the fleet from Placement failed; the Ledger stays in state, run the command again: ${describeError(err)}`,
       { cause: err },
     );
   }
+  if (!mayRemove(verdict)) await deps.warn(urn, `${prefix}: ${newerOwner(state.fleet)}`);
+}
+
+/** The delete's warning when another Ledger owns the fleet in Placement. */
+function newerOwner(fleet: string): string {
+  return (
+    `fleet \`${fleet}\` in Placement is owned by a newer Ledger (this one was replaced, or another stack synced the fleet since); ` +
+    "nothing removed: its devices, allocations and claims stay with that Ledger"
+  );
 }

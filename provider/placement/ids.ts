@@ -62,6 +62,37 @@ export function ownedDevice(fleet: string, provider: { uuid: string; name: strin
   return providerUuid(fleet, device) === provider.uuid ? device : null;
 }
 
+/**
+ * UUID of fleet `fleet`'s owner provider: the one resource provider that records which Ledger
+ * instance owns the fleet (owner.ts). The hashed name `["owner", fleet]` has two elements where
+ * every device provider's has three (`["provider", fleet, device]`), so no device of any fleet can
+ * get this uuid; and `ownedDevice` recomputes a device's uuid from its name, so it never takes the
+ * owner provider for a device. Fixed forever, like every id here.
+ */
+export function ownerProviderUuid(fleet: string): string {
+  return uuidv5(JSON.stringify(["owner", fleet]), SERVICEVM_NAMESPACE);
+}
+
+/**
+ * Name of that provider: `servicevm:owner:<fleet>`. A device provider's name is `<fleet>-<device>`
+ * and both are servicevm names (`core/names.ts`: lower-case letters, digits and `-` only), so it never
+ * holds a `:` and no fleet's device can be named like this; one name per fleet, so two fleets' owner
+ * providers never share a name (Placement names are unique cloud-wide). At most 79 characters
+ * (Placement allows 200).
+ */
+export function ownerProviderName(fleet: string): string {
+  return `servicevm:owner:${fleet}`;
+}
+
+/**
+ * The aggregate naming Ledger instance `token` as fleet `fleet`'s owner: the owner provider's only
+ * aggregate. A v5 uuid of the token, so any token (a random uuid in practice) gives a valid aggregate,
+ * and the kind `owner-token` keeps it apart from pool and zone aggregates (never a `member_of` match).
+ */
+export function ownerAggregate(fleet: string, token: string): string {
+  return id("owner-token", fleet, token);
+}
+
 /** UUID of the aggregate holding every device of pool `pool` of fleet `fleet` (what claimers `member_of`). */
 export function poolAggregate(fleet: string, pool: string): string {
   return id("pool", fleet, pool);

@@ -43,7 +43,20 @@ export {
   fleetUserId,
   claimUserId,
   ownedDevice,
+  ownerProviderUuid,
+  ownerProviderName,
+  ownerAggregate,
 } from "./ids";
+export {
+  ownerVerdict,
+  planOwnership,
+  readOwner,
+  takeOwnership,
+  deleteOwnerProvider,
+  type OwnerRecord,
+  type OwnerVerdict,
+  type OwnershipStep,
+} from "./owner";
 export { desiredFleet, externalPoolOf, type DesiredFleet, type ExternalPool } from "./desired";
 export {
   syncFleet,

@@ -1,4 +1,6 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { NAME_PATTERN } from "../../../core/names";
 import {
   DNS_NAMESPACE,
   SERVICEVM_NAMESPACE,
@@ -7,8 +9,12 @@ import {
   consumerUuid,
   fleetUserId,
   ownedDevice,
+  ownerAggregate,
+  ownerProviderName,
+  ownerProviderUuid,
   poolAggregate,
   projectId,
+  providerName,
   providerUuid,
   uuidv5,
   zoneAggregate,
@@ -98,5 +104,55 @@ describe("ownedDevice", () => {
     { what: "a uuid that is not ours", name: "edge-fw-10", uuid: providerUuid("edge", "fw-1") },
   ])("rejects $what", ({ name, uuid }) => {
     expect(ownedDevice("edge", { name, uuid })).toBeNull();
+  });
+});
+
+// Ids of the owner record (owner.ts), written to Placement from this version on: they must never
+// change. Cross-checked with Python's `uuid.uuid5` on the same JSON names.
+describe("the owner provider's identity", () => {
+  it.each([
+    {
+      fleet: "edge",
+      uuid: "e3bd3fd4-b060-52c5-a666-694d66762127",
+      name: "servicevm:owner:edge",
+      aggregate: "7c6cffb6-388b-557f-9257-c681ae8cbac5",
+    },
+    {
+      fleet: "infra",
+      uuid: "3fdf877e-7e07-5885-bd60-31352b952515",
+      name: "servicevm:owner:infra",
+      aggregate: "175eba0b-5a3c-57aa-9f7e-cc7541eea4ed",
+    },
+  ])("fleet `$fleet`", ({ fleet, uuid, name, aggregate }) => {
+    expect({
+      uuid: ownerProviderUuid(fleet),
+      name: ownerProviderName(fleet),
+      aggregate: ownerAggregate(fleet, "00000000-0000-4000-8000-000000000000"),
+    }).toEqual({ uuid, name, aggregate });
+  });
+
+  const name = fc.stringMatching(new RegExp(NAME_PATTERN));
+
+  it("never has the uuid or the name of any fleet's device provider, and is never taken for a device", () => {
+    fc.assert(
+      fc.property(name, name, name, (fleet, other, device) => {
+        const owner = { uuid: ownerProviderUuid(fleet), name: ownerProviderName(fleet) };
+        expect(owner.uuid).not.toBe(providerUuid(other, device));
+        expect(owner.name).not.toBe(providerName(other, device));
+        expect(ownedDevice(other, owner)).toBeNull();
+        expect(ownedDevice(fleet, owner)).toBeNull();
+      }),
+    );
+  });
+
+  it("differs between two fleets, in uuid, name and aggregate", () => {
+    fc.assert(
+      fc.property(name, name, fc.uuid(), (a, b, token) => {
+        fc.pre(a !== b);
+        expect(ownerProviderUuid(a)).not.toBe(ownerProviderUuid(b));
+        expect(ownerProviderName(a)).not.toBe(ownerProviderName(b));
+        expect(ownerAggregate(a, token)).not.toBe(ownerAggregate(b, token));
+      }),
+    );
   });
 });

@@ -20,6 +20,8 @@ import { newEngine } from "../../harness/fixtures";
 import { usePlacementServer } from "./helpers";
 
 const LEDGER = "pulumi-nodejs:dynamic/servicevm:Ledger";
+/** The Fleets of the stacks a test tears down: their Ledgers are not protected. */
+const UNPROTECTED = { protectLedger: false };
 /** noauth2 gives `admin:<project>` the admin role; the project part makes the token unique to find. */
 const TOKEN = "admin:servicevm-secret-token-7f3c9a";
 
@@ -213,7 +215,8 @@ describe("a fleet with backend placement", () => {
     const rec = recordingDeps();
     const { engine } = newEngine(undefined, {}, rec.deps);
     await engine.up(() => {
-      new Fleet("edge4", edge({ a: alloc("t1", 2), b: alloc("t2", 3) }));
+      // Unprotected: the stack is torn down below.
+      new Fleet("edge4", edge({ a: alloc("t1", 2), b: alloc("t2", 3) }), { protectLedger: false });
     });
     expect(Object.keys(await placementOf("edge4", []))).toEqual(["fw-0", "fw-1", "fw-2"]);
     const down = await engine.up(() => undefined);
@@ -423,8 +426,8 @@ describe("the Ledger's placement state", () => {
     expect(added.errors).toEqual([]);
     expect(rec.writes()).toEqual(["POST /allocations"]);
     // The list, one changed provider read (4), classes and traits, one usage check per tenant (120),
-    // the bulk write, the list again.
-    expect(rec.requests.length).toBe(129);
+    // the bulk write, the list again, the owner record's read (already this Ledger's: no write).
+    expect(rec.requests.length).toBe(130);
     console.log(
       `Ledger with backend placement, 121 devices / 120 allocations: ` +
         `create ${createMs.toFixed(0)} ms (Placement ${createPlacementMs.toFixed(0)} ms), ` +
@@ -533,10 +536,10 @@ describe("fleets claiming from a pool a third fleet owns", () => {
   it("two stacks never over-commit it: the refused update fails with the reason and keeps its previous state; the owner outlives its claimers", async () => {
     const rec = recordingDeps();
     const infra = newEngine(undefined, {}, rec.deps).engine;
-    expect((await infra.up(() => void new Fleet("infra1", owner()))).errors).toEqual([]);
+    expect((await infra.up(() => void new Fleet("infra1", owner(), UNPROTECTED))).errors).toEqual([]);
 
     const teamA = newEngine(undefined, {}, rec.deps).engine;
-    const a = await teamA.up(() => void new Fleet("team-a", claimer("infra1", ["a1", "a2", "a3"])));
+    const a = await teamA.up(() => void new Fleet("team-a", claimer("infra1", ["a1", "a2", "a3"]), UNPROTECTED));
     expect(a.errors).toEqual([]);
     expect(Object.keys(ledgerOf(teamA).placement!.claims)).toEqual(["a1", "a2", "a3"]);
     expect(Object.values(ledgerOf(teamA).placement!.claims).map((c) => c.fleet)).toEqual([
@@ -546,19 +549,19 @@ describe("fleets claiming from a pool a third fleet owns", () => {
     ]);
 
     const teamB = newEngine(undefined, {}, rec.deps).engine;
-    const b = await teamB.up(() => void new Fleet("team-b", claimer("infra1", ["b1"])));
+    const b = await teamB.up(() => void new Fleet("team-b", claimer("infra1", ["b1"]), UNPROTECTED));
     expect(b.errors).toEqual([]);
     expect(await usedSlots("infra1")).toBe(8);
     const before = teamB.exportState();
 
     // Team b wants two more. Its preview plans offline and cannot know the pool is full...
     const preview = await teamB.preview(
-      () => void new Fleet("team-b", claimer("infra1", ["b1", "b2", "b3"])),
+      () => void new Fleet("team-b", claimer("infra1", ["b1", "b2", "b3"]), UNPROTECTED),
     );
     expect(preview.errors).toEqual([]);
     expect(ledgerOp(preview)).toBe("update");
     // ...the update asks Placement, fails, names why, and changes nothing.
-    const refused = await teamB.up(() => void new Fleet("team-b", claimer("infra1", ["b1", "b2", "b3"])));
+    const refused = await teamB.up(() => void new Fleet("team-b", claimer("infra1", ["b1", "b2", "b3"]), UNPROTECTED));
     expect(refused.ok).toBe(false);
     expect(refused.errors).toHaveLength(1);
     expect(refused.errors[0]).toContain(
@@ -572,11 +575,11 @@ describe("fleets claiming from a pool a third fleet owns", () => {
     expect(await usedSlots("infra1")).toBe(8);
 
     // Team a lets one go; team b's retry now gets it.
-    expect((await teamA.up(() => void new Fleet("team-a", claimer("infra1", ["a1", "a2"])))).errors).toEqual(
+    expect((await teamA.up(() => void new Fleet("team-a", claimer("infra1", ["a1", "a2"]), UNPROTECTED))).errors).toEqual(
       [],
     );
     expect(ledgerOf(teamA).placement!.lastApply.claims).toEqual({ granted: 0, kept: 2, released: 1 });
-    const retry = await teamB.up(() => void new Fleet("team-b", claimer("infra1", ["b1", "b2"])));
+    const retry = await teamB.up(() => void new Fleet("team-b", claimer("infra1", ["b1", "b2"]), UNPROTECTED));
     expect(retry.errors).toEqual([]);
     expect(Object.keys(ledgerOf(teamB).placement!.claims)).toEqual(["b1", "b2"]);
     expect(await usedSlots("infra1")).toBe(8);
