@@ -539,7 +539,9 @@ describe("fleets claiming from a pool a third fleet owns", () => {
     expect((await infra.up(() => void new Fleet("infra1", owner(), UNPROTECTED))).errors).toEqual([]);
 
     const teamA = newEngine(undefined, {}, rec.deps).engine;
-    const a = await teamA.up(() => void new Fleet("team-a", claimer("infra1", ["a1", "a2", "a3"]), UNPROTECTED));
+    const a = await teamA.up(
+      () => void new Fleet("team-a", claimer("infra1", ["a1", "a2", "a3"]), UNPROTECTED),
+    );
     expect(a.errors).toEqual([]);
     expect(Object.keys(ledgerOf(teamA).placement!.claims)).toEqual(["a1", "a2", "a3"]);
     expect(Object.values(ledgerOf(teamA).placement!.claims).map((c) => c.fleet)).toEqual([
@@ -561,7 +563,9 @@ describe("fleets claiming from a pool a third fleet owns", () => {
     expect(preview.errors).toEqual([]);
     expect(ledgerOp(preview)).toBe("update");
     // ...the update asks Placement, fails, names why, and changes nothing.
-    const refused = await teamB.up(() => void new Fleet("team-b", claimer("infra1", ["b1", "b2", "b3"]), UNPROTECTED));
+    const refused = await teamB.up(
+      () => void new Fleet("team-b", claimer("infra1", ["b1", "b2", "b3"]), UNPROTECTED),
+    );
     expect(refused.ok).toBe(false);
     expect(refused.errors).toHaveLength(1);
     expect(refused.errors[0]).toContain(
@@ -575,11 +579,13 @@ describe("fleets claiming from a pool a third fleet owns", () => {
     expect(await usedSlots("infra1")).toBe(8);
 
     // Team a lets one go; team b's retry now gets it.
-    expect((await teamA.up(() => void new Fleet("team-a", claimer("infra1", ["a1", "a2"]), UNPROTECTED))).errors).toEqual(
-      [],
-    );
+    expect(
+      (await teamA.up(() => void new Fleet("team-a", claimer("infra1", ["a1", "a2"]), UNPROTECTED))).errors,
+    ).toEqual([]);
     expect(ledgerOf(teamA).placement!.lastApply.claims).toEqual({ granted: 0, kept: 2, released: 1 });
-    const retry = await teamB.up(() => void new Fleet("team-b", claimer("infra1", ["b1", "b2"]), UNPROTECTED));
+    const retry = await teamB.up(
+      () => void new Fleet("team-b", claimer("infra1", ["b1", "b2"]), UNPROTECTED),
+    );
     expect(retry.errors).toEqual([]);
     expect(Object.keys(ledgerOf(teamB).placement!.claims)).toEqual(["b1", "b2"]);
     expect(await usedSlots("infra1")).toBe(8);
