@@ -36,10 +36,11 @@ export interface FleetOptions extends pulumi.ComponentResourceOptions {
   resources?: FleetResources;
   /**
    * Protect the Ledger (Pulumi's `protect`): the engine then refuses to replace it (`pulumi up
-   * --replace`, `replaceOnChanges`) or to delete it (`pulumi destroy`, `pulumi state delete`), each
-   * with an error that says how to unprotect. A replacement would be planned from an empty ledger
-   * when the engine gives the new Ledger no old inputs (a targeted replace), moving allocations.
-   * Set `false` before tearing a fleet down. @default true
+   * --replace`, a `replaceWith` trigger) or to delete it (`pulumi destroy`, `pulumi state delete`),
+   * each with an error that says how to unprotect. A targeted replace gives the new Ledger no old
+   * inputs, so it would be planned from an empty ledger, moving allocations (a replacement the engine
+   * decides itself plans from the ledger it replaces). Set `false` before tearing a fleet down.
+   * @default true
    */
   protectLedger?: boolean;
 }

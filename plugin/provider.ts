@@ -13,7 +13,8 @@
  * wrapped (`{ <sig>: <secret sig>, value }`). The appliance's credentials are unwrapped only to
  * probe, and every value that came in secret goes back out secret: in the checked inputs the engine
  * stores, and in the outputs of `create`, `update` and `read` (refresh probes with the password
- * kept in state). The Ledger takes no secrets.
+ * kept in state). The Ledger plans on plain values; a health entry that came in secret (an
+ * appliance's `healthy` made secret) goes back secret.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -60,6 +61,46 @@ export function wrapSecrets(props: Props, keys: Iterable<string>): Props {
     if (out[k] !== undefined && !isSecret(out[k])) out[k] = { [SIG_KEY]: SECRET_SIG, value: out[k] };
   }
   return out;
+}
+
+/** `value` with every secret, at any depth, replaced by its plain value. */
+export function unwrapDeep(value: unknown): unknown {
+  if (isSecret(value)) return unwrapDeep(value.value);
+  if (Array.isArray(value)) return value.map(unwrapDeep);
+  if (value !== null && typeof value === "object") {
+    const out: Props = {};
+    for (const [k, v] of Object.entries(value)) out[k] = unwrapDeep(v);
+    return out;
+  }
+  return value;
+}
+
+/**
+ * The Ledger's inputs in plain values, and the health entries that came in secret (all of them
+ * when the whole map did): the Ledger plans on plain values, and gives those entries back secret.
+ * Nothing else it records is secret: `sources` are digests, which reveal nothing.
+ */
+function ledgerIn(news: Props): { plain: Props; secretHealth: (key: string) => boolean } {
+  const wholeSecret = isSecret(news.health);
+  const health = wholeSecret ? (news.health as { value: unknown }).value : news.health;
+  const secretKeys = new Set<string>();
+  if (health !== null && typeof health === "object" && !Array.isArray(health)) {
+    for (const [k, v] of Object.entries(health)) if (isSecret(v)) secretKeys.add(k);
+  }
+  return {
+    plain: unwrapDeep(news) as Props,
+    secretHealth: (key) => wholeSecret || secretKeys.has(key),
+  };
+}
+
+/** The checked Ledger inputs with the health entries that came in secret wrapped again. */
+function ledgerOut(inputs: Props, secretHealth: (key: string) => boolean): Props {
+  const health = inputs.health;
+  if (health === null || typeof health !== "object" || Array.isArray(health)) return inputs;
+  const out: Props = {};
+  for (const [k, v] of Object.entries(health))
+    out[k] = secretHealth(k) ? { [SIG_KEY]: SECRET_SIG, value: v } : v;
+  return { ...inputs, health: out };
 }
 
 /** The resource type in a URN (`urn:pulumi:<stack>::<project>::<parent types$>type::<name>`). */
@@ -147,8 +188,10 @@ export function makeProvider(
     async check(urn: string, olds: Props, news: Props) {
       switch (urnType(urn)) {
         case PROVIDER_TOKENS.ledger: {
-          const r = await ledger.check(olds, news as unknown as LedgerInputs, urn);
-          return { inputs: (r.inputs as Props | undefined) ?? news, failures: r.failures ?? [] };
+          const { plain, secretHealth } = ledgerIn(news);
+          const r = await ledger.check(unwrapDeep(olds) as Props, plain as unknown as LedgerInputs, urn);
+          const inputs = (r.inputs as Props | undefined) ?? plain;
+          return { inputs: ledgerOut(inputs, secretHealth), failures: r.failures ?? [] };
         }
         case PROVIDER_TOKENS.appliance: {
           const { plain, secret } = applianceIn(news);
@@ -166,7 +209,7 @@ export function makeProvider(
     async diff(id: string, urn: string, olds: Props, news: Props) {
       switch (urnType(urn)) {
         case PROVIDER_TOKENS.ledger:
-          return ledgerDiff(id, olds, news);
+          return ledgerDiff(id, unwrapDeep(olds) as Props, unwrapDeep(news) as Props);
         case PROVIDER_TOKENS.appliance:
           return appliance.diff(
             id,
@@ -181,8 +224,9 @@ export function makeProvider(
     async create(urn: string, inputs: Props) {
       switch (urnType(urn)) {
         case PROVIDER_TOKENS.ledger: {
-          const r = await ledger.create(inputs, urn);
-          return { id: r.id, outs: (r.outs as Props | undefined) ?? {} };
+          const { plain, secretHealth } = ledgerIn(inputs);
+          const r = await ledger.create(plain, urn);
+          return { id: r.id, outs: ledgerOut((r.outs as Props | undefined) ?? {}, secretHealth) };
         }
         case PROVIDER_TOKENS.appliance: {
           const { plain, secret } = applianceIn(inputs);
@@ -197,8 +241,9 @@ export function makeProvider(
     async update(id: string, urn: string, olds: Props, news: Props) {
       switch (urnType(urn)) {
         case PROVIDER_TOKENS.ledger: {
-          const r = await ledger.update(id, olds, news, urn);
-          return { outs: (r.outs as Props | undefined) ?? {} };
+          const { plain, secretHealth } = ledgerIn(news);
+          const r = await ledger.update(id, unwrapDeep(olds) as Props, plain, urn);
+          return { outs: ledgerOut((r.outs as Props | undefined) ?? {}, secretHealth) };
         }
         case PROVIDER_TOKENS.appliance: {
           const { plain, secret } = applianceIn(news);
@@ -217,8 +262,9 @@ export function makeProvider(
     async read(id: string, urn: string, props: Props) {
       switch (urnType(urn)) {
         case PROVIDER_TOKENS.ledger: {
-          const r = await ledger.read(id, props);
-          return { id: r.id ?? id, props: (r.props as Props | undefined) ?? {} };
+          const { plain, secretHealth } = ledgerIn(props);
+          const r = await ledger.read(id, plain);
+          return { id: r.id ?? id, props: ledgerOut((r.props as Props | undefined) ?? {}, secretHealth) };
         }
         case PROVIDER_TOKENS.appliance: {
           const { plain, secret } = applianceIn(props);
@@ -233,7 +279,7 @@ export function makeProvider(
     async delete(id: string, urn: string, props: Props) {
       switch (urnType(urn)) {
         case PROVIDER_TOKENS.ledger:
-          return ledger.remove(id, props, urn);
+          return ledger.remove(id, unwrapDeep(props) as Props, urn);
         case PROVIDER_TOKENS.appliance:
           return appliance.delete();
         default:

@@ -137,6 +137,21 @@ describe("the plugin's Ledger", () => {
     expect(diff).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
   });
 
+  it("plans on secret health as on plain health, and gives each entry that came secret back secret", async () => {
+    const provider = makeProvider(recordingLedger().methods);
+    const spec = { ...fleet(["a"]), pools: { fw: { template: "fw", size: 2 } } };
+    const whole = await provider.check(LEDGER_URN, {}, { spec, health: secret({ "fw-0": false }) });
+    const entry = await provider.check(
+      LEDGER_URN,
+      {},
+      { spec, health: { "fw-0": secret(false), "fw-1": true } },
+    );
+    expect(devicesOf(whole.inputs)).toEqual({ a: "fw-1" });
+    expect(devicesOf(entry.inputs)).toEqual({ a: "fw-1" });
+    expect(whole.inputs.health).toEqual({ "fw-0": secret(false) });
+    expect(entry.inputs.health).toEqual({ "fw-0": secret(false), "fw-1": true });
+  });
+
   it("rejects a resource type it does not serve, naming the ones it does", async () => {
     const provider = makeProvider(recordingLedger().methods);
     await expect(provider.check("urn:pulumi:s::p::servicevm:index:Nope::n", {}, {})).rejects.toThrow(
