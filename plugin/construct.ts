@@ -77,7 +77,10 @@ export async function fleetSpecOf(name: string, inputs: pulumi.Inputs): Promise<
   const { errors } = checkSpec(withPlaceholders(spec), "spec");
   if (errors.length > 0) {
     const lines = errors.map(formatIssue);
-    throw inputError(name, `${errors.length} error${errors.length === 1 ? "" : "s"} in fleet spec:\n${lines.join("\n")}`);
+    throw inputError(
+      name,
+      `${errors.length} error${errors.length === 1 ? "" : "s"} in fleet spec:\n${lines.join("\n")}`,
+    );
   }
   return spec as FleetArgs;
 }

@@ -98,7 +98,7 @@ function ledgerOut(inputs: Props, secretHealth: (key: string) => boolean): Props
   const health = inputs.health;
   if (health === null || typeof health !== "object" || Array.isArray(health)) return inputs;
   const out: Props = {};
-  for (const [k, v] of Object.entries(health))
+  for (const [k, v] of Object.entries(health as Props))
     out[k] = secretHealth(k) ? { [SIG_KEY]: SECRET_SIG, value: v } : v;
   return { ...inputs, health: out };
 }
