@@ -200,6 +200,8 @@ export class PluginEngine {
   readonly history: RunResult[] = [];
   /** Feature ids the SDKs asked about. */
   readonly featuresAsked = new Set<string>();
+  /** What an invoke returns (see `start`). */
+  answerInvoke: ((token: string, args: Props) => Props | undefined) | undefined;
   private run: Run | undefined;
 
   private constructor(
@@ -221,6 +223,8 @@ export class PluginEngine {
     launchers: Record<string, () => Promise<HostProcess>>;
     engineAddress: string;
     projectDir: string;
+    /** What an invoke returns, by token and arguments, as the package's provider would; else `{}`. */
+    answerInvoke?: (token: string, args: Props) => Props | undefined;
   }): Promise<PluginEngine> {
     const server = new grpc.Server();
     const ref: { engine?: PluginEngine } = {};
@@ -247,7 +251,10 @@ export class PluginEngine {
       }),
       invoke: handle((e, req: resourceTypes.ResourceInvokeRequest) => {
         e.recordInvoke(req.getTok());
-        return new providerProto.InvokeResponse();
+        const answer = e.answerInvoke?.(req.getTok(), fromStruct(req.getArgs()) ?? {});
+        const res = new providerProto.InvokeResponse();
+        if (answer !== undefined) res.setReturn(toStruct(answer));
+        return res;
       }),
       registerPackage: handle((_e, req: resourceTypes.RegisterPackageRequest) =>
         new resourceProto.RegisterPackageResponse().setRef(`${req.getName()}@${req.getVersion()}`),
@@ -268,6 +275,7 @@ export class PluginEngine {
       opts.engineAddress,
       opts.projectDir,
     );
+    engine.answerInvoke = opts.answerInvoke;
     ref.engine = engine;
     return engine;
   }
@@ -422,7 +430,7 @@ export class PluginEngine {
     if (step && r.protect) {
       // step.go `deleteProtectedError` (a replacement's delete checked protect before).
       run.result.errors.push(
-        `resource ${r.urn} cannot be deleted because it is protected. To unprotect the resource, either remove the \`protect\` flag from the resource in your Pulumi program and run \`pulumi up\`, or use the command:\n\`pulumi state unprotect '${r.urn}'\``,
+        `resource "${r.urn}" cannot be deleted\nbecause it is protected. To unprotect the resource, either remove the \`protect\` flag from the resource in your Pulumi program and run \`pulumi up\`, or use the command:\n\`pulumi state unprotect '${r.urn}'\``,
       );
       return false;
     }

@@ -791,7 +791,7 @@ describe.concurrent("Construct of a Fleet (`servicevm:index:Fleet`)", () => {
       u.endsWith(`${PROVIDER_TOKENS.ledger}::lab-ledger`),
     )!;
     expect(result.errors).toEqual([
-      `resource ${ledgerUrn} cannot be deleted because it is protected. To unprotect the resource, either remove the \`protect\` flag from the resource in your Pulumi program and run \`pulumi up\`, or use the command:\n\`pulumi state unprotect '${ledgerUrn}'\``,
+      `resource "${ledgerUrn}" cannot be deleted\nbecause it is protected. To unprotect the resource, either remove the \`protect\` flag from the resource in your Pulumi program and run \`pulumi up\`, or use the command:\n\`pulumi state unprotect '${ledgerUrn}'\``,
     ]);
     expect(calls(result)).not.toContain("Delete lab-ledger");
   });
