@@ -79,8 +79,9 @@ export interface FleetOptions extends pulumi.ComponentResourceOptions {
  * the Ledger's `check` would fail it) and a fleet without devices or placements.
  *
  * Outputs: `placements` (allocation -> device, pool, tenant, isolation), `capacity` (per pool and
- * per device: total/used/free per resource class, standby idle devices), both registered; and
- * `ledger`, the Ledger resource's own output, not registered again (the ledger is stored once).
+ * per device: total/used/free per resource class, standby idle devices), and `ledger`, the Ledger
+ * resource's own output. Only `capacity` is registered as the component's outputs: the placements
+ * are the ledger's, which the Ledger's state holds once.
  */
 export class Fleet extends pulumi.ComponentResource {
   readonly placements: pulumi.Output<Record<string, PlacementResult>>;
@@ -156,8 +157,9 @@ export class Fleet extends pulumi.ComponentResource {
 
     this.addAllocations(name, args, owned);
     // The ledger is stored once, in the Ledger's own state (`servicevm plan --previous` reads it
-    // there): registering it here too would store it a second time.
-    this.registerOutputs({ placements: this.placements, capacity: this.capacity });
+    // there): registering it, or the placements derived from it, here too would store it again.
+    // `placements` stays a property of the Fleet (and an output of `Construct`).
+    this.registerOutputs({ capacity: this.capacity });
   }
 
   /** The pools of declared (physical) devices, which need no Ledger; returns their health Outputs. */
