@@ -128,23 +128,34 @@ export interface PluginLike {
     olds: Record<string, unknown>,
     news: Record<string, unknown>,
   ): Promise<{ changes?: boolean; replaces?: string[] }>;
-  create?(urn: string, inputs: Record<string, unknown>): Promise<{ id: string; outs?: Record<string, unknown> }>;
+  create?(
+    urn: string,
+    inputs: Record<string, unknown>,
+  ): Promise<{ id: string; outs?: Record<string, unknown> }>;
   update?(
     id: string,
     urn: string,
     olds: Record<string, unknown>,
     news: Record<string, unknown>,
   ): Promise<{ outs?: Record<string, unknown> }>;
-  read?(id: string, urn: string, props: Record<string, unknown>): Promise<{ id?: string; props?: Record<string, unknown> }>;
+  read?(
+    id: string,
+    urn: string,
+    props: Record<string, unknown>,
+  ): Promise<{ id?: string; props?: Record<string, unknown> }>;
   delete?(id: string, urn: string, props: Record<string, unknown>): Promise<void>;
 }
 
-type CheckResultLike = { inputs?: Record<string, unknown>; failures?: { property: string; reason: string }[] };
+type CheckResultLike = {
+  inputs?: Record<string, unknown>;
+  failures?: { property: string; reason: string }[];
+};
 
 /** Wraps the top-level `keys` of `props` as the engine marshals secrets. */
 function wrapped(props: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
   const out = { ...props };
-  for (const k of keys) if (out[k] !== undefined && !isSecretValue(out[k])) out[k] = { [SIG]: SECRET, value: out[k] };
+  for (const k of keys)
+    if (out[k] !== undefined && !isSecretValue(out[k])) out[k] = { [SIG]: SECRET, value: out[k] };
   return out;
 }
 
@@ -319,7 +330,9 @@ export class Engine {
       const p = this.providerOf(r, plugin);
       if (p?.read === undefined) continue;
       const res = await p.read(r.id, { ...r.outputs });
-      const own = r.type.startsWith("pulumi-nodejs:dynamic") ? { [PROVIDER_KEY]: r.inputs[PROVIDER_KEY] } : {};
+      const own = r.type.startsWith("pulumi-nodejs:dynamic")
+        ? { [PROVIDER_KEY]: r.inputs[PROVIDER_KEY] }
+        : {};
       r.outputs = { ...(res.props ?? {}), ...own };
       if (res.id !== undefined && res.id !== "") r.id = res.id;
     }
@@ -605,6 +618,22 @@ export function shownLogs(result: RunResult): EngineLog[] {
 }
 
 /** Steps of a run with a given op, as `<type>::<name>`. */
+/** Resource name -> step op for the steps of one type in a run. */
+export function opsOf(result: RunResult, type: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const s of result.steps.filter((x) => x.type === type)) out[s.name] = s.op;
+  return out;
+}
+
+/** The outputs of the first stored resource of `type` (a Ledger), without the serialized provider. */
+export function outputsOf(engine: Engine, type: string): Record<string, unknown> {
+  const r = [...engine.state.values()].find((x) => x.type === type);
+  if (r === undefined) throw new Error(`no ${type} in state`);
+  const { [PROVIDER_KEY]: _p, ...outs } = r.outputs;
+  void _p;
+  return outs;
+}
+
 export function stepsOf(result: RunResult, op: Op): string[] {
   return result.steps.filter((s) => s.op === op).map((s) => `${s.type}::${s.name}`);
 }

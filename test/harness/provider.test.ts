@@ -7,7 +7,7 @@
 import { describe, expect, it } from "vitest";
 import { Fleet, type FleetArgs } from "../../components/fleet";
 import type { LedgerState } from "../../provider/ledgerImpl";
-import { type Engine, type RunResult } from "./engine";
+import { type Engine, opsOf, outputsOf } from "./engine";
 import { newEngine } from "./fixtures";
 
 const INSTANCE = "openstack:compute/instance:Instance";
@@ -43,18 +43,8 @@ function edge(names: string[]): FleetArgs {
   };
 }
 
-function ledgerOf(engine: Engine, type: string): LedgerState {
-  const r = [...engine.state.values()].find((x) => x.type === type)!;
-  const { __provider: _p, ...outs } = r.outputs;
-  void _p;
-  return outs as unknown as LedgerState;
-}
-
-function ops(result: RunResult, type: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const s of result.steps.filter((x) => x.type === type)) out[s.name] = s.op;
-  return out;
-}
+const ledgerOf = (engine: Engine, type: string) => outputsOf(engine, type) as unknown as LedgerState;
+const ops = opsOf;
 
 const devicesOf = (state: LedgerState) =>
   Object.fromEntries(Object.entries(state.ledger.placements).map(([a, p]) => [a, p.device]));
@@ -62,7 +52,9 @@ const devicesOf = (state: LedgerState) =>
 /** Ups that add the allocations one at a time, as a stack's history would. */
 async function history(engine: Engine, resources: "dynamic" | "provider"): Promise<void> {
   for (const n of [1, 2, 3, 4]) {
-    const r = await engine.up(() => void new Fleet("prod", edge(["a", "b", "c", "d"].slice(0, n)), { resources }));
+    const r = await engine.up(
+      () => void new Fleet("prod", edge(["a", "b", "c", "d"].slice(0, n)), { resources }),
+    );
     expect(r.errors).toEqual([]);
   }
 }
@@ -88,9 +80,13 @@ describe('a Fleet with `resources: "provider"`', () => {
     // History packed a and b together; c and d could not join them. A fresh plan would pack 2 devices.
     expect(devicesOf(before)).toEqual({ a: "fw-0", b: "fw-0", c: "fw-1", d: "fw-2" });
 
-    const preview = await engine.preview(() => void new Fleet("prod", edge(["a", "b", "c", "d"]), { resources: "provider" }));
+    const preview = await engine.preview(
+      () => void new Fleet("prod", edge(["a", "b", "c", "d"]), { resources: "provider" }),
+    );
     expect(preview.errors).toEqual([]);
-    const moved = await engine.up(() => void new Fleet("prod", edge(["a", "b", "c", "d"]), { resources: "provider" }));
+    const moved = await engine.up(
+      () => void new Fleet("prod", edge(["a", "b", "c", "d"]), { resources: "provider" }),
+    );
     expect(moved.errors).toEqual([]);
     for (const run of [preview, moved]) {
       expect(ops(run, LEDGER)).toEqual({ "prod-ledger": "same" });

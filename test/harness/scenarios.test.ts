@@ -11,7 +11,7 @@ import { plan } from "../../core/plan";
 import { digest } from "../../core/sources";
 import type { LedgerState } from "../../provider/ledgerImpl";
 import { loadSpec } from "../../schema/loader";
-import { type Engine, type RunResult, shownLogs, stepsOf, valueOf } from "./engine";
+import { type Engine, opsOf, outputsOf, shownLogs, stepsOf, valueOf } from "./engine";
 import { newEngine } from "./fixtures";
 
 const INSTANCE = "openstack:compute/instance:Instance";
@@ -50,18 +50,8 @@ const alloc = (tenant: string, slots: number) => ({
   networks: [{ network: `${tenant}-net` }],
 });
 
-function ledgerOf(engine: Engine): LedgerState {
-  const r = [...engine.state.values()].find((x) => x.type === LEDGER)!;
-  const { __provider: _p, ...outs } = r.outputs;
-  void _p;
-  return outs as unknown as LedgerState;
-}
-
-function ops(result: RunResult, type: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const s of result.steps.filter((x) => x.type === type)) out[s.name] = s.op;
-  return out;
-}
+const ledgerOf = (engine: Engine) => outputsOf(engine, LEDGER) as unknown as LedgerState;
+const ops = opsOf;
 
 describe("successive pulumi ups", () => {
   it("creates a fleet: devices for the allocations plus standby, ports attached to the placed servers", async () => {
