@@ -19,7 +19,7 @@ export class Board {
 
   refresh(dev: Dev): void {
     const free = this.scratch;
-    const usable = dev.healthy && !dev.retired;
+    const usable = dev.healthy && !dev.retired && !dev.drained;
     free.length = dev.cap.length;
     for (let i = 0; i < dev.cap.length; i++) {
       free[i] = usable && dev.inv[i] !== undefined ? dev.cap[i] - dev.used[i] : -Infinity;
@@ -49,6 +49,7 @@ export class Board {
   refusal(dev: Dev, a: Alloc, uniform = false): Refusal {
     if (!dev.healthy) return Refusal.Unhealthy;
     if (dev.retired) return Refusal.Retired;
+    if (dev.drained) return Refusal.Drained;
     if (!uniform && !this.traitsHold(dev, a)) return Refusal.Traits;
     if (a.zone !== null && dev.zone !== a.zone) return Refusal.Zone;
     if (a.group !== null && dev.groups.has(a.group)) return Refusal.Group;
@@ -256,7 +257,8 @@ export class Board {
    */
   stayByMovingNeighbours(a: Alloc): boolean {
     const dev = this.devByName.get(a.prev!.device);
-    if (dev === undefined || !dev.healthy || dev.retired || !a.pools.includes(dev.pool)) return false;
+    if (dev === undefined || !dev.healthy || dev.retired || dev.drained || !a.pools.includes(dev.pool))
+      return false;
     const neighbours = dev.allocs
       .filter((n) => !n.changed && n.pin === null)
       .sort((x, y) => x.weight - y.weight || (x.name < y.name ? -1 : 1));

@@ -28,6 +28,8 @@ export interface Outcome {
   allocs: Alloc[];
   /** Names of the spec's allocations. */
   specAllocations: Set<string>;
+  /** Moves the plan does not make yet, with their reasons (in the order the planner decided). */
+  deferred: readonly { allocation: string; device: string; reason: string }[];
   isolation(a: Alloc): Isolation | null;
 }
 
@@ -243,6 +245,10 @@ export function account(o: Outcome): { changes: Change[]; ledger: Ledger } {
   const allocChanges: Change[] = [];
   const placements: Record<string, LedgerPlacement> = {};
   allocationChanges(o, allocChanges, placements);
+  const deferred = [...o.deferred].sort((x, y) =>
+    x.allocation < y.allocation ? -1 : x.allocation > y.allocation ? 1 : 0,
+  );
+  for (const d of deferred) allocChanges.push({ op: "defer", ...d });
   const devChanges: Change[] = [];
   const pools: Record<string, LedgerPool> = {};
   poolChanges(o, devChanges, pools);

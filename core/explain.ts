@@ -22,6 +22,8 @@ export function describeRefusal(dev: Dev, a: Alloc, r: Refusal): string {
       return "device unhealthy";
     case Refusal.Retired:
       return `zone ${bt(dev.zone ?? "")} of ${bt(dev.name)} was removed from ${bt(`pools.${dev.pool.name}.zones`)}`;
+    case Refusal.Drained:
+      return `device ${bt(dev.name)} drained`;
     case Refusal.Traits:
       return `${bt(dev.name)} ${traitGap(dev, a, "lacks required trait", "has forbidden trait", "has none of")}`;
     case Refusal.Zone:
@@ -77,7 +79,7 @@ function capacityText(dev: Dev, a: Alloc): string {
 }
 
 /** A noun phrase for a group of devices refused for the same reason: "without trait `X`". */
-function refusalGroup(dev: Dev, a: Alloc, r: Refusal): string {
+export function refusalGroup(dev: Dev, a: Alloc, r: Refusal): string {
   switch (r) {
     case Refusal.Capacity:
       return "capacity";
@@ -109,6 +111,8 @@ function refusalGroup(dev: Dev, a: Alloc, r: Refusal): string {
       return "unhealthy";
     case Refusal.Retired:
       return "in a zone removed from `zones`";
+    case Refusal.Drained:
+      return "drained";
     case Refusal.OK:
       return "that fit";
   }
@@ -233,6 +237,8 @@ function fixFor(pool: Pool, a: Alloc, r: Refusal): string | null {
     case Refusal.Unhealthy:
     case Refusal.Retired:
       return `${moreDevices(pool)} or lower \`allocations.${a.name}.demand\``;
+    case Refusal.Drained:
+      return `${moreDevices(pool)}, or take ${bt(pool.name)}'s drained devices out of \`drain\``;
     case Refusal.Group:
       return `${moreDevices(pool)} or make anti-affinity group ${bt(a.group ?? "")} smaller`;
     case Refusal.Dedicated:

@@ -118,6 +118,9 @@ export function applyChanges(previous: Ledger, changes: readonly Change[]): Ledg
         pools[c.pool].source = c.source;
         if (c.op === "update" && c.zone !== undefined) pools[c.pool].devices[c.device] = c.zone;
         break;
+      case "defer":
+        // A move not made: the allocation stays where the previous ledger has it.
+        break;
     }
   }
   const next: Record<string, LedgerPool> = {};

@@ -68,8 +68,12 @@ class Planner {
   private readonly refCap = new Map<string, number>();
   private readonly board = new Board();
   private readonly previous: Ledger;
-  /** Allocations on retired devices: they leave when another device takes them. */
+  /** Allocations on retired or drained devices: they leave when another device takes them. */
   private readonly leavers: { a: Alloc; reason: string }[] = [];
+  /** Moves not made in this plan (no room, a pin, the budget, the breaker): `defer` changes. */
+  private readonly deferred: { allocation: string; device: string; reason: string }[] = [];
+  /** Devices to drain (`drain`), name -> remove once idle. */
+  private readonly drained = new Map<string, boolean>();
 
   constructor(
     private readonly spec: FleetSpec,
@@ -84,10 +88,15 @@ class Planner {
       this.sources.set(name, poolSource(pool, template, fromCaller ?? templateSource(template)));
     }
     this.previous = upgradeLedger(opts.previous ?? EMPTY_LEDGER, spec, this.sources);
+    for (const entry of spec.drain ?? []) {
+      if (typeof entry === "string") this.drained.set(entry, false);
+      else this.drained.set(entry.device, entry.remove === true);
+    }
   }
 
   run(): PlanResult {
     this.buildPools();
+    this.checkDrain();
     this.buildAllocs();
     this.board.deferTrees = true;
     const queue = this.keepSticky();
@@ -98,7 +107,7 @@ class Planner {
     queue.sort((a, b) => Number(b.pin !== null) - Number(a.pin !== null) || b.weight - a.weight);
     this.sizeSpreadPools(queue);
     for (const a of queue) this.placeNew(a);
-    for (const { a, reason } of this.leavers) this.leave(a, reason);
+    for (const { a, reason } of this.urgentFirst(this.leavers)) this.leave(a, reason);
     return this.result();
   }
 
@@ -132,13 +141,55 @@ class Planner {
         this.externals.set(name, { fleet: spec.external.fleet, pool: spec.external.pool ?? name });
         continue;
       }
-      const pool = buildPool(this.spec, name, this.previous.pools[name], this.opts.health ?? {}, this.refCap);
+      const pool = buildPool(
+        this.spec,
+        name,
+        this.previous.pools[name],
+        this.opts.health ?? {},
+        this.refCap,
+        this.drained,
+      );
       for (const dev of pool.devices) {
         this.board.devByName.set(dev.name, dev);
         this.board.refresh(dev);
       }
       this.pools.set(name, pool);
     }
+  }
+
+  /**
+   * A created device in `drain` must exist (a typo would drain nothing); one drained with
+   * `remove: true` may be gone already: it was removed once empty.
+   */
+  private checkDrain(): void {
+    (this.spec.drain ?? []).forEach((entry, i) => {
+      const name = typeof entry === "string" ? entry : entry.device;
+      if (this.drained.get(name) === true || this.board.devByName.has(name)) return;
+      const pool = [...this.pools.values()].find((p) => !p.declared && name.startsWith(`${p.name}-`));
+      if (pool === undefined) return; // validation names the unknown ones
+      const existing = Object.keys(pool.previous).sort((x, y) => x.localeCompare(y, "en", { numeric: true }));
+      this.errors.push({
+        path: `drain[${i}]`,
+        message:
+          `pool ${bt(pool.name)} has no device ${bt(name)} to drain ` +
+          `(${existing.length === 0 ? "it has no devices yet" : `its devices: ${existing.map((d) => bt(d)).join(", ")}`}): ` +
+          `remove it from \`drain\``,
+      });
+    });
+  }
+
+  /**
+   * Leavers in the order their moves are made within a disruption budget: devices with the fewest
+   * allocations first (their drain completes soonest), then by device and allocation name.
+   */
+  private urgentFirst(leavers: { a: Alloc; reason: string }[]): { a: Alloc; reason: string }[] {
+    const load = (x: { a: Alloc }): number => x.a.device!.allocs.length;
+    return [...leavers].sort(
+      (x, y) =>
+        load(x) - load(y) ||
+        (x.a.device!.name < y.a.device!.name ? -1 : x.a.device!.name > y.a.device!.name ? 1 : 0) ||
+        (x.a.name < y.a.name ? -1 : x.a.name > y.a.name ? 1 : 0),
+    );
   }
 
   private readonly eligibleCache = new Map<string, { tiers: Pool[][]; pools: Pool[] }>();
@@ -245,6 +296,9 @@ class Planner {
       this.board.assign(a, dev!, this.previousContext(dev!, a, prev));
       kept.push(a);
       if (dev!.retired) this.leavers.push({ a, reason: describeRefusal(dev!, a, Refusal.Retired) });
+      else if (dev!.drained) this.leavers.push({ a, reason: describeRefusal(dev!, a, Refusal.Drained) });
+      if (!dev!.healthy && dev!.pool.breaker !== null)
+        this.deferred.push({ allocation: a.name, device: dev!.name, reason: dev!.pool.breaker });
     }
     // A tenant that had to take a new context on a shared device where none is left cannot stay.
     for (const a of kept) {
@@ -293,14 +347,28 @@ class Planner {
   /** Why `a` may not stay where the previous ledger put it, or null when it stays. */
   private stayRefusal(a: Alloc, prev: LedgerPlacement, dev: Dev | undefined): string | null {
     if (dev === undefined) return `device ${bt(prev.device)} removed`;
-    if (!dev.healthy) return "device unhealthy";
+    // A tripped circuit breaker keeps allocations on unhealthy devices (reported as deferred).
+    const held = !dev.healthy && dev.pool.breaker !== null;
+    if (!dev.healthy && !held) return "device unhealthy";
     if (!a.pools.includes(dev.pool))
       return `pool ${bt(dev.pool.name)} is no longer eligible for the allocation`;
     if (a.pin !== null && a.pin !== dev.name) return `pinned to ${bt(a.pin)}`;
-    const r = this.board.refusal(dev, a);
-    // Contexts are settled after every stayer has claimed its own; a retired device is left later.
-    if (r === Refusal.Contexts || r === Refusal.Retired || r === Refusal.OK) return null;
+    const r = held ? this.refusalIfHealthy(dev, a) : this.board.refusal(dev, a);
+    // Contexts are settled after every stayer has claimed its own; a retired or drained device is
+    // left later.
+    if (r === Refusal.Contexts || r === Refusal.Retired || r === Refusal.Drained || r === Refusal.OK)
+      return null;
     return describeRefusal(dev, a, r);
+  }
+
+  /** The board's refusal of `dev` as if it were healthy (a device the circuit breaker holds). */
+  private refusalIfHealthy(dev: Dev, a: Alloc): Refusal {
+    dev.healthy = true;
+    try {
+      return this.board.refusal(dev, a);
+    } finally {
+      dev.healthy = false;
+    }
   }
 
   // ---- placement ------------------------------------------------------------------------
@@ -319,17 +387,40 @@ class Planner {
     ownedPools: (): number => this.pools.size,
   };
 
-  /** An allocation on a retired device moves when another device takes it, else it stays. */
+  /**
+   * An allocation on a retired or drained device moves when another device takes it and its pool's
+   * disruption budget allows a move; otherwise it stays and the move is deferred, with the reason.
+   */
   private leave(a: Alloc, reason: string): void {
     const from = a.device!;
+    const pool = from.pool;
+    const defer = (why: string): void => {
+      this.deferred.push({ allocation: a.name, device: from.name, reason: `${reason}, ${why}` });
+    };
+    if (a.pin === from.name) return defer(`but it is pinned there (\`allocations.${a.name}.device\`)`);
+    if (pool.budget <= 0) {
+      return defer(
+        `but the \`disruptionBudget\` of pool ${bt(pool.name)} (${pool.spec.disruptionBudget} per apply) is used: a later plan moves it`,
+      );
+    }
     const context = a.context;
     this.board.unassign(a);
     const to = this.board.choose(a);
-    if (to === null) this.board.assign(a, from, context);
-    else {
-      this.board.assign(a, to, null);
-      a.movedFrom = { device: from.name, reason };
+    if (to === null) {
+      this.board.assign(a, from, context);
+      return defer(`but no other device takes it${this.roomNote(a)}`);
     }
+    this.board.assign(a, to, null);
+    a.movedFrom = { device: from.name, reason };
+    pool.budget--;
+  }
+
+  /** Why there is no room: the pools at their `max` (they cannot grow). */
+  private roomNote(a: Alloc): string {
+    const full = a.pools.filter((p) => !p.declared && p.devices.length >= p.limit);
+    return full.length === 0
+      ? ""
+      : ` (${full.map((p) => `pool ${bt(p.name)} is at \`max\` ${p.limit}`).join(", ")})`;
   }
 
   // ---- result ---------------------------------------------------------------------------
@@ -345,7 +436,8 @@ class Planner {
       pools[pool.name] = {
         devices: size.live.map((d) => d.name),
         needed: size.live.filter((d) => d.allocs.length > 0).length,
-        standby: size.live.filter((d) => d.healthy && d.allocs.length === 0).length,
+        standby: size.live.filter((d) => d.healthy && !d.drained && !d.retired && d.allocs.length === 0)
+          .length,
         template: pool.templateName,
       };
       for (const dev of size.live) devices[dev.name] = deviceResult(dev);
@@ -380,6 +472,7 @@ class Planner {
       previous: this.previous,
       sources: this.sources,
       specAllocations: new Set(Object.keys(this.spec.allocations ?? {})),
+      deferred: this.deferred,
     });
     return { changes, claims, devices: sortKeys(devices), errors: [], ledger, ok: true, placements, pools };
   }

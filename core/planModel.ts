@@ -34,6 +34,10 @@ export interface Dev {
   existing: boolean;
   /** Its zone left the pool's `zones`: it takes nothing new and is removed once idle. */
   retired: boolean;
+  /** Listed in `drain`: it takes nothing new, its allocations leave, it is not standby. */
+  drained: boolean;
+  /** Drained with `remove: true`: removed once idle (created devices only). */
+  removing: boolean;
   shard: Shard<Dev>;
   slot: number;
   allocs: Alloc[];
@@ -64,6 +68,13 @@ export interface Pool {
   shardList: Shard<Dev>[];
   tenantDevices: Map<string, Set<Dev>>;
   busy: Set<Dev>;
+  /** Discretionary moves out of the pool still allowed in this plan (`disruptionBudget`). */
+  budget: number;
+  /**
+   * Why allocations on unhealthy devices stay instead of being evacuated (the circuit breaker,
+   * `maxUnhealthyShare`, tripped); `null` when evacuation proceeds.
+   */
+  breaker: string | null;
 }
 
 export interface Alloc {
@@ -102,6 +113,7 @@ export const enum Refusal {
   OK,
   Unhealthy,
   Retired,
+  Drained,
   Traits,
   Zone,
   Group,

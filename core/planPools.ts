@@ -5,13 +5,16 @@
  * A created pool's slots are `<pool>-0` up to its `max` (or `size`). A slot the previous ledger
  * records keeps its recorded zone; a free slot gets the least-populated zone of `zones` (ties by
  * list order), counted over the devices that stay, so adding a zone never re-zones a device. A
- * device whose zone left `zones` is retired: it takes nothing new and is removed once idle.
+ * device whose zone left `zones` is retired: it takes nothing new and is removed once idle. A
+ * drained device (`drain`) takes nothing new either, is not standby, and stays while it is listed
+ * (removed once idle with `remove: true`); a drained name is never given to a new device.
  */
 import { capacityOf } from "./inventory";
 import {
   createdDevice,
   declaredDevices,
   deviceIndex,
+  deviceName,
   isDeclaredPool,
   POOL_DEFAULTS,
   tenancyOf,
@@ -34,6 +37,7 @@ function createdSlots(
   pool: OwnedPoolSpec,
   limit: number,
   previous: Record<string, string | null>,
+  drained: ReadonlyMap<string, boolean>,
 ): DeviceModel[] {
   const zones = pool.zones ?? [];
   const retired = (zone: string | null): boolean =>
@@ -56,7 +60,7 @@ function createdSlots(
     kept++;
   }
   for (let index = 0; kept < limit; index++) {
-    if (slots.has(index)) continue;
+    if (slots.has(index) || drained.has(deviceName(name, index))) continue;
     let zone: string | null = null;
     for (const z of zones) if (zone === null || count.get(z)! < count.get(zone)!) zone = z;
     if (zone !== null) count.set(zone, count.get(zone)! + 1);
@@ -69,7 +73,12 @@ function createdSlots(
 }
 
 /** A device of `pool` from its model, empty; its shard and slot are set by the caller. */
-function makeDevice(pool: Pool, m: DeviceModel, health: HealthMap): Dev {
+function makeDevice(
+  pool: Pool,
+  m: DeviceModel,
+  health: HealthMap,
+  drained: ReadonlyMap<string, boolean>,
+): Dev {
   const inv = pool.classes.map((c) => m.inventory[c]);
   const existing = Object.hasOwn(pool.previous, m.name);
   const zones = pool.spec.zones ?? [];
@@ -85,6 +94,8 @@ function makeDevice(pool: Pool, m: DeviceModel, health: HealthMap): Dev {
     healthy: health[m.name] !== false,
     existing,
     retired: !pool.declared && existing && zones.length > 0 && m.zone !== null && !zones.includes(m.zone),
+    drained: drained.has(m.name),
+    removing: !pool.declared && drained.get(m.name) === true,
     shard: undefined as unknown as Shard<Dev>,
     slot: 0,
     allocs: [],
@@ -94,13 +105,33 @@ function makeDevice(pool: Pool, m: DeviceModel, health: HealthMap): Dev {
   };
 }
 
-/** Builds an owned pool and its devices; `refCap` collects the largest capacity per class. */
+/**
+ * Why the pool's circuit breaker holds allocations on unhealthy devices, or `null`: more than
+ * `maxUnhealthyShare` of its devices (those that exist) unhealthy at once.
+ */
+function breakerOf(name: string, share: number | undefined, devices: Dev[]): string | null {
+  if (share === undefined) return null;
+  const existing = devices.filter((d) => d.existing || d.pool.declared);
+  const unhealthy = existing.filter((d) => !d.healthy).length;
+  if (existing.length === 0 || unhealthy / existing.length <= share) return null;
+  const pct = (n: number): string => `${Math.round(n * 1000) / 10}%`;
+  return (
+    `circuit breaker of pool \`${name}\`: ${unhealthy} of ${existing.length} devices unhealthy ` +
+    `(${pct(unhealthy / existing.length)}, above \`maxUnhealthyShare\` ${pct(share)}): not evacuating`
+  );
+}
+
+/**
+ * Builds an owned pool and its devices; `refCap` collects the largest capacity per class, `drained`
+ * names the devices to drain (true: remove once idle).
+ */
 export function buildPool(
   spec: FleetSpec,
   name: string,
   recorded: LedgerPool | undefined,
   health: HealthMap,
   refCap: Map<string, number>,
+  drained: ReadonlyMap<string, boolean> = new Map(),
 ): Pool {
   const poolSpec = spec.pools[name] as OwnedPoolSpec;
   const template = spec.templates[poolSpec.template];
@@ -110,7 +141,9 @@ export function buildPool(
   const limit = declared
     ? (poolSpec.devices ?? []).length
     : (poolSpec.size ?? poolSpec.max ?? POOL_DEFAULTS.max);
-  const models = declared ? declaredDevices(spec, name) : createdSlots(spec, name, poolSpec, limit, previous);
+  const models = declared
+    ? declaredDevices(spec, name)
+    : createdSlots(spec, name, poolSpec, limit, previous, drained);
   const classes = [...new Set(models.flatMap((m) => Object.keys(m.inventory)))].sort();
   if (classes.length === 0) classes.push(...Object.keys(template.capacity).sort());
   const classIndex = new Map(classes.map((c, i) => [c, i]));
@@ -134,10 +167,12 @@ export function buildPool(
     shardList: [],
     tenantDevices: new Map(),
     busy: new Set(),
+    budget: poolSpec.disruptionBudget ?? Infinity,
+    breaker: null,
   };
   const byZone = new Map<string | null, Dev[]>();
   for (const m of models) {
-    const dev = makeDevice(pool, m, health);
+    const dev = makeDevice(pool, m, health, drained);
     pool.devices.push(dev);
     let list = byZone.get(dev.zone);
     if (list === undefined) byZone.set(dev.zone, (list = []));
@@ -153,6 +188,7 @@ export function buildPool(
     pool.shardList.push(shard);
     for (const dev of list) dev.shard = shard;
   }
+  pool.breaker = breakerOf(name, poolSpec.maxUnhealthyShare, pool.devices);
   return pool;
 }
 
@@ -168,18 +204,20 @@ export interface PoolSize {
  * (unless `size` is fixed): busy devices, plus `standby` idle ones and one for each unhealthy
  * device, clamped to `[min, max]`. Busy devices always stay, and so does every device below the
  * highest busy one (shrinking removes idle devices from the top only); idle recorded devices are
- * kept before new ones are created; retired devices stay only while busy.
+ * kept before new ones are created; retired devices stay only while busy. Drained devices are
+ * neither busy nor standby (the pool grows to keep its standby); they stay while listed, or, with
+ * `remove: true`, while busy.
  */
 export function sizePool(pool: Pool): PoolSize {
   if (pool.declared) return { live: pool.devices, reason: `declared in \`pools.${pool.name}.devices\`` };
   let highest = -1;
   let busy = 0;
   for (const dev of pool.busy) {
-    if (dev.retired) continue;
+    if (dev.retired || dev.drained) continue;
     busy++;
     if (dev.index > highest) highest = dev.index;
   }
-  const unhealthy = pool.devices.filter((d) => !d.healthy && d.existing && !d.retired).length;
+  const unhealthy = pool.devices.filter((d) => !d.healthy && d.existing && !d.retired && !d.drained).length;
   const standby = pool.spec.standby ?? POOL_DEFAULTS.standby;
   const min = pool.spec.min ?? POOL_DEFAULTS.min;
   const wanted = busy + unhealthy + standby;
@@ -195,17 +233,23 @@ export function sizePool(pool: Pool): PoolSize {
     if (target < wanted) reason += `, capped at \`max\` ${pool.limit}`;
   }
   const keep = new Set<Dev>();
+  const away = (d: Dev): boolean => d.retired || d.drained;
   for (const dev of pool.devices) {
-    if (dev.allocs.length > 0 || (!dev.retired && dev.index <= highest)) keep.add(dev);
+    if (dev.allocs.length > 0 || (!away(dev) && dev.index <= highest)) keep.add(dev);
+    else if (dev.drained && !dev.removing && dev.existing) keep.add(dev);
   }
-  let count = [...keep].filter((d) => !d.retired).length;
+  let count = [...keep].filter((d) => !away(d)).length;
   for (const pass of [true, false]) {
     for (const dev of pool.devices) {
       if (count >= target) break;
-      if (keep.has(dev) || dev.retired || dev.existing !== pass) continue;
+      if (keep.has(dev) || away(dev) || dev.existing !== pass) continue;
       keep.add(dev);
       count++;
     }
   }
+  const removed = pool.devices
+    .filter((d) => d.removing && d.existing && !keep.has(d))
+    .map((d) => `\`${d.name}\``);
+  if (removed.length > 0) reason += `; drained ${removed.join(", ")} removed`;
   return { live: pool.devices.filter((d) => keep.has(d)), reason };
 }

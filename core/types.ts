@@ -112,6 +112,19 @@ export interface OwnedPoolSpec<S = string> {
   /** @default "none" */
   antiAffinity?: AntiAffinity;
   devices?: DeclaredDeviceSpec<S>[];
+  /**
+   * Discretionary moves out of this pool per plan (drains, devices of a removed zone): the most
+   * urgent within the budget, the rest deferred to the next plan. Moves that must happen (an
+   * allocation no longer fits, its device is gone or unhealthy) are never deferred.
+   * @default unlimited
+   */
+  disruptionBudget?: number;
+  /**
+   * The circuit breaker: when more than this share (0 to 1) of the pool's devices is unhealthy at
+   * once, allocations on unhealthy devices stay where they are (reported as deferred) instead of
+   * being evacuated: a monitoring outage does not move the whole pool. @default 1 (never trips)
+   */
+  maxUnhealthyShare?: number;
   /** Only on {@link ExternalPoolSpec}. */
   external?: never;
 }
@@ -140,9 +153,19 @@ export interface ExternalPoolSpec {
   zones?: never;
   antiAffinity?: never;
   devices?: never;
+  disruptionBudget?: never;
+  maxUnhealthyShare?: never;
 }
 
 export type PoolSpec<S = string> = OwnedPoolSpec<S> | ExternalPoolSpec;
+
+/**
+ * A device to drain: by name (a created device `<pool>-<n>` or a declared one), or as an object
+ * that also removes a created device once it is empty. A drained device receives nothing new, its
+ * allocations move (discretionary moves, within the pool's `disruptionBudget`), it is not standby,
+ * and its name is not reused while it is listed.
+ */
+export type DrainSpec = string | { device: string; remove?: boolean };
 
 export interface TenantNetworkSpec<S = string> {
   network: S;
@@ -172,6 +195,8 @@ export interface FleetSpecOf<S> {
   allocations?: Record<string, AllocationSpec<S>>;
   /** @default { kind: "state" } */
   backend?: BackendSpec;
+  /** Devices to drain for maintenance or retirement. @default [] */
+  drain?: DrainSpec[];
 }
 
 /** A fleet spec with plain values, as read from YAML or JSON. */
@@ -277,7 +302,9 @@ export interface AddedDevice {
  *
  * Allocation changes: `place`, `move`, `release`, `retenant` (its tenant changed, same device),
  * `reisolate` (its isolation context changed, same device and tenant), `resize` (its demand
- * changed; alone when it still fits where it is). Device changes: `grow`/`shrink` (devices added
+ * changed; alone when it still fits where it is), `defer` (a move the plan does not make yet: a
+ * drain with no room, a disruption budget used up, a tripped circuit breaker; the allocation stays
+ * and the ledger does not change). Device changes: `grow`/`shrink` (devices added
  * or removed, with the reason), `remove` (a pool that left the spec, with its devices), `replace`
  * (what a device is created from changed: the driver destroys and re-creates it) and `update` (a
  * change the driver makes in place).
@@ -300,6 +327,7 @@ export type Change =
       isolation: { from: Isolation | null; to: Isolation | null };
     }
   | { op: "release"; allocation: string; from: string; reason: string }
+  | { op: "defer"; allocation: string; device: string; reason: string }
   | {
       op: "retenant";
       allocation: string;

@@ -11,6 +11,7 @@
 import { formatPath, type PathSegment } from "./paths";
 import type { FleetSpec, PlanError } from "./types";
 import { checkAllocation, type FleetPools } from "./validateAllocations";
+import { checkDrain } from "./validateDrain";
 import { isRec, own, rec, type Add } from "./validateInput";
 import { checkBackend, checkDeviceNames, checkExternalPool, checkPool, type PoolInfo } from "./validatePools";
 import { checkTemplate } from "./validateTemplates";
@@ -41,7 +42,10 @@ export function validateSpec(spec: FleetSpec): PlanError[] {
   return errors;
 }
 
-/** Templates, then pools (each, then the backend external pools need, then device names), then allocations. */
+/**
+ * Templates, then pools (each, then the backend external pools need, then device names), then
+ * allocations, then `drain`.
+ */
 function checkSpec(input: unknown, add: Add): void {
   if (!isRec(input)) {
     add([], "the spec must be an object with `templates` and `pools`: add them");
@@ -74,4 +78,5 @@ function checkSpec(input: unknown, add: Add): void {
     eligibleCache: new Map(),
   };
   for (const a of Object.keys(allocations)) checkAllocation(a, rec(allocations[a]), fleet, add);
+  checkDrain(own(input, "drain"), infos, add);
 }

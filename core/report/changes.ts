@@ -26,6 +26,7 @@ export const CHANGE_ORDER = [
   "place",
   "grow",
   "resize",
+  "defer",
 ] as const satisfies readonly Change["op"][];
 
 /** Changes that destroy a device or take a running service away from where it is. */
@@ -124,6 +125,7 @@ function describe(c: Change): Described {
     case "retenant":
     case "reisolate":
     case "resize":
+    case "defer":
       return describeAllocation(c);
     case "grow":
     case "shrink":
@@ -167,6 +169,8 @@ function describeAllocation(c: AllocationChange): Described {
       );
     case "resize":
       return described(what, ["on ", { code: c.device }], demandChange(c.from, c.to));
+    case "defer":
+      return described(what, ["stays on ", { code: c.device }], [{ message: c.reason }]);
   }
 }
 

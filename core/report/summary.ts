@@ -13,6 +13,7 @@ const PHRASES: readonly [Change["op"], (n: number) => string][] = [
   ["reisolate", (n) => `${grouped(n)} to change isolation`],
   ["place", (n) => `${grouped(n)} to place`],
   ["resize", (n) => `${grouped(n)} to resize`],
+  ["defer", (n) => `${grouped(n)} deferred`],
 ];
 
 /** Most pool sizes the summary lists; the rest are counted. */

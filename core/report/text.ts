@@ -41,6 +41,7 @@ const ROW_COLOUR: Record<Change["op"], Paint> = {
   resize: "yellow",
   place: "green",
   grow: "green",
+  defer: "yellow",
 };
 
 /** Rich text as terminal text: names and messages as they are, control characters made visible. */

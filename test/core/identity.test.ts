@@ -94,14 +94,23 @@ describe("devices keep their identity", () => {
     expect(applyChanges(first.ledger, second.changes)).toEqual(second.ledger);
   });
 
-  it("keeps an allocation on a retired device while no other device can take it", () => {
+  it("keeps an allocation on a retired device while no other device can take it, and reports the move as deferred", () => {
     const spec = routers();
     const first = plan(spec);
     Object.assign(spec.pools.r, { max: 5, zones: ["az1", "az2"] });
     const second = plan(spec, { previous: first.ledger });
     expect(second.ok).toBe(true);
     expect(second.placements["c-fw"].device).toBe("r-2");
-    expect(second.changes).toEqual([]);
+    expect(second.changes).toEqual([
+      {
+        allocation: "c-fw",
+        device: "r-2",
+        op: "defer",
+        reason:
+          "zone `az3` of `r-2` was removed from `pools.r.zones`, but no other device takes it (pool `r` is at `max` 5)",
+      },
+    ]);
+    expect(second.ledger).toEqual(first.ledger);
   });
 
   it("keeps a busy device numbered past a fixed `size` when the pool has a hole below it", () => {

@@ -409,6 +409,7 @@ describe("types from fleet.schema.json", () => {
       "DockerHealthcheck",
       "DockerPortsItem",
       "DockerPortsItemProtocol",
+      "DrainItemDevice",
       "FleetCapacity",
       "FleetSpec",
       "Inventory",

@@ -261,7 +261,9 @@ describe("fleet.schema.json in yaml-language-server", () => {
     expect(await complete(`${TEMPLATE}pools:\n  fw:\n    template: box\n    |\n`)).toEqual([
       "antiAffinity",
       "devices",
+      "disruptionBudget",
       "max",
+      "maxUnhealthyShare",
       "min",
       "size",
       "standby",

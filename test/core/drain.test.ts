@@ -1,0 +1,319 @@
+/**
+ * Day 2 in the spec: draining devices (`drain`), disruption budgets and the circuit breaker
+ * (`pools.<p>.disruptionBudget`, `maxUnhealthyShare`). Exact plans, the validation messages, and
+ * properties over random fleets: a drained device never receives an allocation, a budget is never
+ * exceeded, the invariants hold and the changes replay to the ledger.
+ */
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { checkInvariants } from "../../core/invariants";
+import { applyChanges } from "../../core/ledger";
+import { plan } from "../../core/plan";
+import type { Change, FleetSpec, Ledger, PlanResult } from "../../core/types";
+import { validateSpec } from "../../core/validate";
+import { feasibleFleet } from "./arbitraries";
+
+/** 4-slot shared firewalls; allocations of 2 slots, one tenant each. */
+function lab(
+  names: string[],
+  pool: Partial<FleetSpec["pools"][string]> = {},
+  drain?: FleetSpec["drain"],
+): FleetSpec {
+  return {
+    templates: {
+      vfw: {
+        driver: "docker",
+        capacity: { CUSTOM_SERVICE_SLOT: 4 },
+        tenancy: { mode: "shared", isolation: "namespace", contexts: { first: 1, last: 4 } },
+        docker: { image: "vyos" },
+      },
+    },
+    pools: { fw: { template: "vfw", standby: 1, max: 4, ...pool } as FleetSpec["pools"][string] },
+    allocations: Object.fromEntries(names.map((n) => [n, { tenant: n, demand: { CUSTOM_SERVICE_SLOT: 2 } }])),
+    ...(drain !== undefined ? { drain } : {}),
+  };
+}
+
+const devicesOf = (r: PlanResult) =>
+  Object.fromEntries(Object.entries(r.placements).map(([a, p]) => [a, p.device]));
+const ops = (r: PlanResult) => r.changes.map((c) => c.op);
+
+/** a, b on fw-0; c on fw-1; fw-2 standby. */
+const BEFORE = plan(lab(["a", "b", "c"])).ledger;
+
+function replays(previous: Ledger, r: PlanResult): void {
+  expect(r.ok).toBe(true);
+  expect(applyChanges(previous, r.changes)).toEqual(r.ledger);
+}
+
+describe("drain", () => {
+  it("moves a drained device's allocations, keeps the device, and grows the pool to keep its standby", () => {
+    expect(devicesOf(plan(lab(["a", "b", "c"])))).toEqual({ a: "fw-0", b: "fw-0", c: "fw-1" });
+    const r = plan(lab(["a", "b", "c"], {}, ["fw-1"]), { previous: BEFORE });
+    replays(BEFORE, r);
+    expect(r.changes).toEqual([
+      {
+        allocation: "c",
+        from: "fw-1",
+        isolation: { from: { id: 1, kind: "namespace" }, to: { id: 1, kind: "namespace" } },
+        op: "move",
+        reason: "device `fw-1` drained",
+        to: "fw-2",
+      },
+      {
+        devices: [{ name: "fw-3", zone: null }],
+        from: 3,
+        op: "grow",
+        pool: "fw",
+        reason: "2 busy devices + `standby` 1",
+        source: BEFORE.pools.fw.source,
+        to: 4,
+      },
+    ]);
+    // The drained device stays (empty, not standby) until it leaves the list.
+    expect(r.pools.fw).toEqual({
+      devices: ["fw-0", "fw-1", "fw-2", "fw-3"],
+      needed: 2,
+      standby: 1,
+      template: "vfw",
+    });
+    const back = plan(lab(["a", "b", "c"]), { previous: r.ledger });
+    replays(r.ledger, back);
+    expect(back.changes).toEqual([
+      {
+        devices: ["fw-3"],
+        from: 4,
+        op: "shrink",
+        pool: "fw",
+        reason: "2 busy devices + `standby` 1",
+        to: 3,
+      },
+    ]);
+  });
+
+  it("makes at most `disruptionBudget` moves per plan, the fewest-loaded device first, and defers the rest to the next plans", () => {
+    const spec = lab(["a", "b", "c"], { disruptionBudget: 1 }, ["fw-0", "fw-1"]);
+    const first = plan(spec, { previous: BEFORE });
+    replays(BEFORE, first);
+    expect(first.changes.filter((c) => c.op !== "grow")).toEqual([
+      {
+        allocation: "c",
+        from: "fw-1",
+        isolation: { from: { id: 1, kind: "namespace" }, to: { id: 1, kind: "namespace" } },
+        op: "move",
+        reason: "device `fw-1` drained",
+        to: "fw-2",
+      },
+      ...["a", "b"].map((allocation): Change => ({
+        allocation,
+        device: "fw-0",
+        op: "defer",
+        reason:
+          "device `fw-0` drained, but the `disruptionBudget` of pool `fw` (1 per apply) is used: a later plan moves it",
+      })),
+    ]);
+    const second = plan(spec, { previous: first.ledger });
+    replays(first.ledger, second);
+    expect(ops(second)).toEqual(["move", "defer"]);
+    const third = plan(spec, { previous: second.ledger });
+    replays(second.ledger, third);
+    expect(ops(third)).toEqual(["move"]);
+    expect(devicesOf(third)).toEqual({ a: "fw-2", b: "fw-3", c: "fw-2" });
+    expect(ops(plan(spec, { previous: third.ledger }))).toEqual([]);
+  });
+
+  it("defers, with the reason, what it cannot move: a pin, or no room with the pool at `max`", () => {
+    const pinned = lab(["a", "b", "c"], {}, ["fw-0"]);
+    pinned.allocations!.a.device = "fw-0";
+    const r = plan(pinned, { previous: BEFORE });
+    replays(BEFORE, r);
+    expect(r.changes.filter((c) => c.op === "defer")).toEqual([
+      {
+        allocation: "a",
+        device: "fw-0",
+        op: "defer",
+        reason: "device `fw-0` drained, but it is pinned there (`allocations.a.device`)",
+      },
+    ]);
+    const full = plan(lab(["a", "b", "c"], { max: 2 }, ["fw-0"]), {
+      previous: plan(lab(["a", "b", "c"], { max: 2 })).ledger,
+    });
+    expect(full.ok).toBe(true);
+    expect(full.changes).toEqual(
+      [
+        {
+          allocation: "b",
+          device: "fw-0",
+          op: "defer",
+          reason: "device `fw-0` drained, but no other device takes it (pool `fw` is at `max` 2)",
+        },
+        {
+          allocation: "a",
+          from: "fw-0",
+          isolation: { from: { id: 1, kind: "namespace" }, to: { id: 2, kind: "namespace" } },
+          op: "move",
+          reason: "device `fw-0` drained",
+          to: "fw-1",
+        },
+      ].sort((x, y) => (x.op === "move" ? -1 : y.op === "move" ? 1 : 0)),
+    );
+  });
+
+  it("removes a device drained with `remove: true` once empty, and never gives its name to a new device while it is listed", () => {
+    const spec = lab(["a", "b", "c"], {}, [{ device: "fw-0", remove: true }]);
+    const first = plan(spec, { previous: BEFORE });
+    replays(BEFORE, first);
+    expect(first.pools.fw.devices).toEqual(["fw-1", "fw-2", "fw-3"]);
+    expect(first.changes.filter((c) => c.op === "shrink" || c.op === "grow")).toEqual([
+      {
+        devices: [{ name: "fw-3", zone: null }],
+        from: 3,
+        op: "grow",
+        pool: "fw",
+        reason: "2 busy devices + `standby` 1; drained `fw-0` removed",
+        source: BEFORE.pools.fw.source,
+        to: 3,
+      },
+      {
+        devices: ["fw-0"],
+        from: 3,
+        op: "shrink",
+        pool: "fw",
+        reason: "2 busy devices + `standby` 1; drained `fw-0` removed",
+        to: 3,
+      },
+    ]);
+    // Still listed: more allocations grow the pool past the hole, never into `fw-0`.
+    const more = plan(lab(["a", "b", "c", "d", "e"], {}, [{ device: "fw-0", remove: true }]), {
+      previous: first.ledger,
+    });
+    expect(more.ok).toBe(true);
+    expect(more.pools.fw.devices).toEqual(["fw-1", "fw-2", "fw-3", "fw-4"]);
+    expect(Object.values(more.placements).some((p) => p.device === "fw-0")).toBe(false);
+  });
+
+  it("drains a declared appliance: its allocations move, it stays declared", () => {
+    const spec: FleetSpec = {
+      templates: {
+        fgt: {
+          driver: "physical",
+          capacity: { CUSTOM_SERVICE_SLOT: 4 },
+          tenancy: { mode: "shared", isolation: "vlan", contexts: { first: 100, last: 199 } },
+        },
+      },
+      pools: { edge: { template: "fgt", devices: [{ name: "rack1-fw" }, { name: "rack2-fw" }] } },
+      allocations: { a: { tenant: "a", demand: { CUSTOM_SERVICE_SLOT: 1 } } },
+    };
+    const before = plan(spec);
+    expect(devicesOf(before)).toEqual({ a: "rack1-fw" });
+    const r = plan({ ...spec, drain: ["rack1-fw"] }, { previous: before.ledger });
+    replays(before.ledger, r);
+    expect(devicesOf(r)).toEqual({ a: "rack2-fw" });
+    expect(r.pools.edge.devices).toEqual(["rack1-fw", "rack2-fw"]);
+    expect(r.changes.map((c) => (c.op === "move" ? c.reason : c.op))).toEqual(["device `rack1-fw` drained"]);
+  });
+
+  it("names bad entries with the rule and the fix", () => {
+    const spec = lab(["a"], {}, ["fw-9", "fw-1", "fw-1", "bogus", { device: "fw-2", remove: true }]);
+    expect(validateSpec(spec)).toEqual([
+      {
+        path: "drain[0]",
+        message:
+          "pool `fw` has at most 4 devices (`fw-0` to `fw-3`), so it has no `fw-9` to drain: fix the name",
+      },
+      {
+        path: "drain[2]",
+        message: "device `fw-1` is listed twice in `drain` (first at `drain[1]`): keep one",
+      },
+      {
+        path: "drain[3]",
+        message:
+          "`bogus` is no device of this fleet: `drain` names a created device (`<pool>-<n>`, e.g. `fw-0`) or a declared one; no declared device is defined yet",
+      },
+    ]);
+    // A created device that does not exist (yet) is the plan's error: it needs the ledger.
+    const r = plan(lab(["a"], {}, ["fw-3"]), { previous: plan(lab(["a"])).ledger });
+    expect(r.ok).toBe(false);
+    expect(r.errors).toEqual([
+      {
+        path: "drain[0]",
+        message:
+          "pool `fw` has no device `fw-3` to drain (its devices: `fw-0`, `fw-1`): remove it from `drain`",
+      },
+    ]);
+  });
+});
+
+describe("the circuit breaker", () => {
+  const spec = (share: number) => lab(["a", "b", "c"], { maxUnhealthyShare: share });
+  const health = { "fw-0": false, "fw-1": false };
+
+  it("keeps allocations on unhealthy devices when more than `maxUnhealthyShare` of the pool is unhealthy, and says so", () => {
+    const r = plan(spec(0.5), { previous: BEFORE, health });
+    replays(BEFORE, r);
+    expect(devicesOf(r)).toEqual({ a: "fw-0", b: "fw-0", c: "fw-1" });
+    const reason =
+      "circuit breaker of pool `fw`: 2 of 3 devices unhealthy (66.7%, above `maxUnhealthyShare` 50%): not evacuating";
+    expect(r.changes.filter((c) => c.op === "defer")).toEqual(
+      ["a", "b", "c"].map((allocation) => ({
+        allocation,
+        device: allocation === "c" ? "fw-1" : "fw-0",
+        op: "defer",
+        reason,
+      })),
+    );
+  });
+
+  it("evacuates as usual while the share stays at or below it", () => {
+    const r = plan(spec(0.7), { previous: BEFORE, health });
+    replays(BEFORE, r);
+    expect(r.changes.filter((c) => c.op === "defer")).toEqual([]);
+    expect(Object.values(devicesOf(r)).some((d) => d === "fw-0" || d === "fw-1")).toBe(false);
+  });
+});
+
+describe("drain and budgets over random fleets", () => {
+  /** A random subset of the created devices of a planned fleet, and a budget per pool. */
+  const edited = feasibleFleet
+    .map((spec) => ({ spec, first: plan(spec) }))
+    .filter(({ first }) => first.ok && Object.keys(first.devices).length > 0)
+    .chain(({ spec, first }) =>
+      fc.record({
+        spec: fc.constant(spec),
+        first: fc.constant(first),
+        drain: fc.subarray(Object.keys(first.devices).sort()),
+        budget: fc.option(fc.integer({ min: 0, max: 3 }), { nil: undefined }),
+      }),
+    );
+
+  it("never places on a drained device what was not there, never exceeds a budget, keeps the invariants and replays", () => {
+    fc.assert(
+      fc.property(edited, ({ spec, first, drain, budget }) => {
+        const pools: FleetSpec["pools"] = {};
+        for (const [name, pool] of Object.entries(spec.pools))
+          pools[name] =
+            budget === undefined || pool.external !== undefined
+              ? pool
+              : { ...pool, disruptionBudget: budget };
+        const next: FleetSpec = { ...spec, pools, drain };
+        const r = plan(next, { previous: first.ledger });
+        if (!r.ok) return; // a drain that leaves too little room for the rest is a plan error
+        expect(checkInvariants(next, r)).toEqual([]);
+        expect(applyChanges(first.ledger, r.changes)).toEqual(r.ledger);
+        for (const [name, p] of Object.entries(r.placements)) {
+          if (drain.includes(p.device)) expect(first.placements[name]?.device).toBe(p.device);
+        }
+        if (budget !== undefined) {
+          const moved = new Map<string, number>();
+          for (const c of r.changes) {
+            if (c.op !== "move" || !c.reason.includes("drained")) continue;
+            const pool = first.placements[c.allocation].pool;
+            moved.set(pool, (moved.get(pool) ?? 0) + 1);
+          }
+          for (const n of moved.values()) expect(n).toBeLessThanOrEqual(budget);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
