@@ -233,8 +233,8 @@ const EXAMPLES = readdirSync(join(ROOT, "examples"))
   .sort();
 
 describe("fleet.schema.json in yaml-language-server", () => {
-  it("finds the five examples", () => {
-    expect(EXAMPLES).toEqual(["docker-lab", "mixed", "nfv-edge", "physical-appliances", "yaml-edge"]);
+  it("finds the six examples", () => {
+    expect(EXAMPLES).toEqual(["docker-lab", "maintenance", "mixed", "nfv-edge", "physical-appliances", "yaml-edge"]);
   });
 
   it.each(EXAMPLES)("reports no problem in examples/%s/fleet.yaml", async (name) => {
