@@ -125,6 +125,12 @@ export interface OwnedPoolSpec<S = string> {
    * being evacuated: a monitoring outage does not move the whole pool. @default 1 (never trips)
    */
   maxUnhealthyShare?: number;
+  /**
+   * Rebalancing, opt-in: at most this many moves per plan (within `disruptionBudget`) that free a
+   * device (`strategy: pack`: consolidate onto busy devices) or even out the load (`spread`: from
+   * the most to the least loaded device). @default 0 (never)
+   */
+  rebalance?: number;
   /** Only on {@link ExternalPoolSpec}. */
   external?: never;
 }
@@ -155,6 +161,7 @@ export interface ExternalPoolSpec {
   devices?: never;
   disruptionBudget?: never;
   maxUnhealthyShare?: never;
+  rebalance?: never;
 }
 
 export type PoolSpec<S = string> = OwnedPoolSpec<S> | ExternalPoolSpec;

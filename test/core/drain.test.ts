@@ -317,3 +317,121 @@ describe("drain and budgets over random fleets", () => {
     );
   });
 });
+
+describe("rebalancing", () => {
+  /** 8-slot firewalls; 3, 3, 5 and 5 slots added one at a time, as history places them. */
+  function history(pool: Partial<FleetSpec["pools"][string]>): { spec: FleetSpec; ledger: Ledger } {
+    const slots: Record<string, number> = { a: 3, b: 3, c: 5, d: 5 };
+    const spec = (names: string[]): FleetSpec => ({
+      templates: {
+        vfw: {
+          driver: "docker",
+          capacity: { CUSTOM_SERVICE_SLOT: 8 },
+          tenancy: { mode: "shared", isolation: "namespace", contexts: { first: 1, last: 8 } },
+          docker: { image: "vyos" },
+        },
+      },
+      pools: { fw: { template: "vfw", standby: 0, ...pool } as FleetSpec["pools"][string] },
+      allocations: Object.fromEntries(
+        names.map((n) => [n, { tenant: n, demand: { CUSTOM_SERVICE_SLOT: slots[n] } }]),
+      ),
+    });
+    let ledger: Ledger | undefined;
+    for (const n of [1, 2, 3, 4])
+      ledger = plan(spec(["a", "b", "c", "d"].slice(0, n)), { previous: ledger }).ledger;
+    return { spec: spec(["a", "b", "c", "d"]), ledger: ledger! };
+  }
+
+  it("consolidates a pack pool onto busy devices within `rebalance`, saying which device it frees and the lower bound", () => {
+    const { spec, ledger } = history({});
+    expect(devicesOf(plan(spec, { previous: ledger }))).toEqual({
+      a: "fw-0",
+      b: "fw-0",
+      c: "fw-1",
+      d: "fw-2",
+    });
+    const r = plan(
+      { ...spec, pools: { fw: { ...spec.pools.fw, rebalance: 2 } as FleetSpec["pools"][string] } },
+      { previous: ledger },
+    );
+    replays(ledger, r);
+    expect(devicesOf(r)).toEqual({ a: "fw-1", b: "fw-2", c: "fw-1", d: "fw-2" });
+    expect(
+      r.changes.filter((c) => c.op === "move").map((c) => (c.op === "move" ? [c.allocation, c.reason] : [])),
+    ).toEqual([
+      ["a", "consolidate: frees `fw-0` (pool `fw`: 3 -> 2 busy devices, lower bound 2)"],
+      ["b", "consolidate: frees `fw-0` (pool `fw`: 3 -> 2 busy devices, lower bound 2)"],
+    ]);
+    // Within one move nothing can be freed: nothing moves.
+    const one = plan(
+      { ...spec, pools: { fw: { ...spec.pools.fw, rebalance: 1 } as FleetSpec["pools"][string] } },
+      { previous: ledger },
+    );
+    expect(one.changes).toEqual([]);
+  });
+
+  it("evens out a spread pool from the most to the least loaded device while that lowers the highest load", () => {
+    // Packed history: a, b on fw-0 and c, d on fw-1 (full), fw-2 idle.
+    const packed = plan(lab(["a", "b", "c", "d"], { standby: 0, min: 3 }));
+    expect(devicesOf(packed)).toEqual({ a: "fw-0", b: "fw-0", c: "fw-1", d: "fw-1" });
+    const spread = lab(["a", "b", "c", "d"], { standby: 0, min: 3, strategy: "spread", rebalance: 2 });
+    const r = plan(spread, { previous: packed.ledger });
+    replays(packed.ledger, r);
+    // One move lowers fw-0 from 100% to 50%; a second (fw-1 to fw-2) would only move the 100%.
+    expect(r.changes).toEqual([
+      {
+        allocation: "a",
+        from: "fw-0",
+        isolation: { from: { id: 1, kind: "namespace" }, to: { id: 1, kind: "namespace" } },
+        op: "move",
+        reason: "rebalance: `fw-0` at 100% -> `fw-2` (now 50% and 50%)",
+        to: "fw-2",
+      },
+    ]);
+    expect(plan(spread, { previous: r.ledger }).changes).toEqual([]);
+  });
+
+  it("never needs more devices in a pack pool, never exceeds `rebalance` or the budget, over random fleets", () => {
+    fc.assert(
+      fc.property(
+        feasibleFleet,
+        fc.integer({ min: 1, max: 4 }),
+        fc.option(fc.integer({ min: 0, max: 3 }), { nil: undefined }),
+        (spec, moves, budget) => {
+          const first = plan(spec);
+          if (!first.ok) return;
+          const pools: FleetSpec["pools"] = {};
+          for (const [name, pool] of Object.entries(spec.pools)) {
+            pools[name] =
+              pool.external !== undefined || pool.devices !== undefined
+                ? pool
+                : {
+                    ...pool,
+                    rebalance: moves,
+                    ...(budget !== undefined ? { disruptionBudget: budget } : {}),
+                  };
+          }
+          const next: FleetSpec = { ...spec, pools };
+          const r = plan(next, { previous: first.ledger });
+          expect(r.ok).toBe(true);
+          expect(checkInvariants(next, r)).toEqual([]);
+          expect(applyChanges(first.ledger, r.changes)).toEqual(r.ledger);
+          const perPool = new Map<string, number>();
+          for (const c of r.changes) {
+            if (c.op !== "move" || !/^(consolidate|rebalance):/.test(c.reason)) continue;
+            const pool = first.placements[c.allocation].pool;
+            perPool.set(pool, (perPool.get(pool) ?? 0) + 1);
+          }
+          for (const n of perPool.values())
+            expect(n).toBeLessThanOrEqual(Math.min(moves, budget ?? Infinity));
+          for (const [name, p] of Object.entries(first.pools)) {
+            if ((spec.pools[name].strategy ?? "pack") !== "pack") continue;
+            expect(r.pools[name].devices.length).toBeLessThanOrEqual(p.devices.length);
+            expect(r.pools[name].needed).toBeLessThanOrEqual(p.needed);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});

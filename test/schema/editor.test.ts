@@ -234,7 +234,14 @@ const EXAMPLES = readdirSync(join(ROOT, "examples"))
 
 describe("fleet.schema.json in yaml-language-server", () => {
   it("finds the six examples", () => {
-    expect(EXAMPLES).toEqual(["docker-lab", "maintenance", "mixed", "nfv-edge", "physical-appliances", "yaml-edge"]);
+    expect(EXAMPLES).toEqual([
+      "docker-lab",
+      "maintenance",
+      "mixed",
+      "nfv-edge",
+      "physical-appliances",
+      "yaml-edge",
+    ]);
   });
 
   it.each(EXAMPLES)("reports no problem in examples/%s/fleet.yaml", async (name) => {
@@ -265,6 +272,7 @@ describe("fleet.schema.json in yaml-language-server", () => {
       "max",
       "maxUnhealthyShare",
       "min",
+      "rebalance",
       "size",
       "standby",
       "strategy",

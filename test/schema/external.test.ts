@@ -42,7 +42,7 @@ describe("external pools in the spec", () => {
       "`external` next to `template`",
       ["      fleet: infra\n", "      fleet: infra\n    template: lb\n"],
       [
-        "fleet.yaml:9:3: pools.fw: has `external` and `template`, which do not make one of `{ template, standby, min, max, size, strategy, zones, antiAffinity, devices, disruptionBudget, maxUnhealthyShare }` or `{ external }`: keep the fields of exactly one",
+        "fleet.yaml:9:3: pools.fw: has `external` and `template`, which do not make one of `{ template, standby, min, max, size, strategy, zones, antiAffinity, devices, disruptionBudget, maxUnhealthyShare, rebalance }` or `{ external }`: keep the fields of exactly one",
       ],
     ],
     [
