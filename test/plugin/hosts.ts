@@ -16,6 +16,7 @@ import type * as grpcTypes from "@grpc/grpc-js";
 import type * as providerGrpcTypes from "@pulumi/pulumi/proto/provider_grpc_pb";
 import type * as providerTypes from "@pulumi/pulumi/proto/provider_pb";
 import type * as pluginTypes from "@pulumi/pulumi/proto/plugin_pb";
+import type { Message } from "google-protobuf";
 import type * as emptyTypes from "google-protobuf/google/protobuf/empty_pb";
 import type * as structTypes from "google-protobuf/google/protobuf/struct_pb";
 import type { ScratchProject } from "./install";
@@ -339,12 +340,18 @@ export function startDynamicHost(project: ScratchProject, engineAddress: string)
  * (sdk/nodejs/cmd/pulumi-language-nodejs/main.go): `node <run-plugin> <pluginDir> <engine>`, with
  * `<run-plugin>` resolved from the plugin directory, the working directory the engine's (the
  * project), and `PULUMI_NODEJS_TYPESCRIPT=true` (the `typescript` runtime option defaults to true).
+ * `env` adds variables to its environment, as a user's shell gives the CLI and so its plugins
+ * (`OS_TOKEN` for the Ledger's Placement backend).
  */
-export function startPluginHost(project: ScratchProject, engineAddress: string): Promise<HostProcess> {
+export function startPluginHost(
+  project: ScratchProject,
+  engineAddress: string,
+  env: Record<string, string> = {},
+): Promise<HostProcess> {
   const runPlugin = locate("@pulumi/pulumi/cmd/run-plugin", project.pluginDir);
   return startHost([runPlugin, path.resolve(project.pluginDir), engineAddress], {
     cwd: project.dir,
-    env: pluginEnv(project, { PULUMI_NODEJS_TYPESCRIPT: "true" }),
+    env: pluginEnv(project, { ...env, PULUMI_NODEJS_TYPESCRIPT: "true" }),
   });
 }
 
@@ -417,10 +424,13 @@ function nameAndType(urn: string): { name: string; type: string } {
 /** A `pulumirpc.ResourceProvider` client with a promise per method; requests carry name and type as the engine's do. */
 export class ProviderClient {
   private readonly client: providerGrpcTypes.ResourceProviderClient;
+  private last: { request: Message; response?: Message } | undefined;
 
   constructor(
     readonly host: HostProcess,
     private readonly label = "provider",
+    /** Keep the last call's request and response messages, for {@link lastCallBytes}. @default false */
+    private readonly keepLast = false,
   ) {
     this.client = new providerGrpc.ResourceProviderClient(host.address, grpc.credentials.createInsecure());
   }
@@ -429,12 +439,32 @@ export class ProviderClient {
     this.client.close();
   }
 
-  private call<Res>(method: string, invoke: (reply: Reply<Res>) => unknown): Promise<Res> {
+  /**
+   * The encoded sizes in bytes of the last call's request and response (the protobuf messages,
+   * without gRPC's framing), serialized again on demand; `undefined` unless the client keeps them.
+   */
+  lastCallBytes(): { request: number; response: number } | undefined {
+    if (this.last === undefined) return undefined;
+    return {
+      request: this.last.request.serializeBinary().length,
+      response: this.last.response?.serializeBinary().length ?? 0,
+    };
+  }
+
+  private call<Res extends Message>(
+    method: string,
+    request: Message,
+    invoke: (reply: Reply<Res>) => unknown,
+  ): Promise<Res> {
+    if (this.keepLast) this.last = { request };
     return new Promise<Res>((resolve, reject) => {
       invoke((err, res) => {
         if (err)
           reject(new ProviderCallError(`${this.label}.${method}`, err.code, err.details, this.host.stderr()));
-        else resolve(res);
+        else {
+          if (this.keepLast) this.last = { request, response: res };
+          resolve(res);
+        }
       });
     });
   }
@@ -449,7 +479,7 @@ export class ProviderClient {
     req.setSupportsViews(true);
     req.setInvokeWithPreview(true);
     try {
-      const res = await this.call<providerTypes.ProviderHandshakeResponse>("Handshake", (reply) =>
+      const res = await this.call<providerTypes.ProviderHandshakeResponse>("Handshake", req, (reply) =>
         this.client.handshake(req, reply),
       );
       return {
@@ -467,7 +497,7 @@ export class ProviderClient {
   }
 
   async getPluginInfo(): Promise<{ version: string }> {
-    const res = await this.call<pluginTypes.PluginInfo>("GetPluginInfo", (reply) =>
+    const res = await this.call<pluginTypes.PluginInfo>("GetPluginInfo", new emptyProto.Empty(), (reply) =>
       this.client.getPluginInfo(new emptyProto.Empty(), reply),
     );
     return { version: res.getVersion() };
@@ -477,7 +507,7 @@ export class ProviderClient {
     const req = new providerProto.GetSchemaRequest();
     req.setVersion(0);
     return (
-      await this.call<providerTypes.GetSchemaResponse>("GetSchema", (reply) =>
+      await this.call<providerTypes.GetSchemaResponse>("GetSchema", req, (reply) =>
         this.client.getSchema(req, reply),
       )
     ).getSchema();
@@ -502,7 +532,7 @@ export class ProviderClient {
     req.setSendsOldInputsToDelete(true);
     for (const [k, v] of Object.entries(args.variables ?? {})) req.getVariablesMap().set(k, v);
     req.setArgs(toStruct(args.inputs));
-    const res = await this.call<providerTypes.ConfigureResponse>("Configure", (reply) =>
+    const res = await this.call<providerTypes.ConfigureResponse>("Configure", req, (reply) =>
       this.client.configure(req, reply),
     );
     return {
@@ -521,7 +551,7 @@ export class ProviderClient {
     req.setType(type);
     req.setOlds(toStruct(olds));
     req.setNews(toStruct(news));
-    const res = await this.call<providerTypes.CheckResponse>("Check", (reply) =>
+    const res = await this.call<providerTypes.CheckResponse>("Check", req, (reply) =>
       this.client.check(req, reply),
     );
     return {
@@ -548,7 +578,9 @@ export class ProviderClient {
     req.setOlds(toStruct(args.olds));
     req.setNews(toStruct(args.news));
     req.setIgnorechangesList(args.ignoreChanges ?? []);
-    const res = await this.call<providerTypes.DiffResponse>("Diff", (reply) => this.client.diff(req, reply));
+    const res = await this.call<providerTypes.DiffResponse>("Diff", req, (reply) =>
+      this.client.diff(req, reply),
+    );
     const C = providerProto.DiffResponse.DiffChanges;
     const changes = res.getChanges();
     return {
@@ -568,7 +600,7 @@ export class ProviderClient {
     req.setType(type);
     req.setProperties(toStruct(properties));
     req.setPreview(preview);
-    const res = await this.call<providerTypes.CreateResponse>("Create", (reply) =>
+    const res = await this.call<providerTypes.CreateResponse>("Create", req, (reply) =>
       this.client.create(req, reply),
     );
     return { id: res.getId(), properties: fromStruct(res.getProperties()) ?? {} };
@@ -588,7 +620,9 @@ export class ProviderClient {
     req.setType(type);
     req.setProperties(toStruct(args.properties));
     req.setInputs(toStruct(args.inputs));
-    const res = await this.call<providerTypes.ReadResponse>("Read", (reply) => this.client.read(req, reply));
+    const res = await this.call<providerTypes.ReadResponse>("Read", req, (reply) =>
+      this.client.read(req, reply),
+    );
     return {
       id: res.getId(),
       properties: fromStruct(res.getProperties()) ?? {},
@@ -614,7 +648,7 @@ export class ProviderClient {
     req.setOlds(toStruct(args.olds));
     req.setNews(toStruct(args.news));
     req.setPreview(args.preview);
-    const res = await this.call<providerTypes.UpdateResponse>("Update", (reply) =>
+    const res = await this.call<providerTypes.UpdateResponse>("Update", req, (reply) =>
       this.client.update(req, reply),
     );
     return fromStruct(res.getProperties()) ?? {};
@@ -629,7 +663,7 @@ export class ProviderClient {
     req.setType(type);
     req.setProperties(toStruct(args.properties));
     req.setOldInputs(toStruct(args.oldInputs));
-    await this.call<import("google-protobuf").Message>("Delete", (reply) => this.client.delete(req, reply));
+    await this.call<Message>("Delete", req, (reply) => this.client.delete(req, reply));
   }
 
   /** `Construct` with the fields the engine sets (provider_plugin.go `Construct`). */
@@ -652,7 +686,7 @@ export class ProviderClient {
     }
     req.setDependenciesList(args.dependencies ?? []);
     req.setAcceptsOutputValues(true);
-    const res = await this.call<providerTypes.ConstructResponse>("Construct", (reply) =>
+    const res = await this.call<providerTypes.ConstructResponse>("Construct", req, (reply) =>
       this.client.construct(req, reply),
     );
     const stateDependencies: Record<string, string[]> = {};

@@ -11,7 +11,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { ROOT, ensureBuilt } from "../cli/built";
+import { ensureBuilt } from "../cli/built";
 
 export interface ScratchProject {
   /** The project directory (`Pulumi.yaml`, `package.json`, `node_modules`). */
@@ -29,6 +29,26 @@ export interface ScratchProject {
 }
 
 const PROJECT = "scratch";
+
+/**
+ * This repository's root: the nearest directory above this module whose package.json is
+ * servicevm's. The same directory as `ROOT` of `test/cli/built.ts` when run from source (vitest),
+ * and still the repository when run compiled from `dist/test/plugin/` (the benchmark), where a
+ * fixed `../..` would be `dist/`.
+ */
+function repoRoot(): string {
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    const file = path.join(dir, "package.json");
+    if (
+      fs.existsSync(file) &&
+      (JSON.parse(fs.readFileSync(file, "utf8")) as { name?: string }).name === "servicevm"
+    )
+      return dir;
+    if (path.dirname(dir) === dir) throw new Error(`no package.json of servicevm above ${__dirname}`);
+  }
+}
+
+const ROOT = repoRoot();
 
 let cached: ScratchProject | undefined;
 
@@ -81,15 +101,26 @@ function packFiles(dir: string): string[] {
   return out.sort();
 }
 
+export interface ScratchOptions {
+  /**
+   * Build `dist/` first when it is stale. The benchmark, run from `dist/` after `npm run build`,
+   * passes false (`ensureBuilt` finds the sources relative to itself, which only works from source).
+   * @default true
+   */
+  build?: boolean;
+}
+
 /**
  * The scratch project, made on first use: builds `dist/` if it is stale, packs the repository with
  * `npm pack --ignore-scripts` (the `prepare` script would rebuild `dist/` under other test files),
  * extracts the tarball and links the other dependencies.
  */
-export function scratchProject(): ScratchProject {
+export function scratchProject(opts: ScratchOptions = {}): ScratchProject {
   if (cached !== undefined) return cached;
-  ensureBuilt();
-  ensurePluginBuilt();
+  if (opts.build ?? true) {
+    ensureBuilt();
+    ensurePluginBuilt();
+  }
   tempRoot = fs.mkdtempSync(path.join(os.tmpdir(), "servicevm-plugin-"));
   const packDir = path.join(tempRoot, "pack");
   fs.mkdirSync(packDir);

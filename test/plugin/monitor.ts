@@ -120,6 +120,8 @@ export interface ProviderCall {
   request: Record<string, unknown>;
   response?: unknown;
   error?: string;
+  /** Wall time of the call as the engine waited for it, in ms (set when it ends). */
+  ms?: number;
 }
 
 export interface RunOptions {
@@ -252,7 +254,11 @@ export class PluginEngine {
       invoke: handle((e, req: resourceTypes.ResourceInvokeRequest) => {
         e.recordInvoke(req.getTok());
         const answer = e.answerInvoke?.(req.getTok(), fromStruct(req.getArgs()) ?? {});
-        const res = new providerProto.InvokeResponse();
+        // `ResourceInvokeResponse` since the SDK's 3.2xx protos; `InvokeResponse` in 3.248's.
+        const Response =
+          (resourceProto as unknown as { ResourceInvokeResponse?: typeof providerProto.InvokeResponse })
+            .ResourceInvokeResponse ?? providerProto.InvokeResponse;
+        const res = new Response();
         if (answer !== undefined) res.setReturn(toStruct(answer));
         return res;
       }),
@@ -458,6 +464,7 @@ export class PluginEngine {
   ): Promise<T> {
     const call: ProviderCall = { method, urn, request };
     run.result.calls.push(call);
+    const t0 = performance.now();
     try {
       const response = await fn();
       call.response = response;
@@ -465,6 +472,8 @@ export class PluginEngine {
     } catch (e) {
       call.error = e instanceof Error ? e.message : String(e);
       throw e;
+    } finally {
+      call.ms = performance.now() - t0;
     }
   }
 
