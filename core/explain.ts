@@ -119,7 +119,7 @@ export function refusalGroup(dev: Dev, a: Alloc, r: Refusal): string {
 }
 
 /** The intro of an unplaceable allocation's error: who, what, where and with which traits. */
-function intro(a: Alloc): string {
+export function intro(a: Alloc): string {
   const head = `allocation ${bt(a.name)} (tenant ${bt(a.tenant)}) needs ${fmtDemand(a.demand)}`;
   const traits = [
     ...a.require.map((t) => `trait ${bt(t)}`),

@@ -31,3 +31,29 @@ export { renderText, renderMarkdown, poolUsage, summarize } from "./report";
 export type { RenderOptions, PoolUsage, ReportError, ReportResult } from "./report";
 export { validateSpec } from "./validate";
 export { parsePath } from "./paths";
+export { explainAllocation } from "./explainAllocation";
+export type {
+  AllocationExplanation,
+  CandidateView,
+  ConstraintCount,
+  ExplainFix,
+  ExplainResult,
+  ExplainStatus,
+  PoolView,
+  Verdict,
+} from "./explainAllocation";
+export { renderExplainMarkdown, renderExplainText } from "./report/explain";
+export type { ExplainRenderOptions } from "./report/explain";
+export { headroom, ledgerHeadroom, specHeadroom, specShapes } from "./headroom";
+export type {
+  HeadroomCount,
+  HeadroomLimit,
+  HeadroomOptions,
+  HeadroomShape,
+  PoolHeadroom,
+  ShapeHeadroom,
+  SpecShape,
+  ZoneHeadroom,
+} from "./headroom";
+export { renderHeadroomMarkdown, renderHeadroomText } from "./report/headroom";
+export type { HeadroomRenderOptions, HeadroomReport } from "./report/headroom";

@@ -3,9 +3,11 @@
  * capacity per pool and per device (total/used/free per resource class, standby idle devices).
  * Derived from the ledger (each pool's devices with their zones), the plan spec and the health map
  * with the core's device model (`ledgerDevices`) and Placement arithmetic, so it needs nothing the
- * Ledger does not store.
+ * Ledger does not store. `capacity.headroom` is `servicevm capacity`'s numbers for the spec's own
+ * shapes (`specHeadroom`, the same core function on the same ledger).
  */
 import { type ClassUsage, classUsage, type DeviceUsage, type PoolSummary, summarizePool } from "./capacity";
+import { type ShapeHeadroom, specHeadroom } from "./headroom";
 import { capacityOf } from "./inventory";
 import { ledgerDevices } from "./model";
 import type { FleetSpec, HealthMap, Ledger, PlacementResult } from "./types";
@@ -29,6 +31,12 @@ export interface PoolCapacityView extends PoolSummary {
 export interface FleetCapacity {
   pools: Record<string, PoolCapacityView>;
   devices: Record<string, DeviceCapacity>;
+  /**
+   * For each distinct demand of the spec's allocations, in the order of its first allocation: per
+   * pool and zone, how many more allocations of it (each a new tenant's) fit on the devices that
+   * exist and up to `max`, and what binds first (`core/headroom.ts`).
+   */
+  headroom: ShapeHeadroom[];
 }
 
 export interface LedgerView {
@@ -100,5 +108,5 @@ export function ledgerView(spec: FleetSpec, ledger: Ledger, health: HealthMap): 
       classes: summary.classes,
     };
   }
-  return { placements, capacity: { pools, devices } };
+  return { placements, capacity: { pools, devices, headroom: specHeadroom(spec, ledger, health) } };
 }

@@ -48,6 +48,7 @@ import type { Fleet, FleetOptions } from "../components/fleet";
 import { canonicalJson } from "../core/canonical";
 import type { ClassUsage } from "../core/capacity";
 import type { DeviceCapacity, FleetCapacity, PoolCapacityView } from "../core/ledgerView";
+import type { HeadroomCount, PoolHeadroom, ShapeHeadroom, ZoneHeadroom } from "../core/headroom";
 import type { Isolation, PlacementResult } from "../core/types";
 import type { ApplianceRegistrationArgs } from "../provider/appliance";
 import type { ApplianceOutputs } from "../provider/applianceImpl";
@@ -475,6 +476,19 @@ const CLASS_USAGE: PropertiesOf<ClassUsage> = {
   free: prop.number("`total - used`."),
 };
 
+const zoneHeadroom: PropertiesOf<ZoneHeadroom> = {
+  devices: prop.integer("Devices now."),
+  maxDevices: prop.integer("Devices at `max` (or `size`, or the declared devices)."),
+  existing: prop.ref(
+    "HeadroomCount",
+    "On the devices that exist, standby included; the limit that stops the most of them.",
+  ),
+  upToMax: prop.ref(
+    "HeadroomCount",
+    "On every device the pool may have; the limit is `max` (`size`, `devices`) unless a new device would take none.",
+  ),
+};
+
 /** Types of the resources' outputs, from the TypeScript interfaces named in each comment. */
 function outputTypes(): Record<string, ObjectTypeSpec> {
   const classes = prop.map(
@@ -522,8 +536,51 @@ function outputTypes(): Record<string, ObjectTypeSpec> {
           typeRef("DeviceCapacity"),
           "Per device: its pool, zone, health, capacity and what it hosts.",
         ),
+        headroom: prop.list(
+          typeRef("ShapeHeadroom"),
+          "Per distinct demand of the spec's allocations: how many more fit per pool and zone, now and up to `max`.",
+        ),
       },
-      ["pools", "devices"],
+      ["pools", "devices", "headroom"],
+    ),
+    // core/headroom.ts ShapeHeadroom
+    ShapeHeadroom: objectOf<ShapeHeadroom>(
+      "Headroom of one shape (a demand; each new allocation a new tenant's unless `tenant` is set), per pool.",
+      {
+        demand: prop.map({ type: "integer" }, "Amount per resource class."),
+        tenant: prop.string("The tenant of the new allocations; absent (null): each a new tenant."),
+        allocations: prop.integer("How many of the spec's allocations have this demand."),
+        pools: prop.map(typeRef("PoolHeadroom"), "Per owned pool with an inventory of every demanded class."),
+      },
+      ["demand", "allocations", "pools"],
+    ),
+    // core/headroom.ts PoolHeadroom
+    PoolHeadroom: objectOf<PoolHeadroom>(
+      "Headroom of a shape in one pool, and in each of its zones.",
+      {
+        ...zoneHeadroom,
+        template: prop.string("Template of the pool."),
+        zones: prop.map(typeRef("ZoneHeadroom"), "Per zone; devices without a zone count in the pool only."),
+      },
+      ["template", "devices", "maxDevices", "existing", "upToMax", "zones"],
+    ),
+    // core/headroom.ts ZoneHeadroom
+    ZoneHeadroom: objectOf<ZoneHeadroom>("Headroom of a shape in one zone of a pool.", zoneHeadroom, [
+      "devices",
+      "maxDevices",
+      "existing",
+      "upToMax",
+    ]),
+    // core/headroom.ts HeadroomCount
+    HeadroomCount: objectOf<HeadroomCount>(
+      "How many more allocations of a shape fit, and what stops the next one.",
+      {
+        fits: prop.integer("How many more fit."),
+        limit: prop.string(
+          "What binds first: a resource class, `contexts`, `dedicated`, `<CLASS>:minUnit|maxUnit|stepSize|missing`, `unhealthy`, `zone`, `max`, `size`, `devices` or `none`.",
+        ),
+      },
+      ["fits", "limit"],
     ),
     // core/ledgerView.ts PoolCapacityView (PoolSummary in core/capacity.ts, plus device names)
     PoolCapacityView: objectOf<PoolCapacityView>(

@@ -1,8 +1,10 @@
 /**
  * Core planner benchmark (issue 2): a 10,000-device fleet with 100,000 allocations, planned from
  * an empty ledger, re-planned with one new allocation, and with 1% of allocations changed; and
- * packing quality against the lower bound.
+ * packing quality against the lower bound. Headroom (issue 11) of that fleet for 5 shapes, side by
+ * side with the plan (target: under the time of one plan).
  */
+import { headroom, type HeadroomShape, specHeadroom } from "../../core/headroom";
 import { plan } from "../../core/plan";
 import type { AllocationSpec, FleetSpec, PlanResult } from "../../core/types";
 import { largeFleet, packingFleet, prng } from "./fleets";
@@ -67,6 +69,29 @@ export function main(): void {
     `(a) is ${(a.median / parse.median).toFixed(1)}x (target < 10x)`,
   );
   line("    peak RSS of this process after (a)", `${peakRssMiB().toFixed(0)} MiB`, "(target < 1024 MiB)");
+
+  // Headroom (issue 11): 5 shapes on the planned fleet, against the time of one plan (a).
+  const shapes: HeadroomShape[] = [
+    { demand: { CUSTOM_SERVICE_SLOT: 1, CUSTOM_THROUGHPUT_MBPS: 1000 } },
+    { demand: { CUSTOM_SERVICE_SLOT: 2, CUSTOM_THROUGHPUT_MBPS: 2000 } },
+    { demand: { CUSTOM_SERVICE_SLOT: 1, VCPU: 2 } },
+    { demand: { CUSTOM_SERVICE_SLOT: 2, VCPU: 4 }, tenant: "tenant-7" },
+    { demand: { CUSTOM_SERVICE_SLOT: 1 } },
+  ];
+  const h = timeRuns(RUNS, () => headroom(spec, first, shapes));
+  const fits = h.last.reduce((n, s) => n + Object.values(s.pools).reduce((m, p) => m + p.upToMax.fits, 0), 0);
+  line(
+    "(h) headroom, 5 shapes (every pool and zone, up to `max`)",
+    fmtMs(h.median),
+    `${((100 * h.median) / a.median).toFixed(1)}% of (a) (target < 100%), ${fits.toLocaleString("en-US")} more fit at max`,
+  );
+  const distinct = specHeadroom(spec, first.ledger, {}).length;
+  const fleetView = timeRuns(RUNS, () => specHeadroom(spec, first.ledger, {}));
+  line(
+    `    the spec's ${distinct} shapes (the Fleet's capacity.headroom)`,
+    fmtMs(fleetView.median),
+    `${((100 * fleetView.median) / a.median).toFixed(1)}% of (a)`,
+  );
 
   const plusOne: FleetSpec = {
     ...spec,

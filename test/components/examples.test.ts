@@ -158,7 +158,11 @@ describe.each(Object.keys(EXPECTED))("example %s", (name) => {
     expect(Object.fromEntries(Object.entries(placements).map(([k, v]) => [k, v.device]))).toEqual(
       EXPECTED[name].devices,
     );
-    expect(Object.keys((await valueOf(exports.capacity)) as object)).toEqual(["pools", "devices"]);
+    expect(Object.keys((await valueOf(exports.capacity)) as object)).toEqual([
+      "pools",
+      "devices",
+      "headroom",
+    ]);
     // The ledger is stored once, in the Ledger resource; the program does not export it again.
     expect(Object.keys(exports)).not.toContain("ledger");
     const ledger = result.resources.find((r) => r.type === "pulumi-nodejs:dynamic/servicevm:Ledger");

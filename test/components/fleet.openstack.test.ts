@@ -234,6 +234,66 @@ describe("Fleet on OpenStack", () => {
           allocations: [],
         },
       },
+      // Per distinct demand: fw-0 has 5 slots and 6 contexts free, fw-1 is empty; the pool may
+      // have 100 devices (`max` default), 50 per zone.
+      headroom: [
+        {
+          demand: { CUSTOM_SERVICE_SLOT: 2 },
+          tenant: null,
+          allocations: 1,
+          pools: {
+            fw: {
+              template: "vfw",
+              devices: 2,
+              maxDevices: 100,
+              existing: { fits: 2 + 4, limit: "CUSTOM_SERVICE_SLOT" },
+              upToMax: { fits: 2 + 4 + 98 * 4, limit: "max" },
+              zones: {
+                az1: {
+                  devices: 1,
+                  maxDevices: 50,
+                  existing: { fits: 2, limit: "CUSTOM_SERVICE_SLOT" },
+                  upToMax: { fits: 2 + 49 * 4, limit: "max" },
+                },
+                az2: {
+                  devices: 1,
+                  maxDevices: 50,
+                  existing: { fits: 4, limit: "CUSTOM_SERVICE_SLOT" },
+                  upToMax: { fits: 4 + 49 * 4, limit: "max" },
+                },
+              },
+            },
+          },
+        },
+        {
+          demand: { CUSTOM_SERVICE_SLOT: 1 },
+          tenant: null,
+          allocations: 1,
+          pools: {
+            fw: {
+              template: "vfw",
+              devices: 2,
+              maxDevices: 100,
+              existing: { fits: 5 + 8, limit: "CUSTOM_SERVICE_SLOT" },
+              upToMax: { fits: 5 + 8 + 98 * 8, limit: "max" },
+              zones: {
+                az1: {
+                  devices: 1,
+                  maxDevices: 50,
+                  existing: { fits: 5, limit: "CUSTOM_SERVICE_SLOT" },
+                  upToMax: { fits: 5 + 49 * 8, limit: "max" },
+                },
+                az2: {
+                  devices: 1,
+                  maxDevices: 50,
+                  existing: { fits: 8, limit: "CUSTOM_SERVICE_SLOT" },
+                  upToMax: { fits: 8 + 49 * 8, limit: "max" },
+                },
+              },
+            },
+          },
+        },
+      ],
     });
     expect(await valueOf(fleet!.ledger)).toEqual({
       version: 2,

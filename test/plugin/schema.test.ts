@@ -412,6 +412,7 @@ describe("types from fleet.schema.json", () => {
       "DrainItemDevice",
       "FleetCapacity",
       "FleetSpec",
+      "HeadroomCount",
       "Inventory",
       "Isolation",
       "Openstack",
@@ -426,9 +427,11 @@ describe("types from fleet.schema.json", () => {
       "PoolCapacityView",
       "PoolExternal",
       "PoolExternalExternal",
+      "PoolHeadroom",
       "PoolTemplate",
       "PoolTemplateAntiAffinity",
       "PoolTemplateStrategy",
+      "ShapeHeadroom",
       "Template",
       "TemplateDriver",
       "TemplatePhysical",
@@ -436,6 +439,7 @@ describe("types from fleet.schema.json", () => {
       "TemplateTenancyShared",
       "TemplateTenancySharedContexts",
       "TemplateTenancySharedIsolation",
+      "ZoneHeadroom",
     ]);
   });
 

@@ -233,9 +233,10 @@ const EXAMPLES = readdirSync(join(ROOT, "examples"))
   .sort();
 
 describe("fleet.schema.json in yaml-language-server", () => {
-  it("finds the six examples", () => {
+  it("finds the seven examples", () => {
     expect(EXAMPLES).toEqual([
       "docker-lab",
+      "headroom",
       "maintenance",
       "mixed",
       "nfv-edge",
