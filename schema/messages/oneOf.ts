@@ -106,6 +106,12 @@ function meantBranch(choice: Choice, branchErrors: Map<number, ErrorObject[]>): 
     const k = discriminator.values.findIndex((v) => v === got);
     if (k >= 0) return k;
   }
+  // Exactly one branch takes the value's kind (a `drain` entry: a name, or a mapping): that one.
+  const kind = typeof value === "object" && value !== null && !Array.isArray(value) ? "object" : typeof value;
+  const takesKind = branches
+    .map((b, k) => ((deref(ctx.root, b) ?? {}).type === kind ? k : -1))
+    .filter((k) => k >= 0);
+  if (takesKind.length === 1 && branches.length === 2) return takesKind[0];
   // Exactly one branch has every field it requires (`template` of an owned pool, not `external`):
   // that branch is the one meant, and its errors (a misspelt field, a bad value) are the ones to report.
   const complete = branches
@@ -152,6 +158,19 @@ function formOf(root: SchemaNode, branch: unknown): string {
 function summary(choice: Choice): RawIssue[] {
   const { ctx, branches, segments, value, present, discriminator } = choice;
   const forms = branches.map((b) => formOf(ctx.root, b));
+  const named = branches.some((b) => (deref(ctx.root, b) ?? {}).type === "string");
+  if (named && (typeof value !== "object" || value === null || Array.isArray(value))) {
+    // A name or a mapping (a `drain` entry), and the value is neither.
+    const mappings = branches.filter((b) => (deref(ctx.root, b) ?? {}).type === "object");
+    return [
+      {
+        segments,
+        anchor: "value",
+        message: `must be a name or a mapping ${orList(mappings.map((b) => formOf(ctx.root, b)))}; not ${kindOf(value)}`,
+        value,
+      },
+    ];
+  }
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     return [
       {

@@ -11,6 +11,7 @@ import { applyChanges } from "../../core/ledger";
 import { plan } from "../../core/plan";
 import type { Change, FleetSpec, Ledger, PlanResult } from "../../core/types";
 import { validateSpec } from "../../core/validate";
+import { checkSpec } from "../../schema";
 import { feasibleFleet } from "./arbitraries";
 
 /** 4-slot shared firewalls; allocations of 2 slots, one tenant each. */
@@ -240,6 +241,28 @@ describe("drain", () => {
         message:
           "pool `fw` has no device `fw-3` to drain (its devices: `fw-0`, `fw-1`): remove it from `drain`",
       },
+    ]);
+  });
+});
+
+describe("the day-2 fields in a spec file", () => {
+  it("names a budget below 0, a share above 1 and a fractional rebalance at their line and column", () => {
+    const text = [
+      "templates:",
+      "  vfw: { driver: docker, capacity: { CUSTOM_SERVICE_SLOT: 4 }, docker: { image: vyos } }",
+      "pools:",
+      "  fw: { template: vfw, disruptionBudget: -1, maxUnhealthyShare: 2, rebalance: 1.5 }",
+      "drain: [fw-0, { device: fw-1, remove: maybe }, 7]",
+      "",
+    ].join("\n");
+    expect(
+      checkSpec(text, "fleet.yaml").errors.map((e) => `${e.line}:${e.col}: ${e.path}: ${e.message}`),
+    ).toEqual([
+      "4:42: pools.fw.disruptionBudget: must be at least 0, not `-1`: use 0 or more",
+      "4:65: pools.fw.maxUnhealthyShare: must be at most 1, not `2`: use 1 or less",
+      "4:79: pools.fw.rebalance: must be a whole number, not the number `1.5`",
+      "5:39: drain[1].remove: must be `true` or `false`, not the string `maybe`: write it like `true`",
+      "5:48: drain[2]: must be a name or a mapping `{ device, remove }`; not the number `7`",
     ]);
   });
 });

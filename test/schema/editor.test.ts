@@ -233,7 +233,7 @@ const EXAMPLES = readdirSync(join(ROOT, "examples"))
   .sort();
 
 describe("fleet.schema.json in yaml-language-server", () => {
-  it("finds the seven examples", () => {
+  it("finds the eight examples", () => {
     expect(EXAMPLES).toEqual([
       "docker-lab",
       "headroom",
@@ -241,6 +241,7 @@ describe("fleet.schema.json in yaml-language-server", () => {
       "mixed",
       "nfv-edge",
       "physical-appliances",
+      "rebalance",
       "yaml-edge",
     ]);
   });
