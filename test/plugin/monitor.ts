@@ -20,10 +20,12 @@
  * deployment: nothing a provider process remembers outlives a run.
  *
  * The program is the test itself, playing the language SDK through {@link ProgramClient} (real
- * gRPC, the SDK's stubs). What it does not model: the engine's parallelism and partial progress
- * (a failed run still commits what succeeded, and deletes nothing), default-provider resources in
- * state, aliases, import, `ignoreChanges`, `replaceOnChanges` (the nodejs hosts report no changed
- * keys, so it never applies to them), transforms, hooks, and the CLI's rendering of diffs.
+ * gRPC, the SDK's stubs), or a real program in another process given {@link PluginEngine.address}
+ * as its monitor while the program function waits for it to exit. What it does not model: the
+ * engine's parallelism and partial progress (a failed run still commits what succeeded, and
+ * deletes nothing), default-provider resources in state, aliases, import, `ignoreChanges`,
+ * `replaceOnChanges` (the nodejs hosts report no changed keys, so it never applies to them),
+ * transforms, hooks, and the CLI's rendering of diffs.
  */
 import type * as grpcTypes from "@grpc/grpc-js";
 import type * as resourceGrpcTypes from "@pulumi/pulumi/proto/resource_grpc_pb";
@@ -204,6 +206,12 @@ export class PluginEngine {
   readonly featuresAsked = new Set<string>();
   /** What an invoke returns (see `start`). */
   answerInvoke: ((token: string, args: Props) => Props | undefined) | undefined;
+  /**
+   * Called when a registration is answered, with when it arrived and when it was answered
+   * (`performance.now()` of this process); for timing a program that registers from another
+   * process (a run whose program function waits for that process to exit).
+   */
+  onRegistered: ((reg: Registration, receivedMs: number, answeredMs: number) => void) | undefined;
   private run: Run | undefined;
 
   private constructor(
@@ -520,6 +528,7 @@ export class PluginEngine {
   ): Promise<resourceTypes.RegisterResourceResponse> {
     const run = this.run;
     if (run === undefined) throw new Error("registerResource outside a run");
+    const receivedMs = performance.now();
     const type = req.getType();
     const name = req.getName();
     const parent = req.getParent();
@@ -571,6 +580,7 @@ export class PluginEngine {
     res.setUrn(resultUrn);
     res.setId(id);
     res.setObject(toStruct(object));
+    this.onRegistered?.(reg, receivedMs, performance.now());
     return res;
   }
 
