@@ -7,8 +7,6 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { digest } from "../../core/sources";
-import type { FleetSpec } from "../../core/types";
 import { applianceProvider } from "../../provider/appliance";
 import { ledgerProvider } from "../../provider/ledger";
 import { COMPONENT_TOKENS, DYNAMIC_TOKENS } from "../../tokens";
@@ -16,32 +14,7 @@ import { FakeEngine } from "../harness/fakeEngine";
 import { type Props, UNKNOWN, type Wire, secret, startDynamicHost } from "./hosts";
 import { removeScratchProject, scratchProject } from "./install";
 import { PluginEngine, type ProgramClient, type RunResult } from "./monitor";
-
-const TENANTS: Record<string, string> = { "a-lb": "alpha", "b-lb": "bravo", "c-lb": "charlie" };
-
-function spec(allocations: string[]): FleetSpec {
-  return {
-    templates: {
-      haproxy: {
-        driver: "docker",
-        capacity: { CUSTOM_SERVICE_SLOT: 4 },
-        tenancy: { mode: "shared", isolation: "namespace", contexts: { first: 1, last: 4 } },
-        docker: {} as never,
-      },
-    },
-    pools: { lb: { template: "haproxy", size: 2 } },
-    allocations: Object.fromEntries(
-      allocations.map((a) => [a, { tenant: TENANTS[a], demand: { CUSTOM_SERVICE_SLOT: 1 } }]),
-    ),
-  };
-}
-
-function placed(allocation: string, context: number): Wire {
-  return { context, demand: { CUSTOM_SERVICE_SLOT: 1 }, device: "lb-0", tenant: TENANTS[allocation] };
-}
-
-const DOCKER = digest("docker");
-const IMAGE = digest("haproxy:2.9");
+import { DOCKER, IMAGE, ledgerSpec as spec, placed } from "./ledgerFixture";
 
 /** The Ledger's provider calls of a run (the engine's `Configure` included): `<method>` per call, in order. */
 function ledgerCalls(result: RunResult, method: string): RunResult["calls"] {

@@ -11,8 +11,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { digest } from "../../core/sources";
-import type { FleetSpec } from "../../core/types";
 import { COMPONENT_TOKENS, PROVIDER_TOKENS } from "../../tokens";
 import { ROOT } from "../cli/built";
 import { FakeEngine } from "../harness/fakeEngine";
@@ -29,6 +27,7 @@ import {
 } from "./hosts";
 import { type ScratchProject, removeScratchProject, scratchProject } from "./install";
 import { PluginEngine, type ProgramClient, type RunResult } from "./monitor";
+import { DOCKER, IMAGE, ledgerSpec, placed } from "./ledgerFixture";
 
 const STACK = "dev";
 const VERSION = (JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { version: string })
@@ -147,32 +146,6 @@ describe.concurrent("the plugin's own RPCs", () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-
-const TENANTS: Record<string, string> = { "a-lb": "alpha", "b-lb": "bravo", "c-lb": "charlie" };
-
-function ledgerSpec(allocations: string[]): FleetSpec {
-  return {
-    templates: {
-      haproxy: {
-        driver: "docker",
-        capacity: { CUSTOM_SERVICE_SLOT: 4 },
-        tenancy: { mode: "shared", isolation: "namespace", contexts: { first: 1, last: 4 } },
-        docker: {} as never,
-      },
-    },
-    pools: { lb: { template: "haproxy", size: 2 } },
-    allocations: Object.fromEntries(
-      allocations.map((a) => [a, { tenant: TENANTS[a], demand: { CUSTOM_SERVICE_SLOT: 1 } }]),
-    ),
-  };
-}
-
-function placed(allocation: string, context: number): Wire {
-  return { context, demand: { CUSTOM_SERVICE_SLOT: 1 }, device: "lb-0", tenant: TENANTS[allocation] };
-}
-
-const DOCKER = digest("docker");
-const IMAGE = digest("haproxy:2.9");
 
 /** A stack's Ledger and, for `replaceWith`, an unmanaged appliance (no URL: nothing probed). */
 class LedgerStack {
