@@ -22,6 +22,7 @@ import { EMPTY_LEDGER, upgradeLedger } from "./ledger";
 import { isExternalPool } from "./model";
 import { type Alloc, bt, type Dev, type Pool, Refusal } from "./planModel";
 import { buildPool, sizePool } from "./planPools";
+import { consolidate, evenOut } from "./rebalance";
 import { poolSource, templateSource } from "./sources";
 import type {
   AllocationSpec,
@@ -110,8 +111,8 @@ class Planner {
     for (const { a, reason } of this.urgentFirst(this.leavers)) this.leave(a, reason);
     for (const pool of this.pools.values()) {
       if ((pool.spec.rebalance ?? 0) <= 0 || pool.declared) continue;
-      if (pool.strategy === "pack") this.consolidate(pool);
-      else this.evenOut(pool);
+      if (pool.strategy === "pack") consolidate(this.board, pool);
+      else evenOut(this.board, pool);
     }
     return this.result();
   }
@@ -418,130 +419,6 @@ class Planner {
     this.board.assign(a, to, null);
     a.movedFrom = { device: from.name, reason };
     pool.budget--;
-  }
-
-  // ---- rebalancing ------------------------------------------------------------------------
-
-  /** Moves rebalancing may still make in `pool`: its `rebalance`, within the disruption budget. */
-  private rebalanceLeft(pool: Pool, used: number): number {
-    return Math.min(pool.spec.rebalance ?? 0, pool.budget) - used;
-  }
-
-  private usable(dev: Dev): boolean {
-    return dev.healthy && !dev.retired && !dev.drained;
-  }
-
-  /**
-   * A pack pool frees devices: from the highest-numbered busy device down, each whose allocations
-   * all fit on other busy devices is emptied (never onto an idle device, so the pool never needs
-   * more devices), within `rebalance` and the budget. Each move says which device it frees and
-   * how far the pool is from its lower bound (`ceil(demand / capacity)` per class) before and after.
-   */
-  private consolidate(pool: Pool): void {
-    const before = [...pool.busy].filter((d) => this.usable(d)).length;
-    const moved: { a: Alloc; from: Dev }[] = [];
-    const busy = [...pool.busy].filter((d) => this.usable(d)).sort((x, y) => y.index - x.index);
-    for (const dev of busy) {
-      const left = this.rebalanceLeft(pool, moved.length);
-      const allocs = [...dev.allocs].sort((x, y) => y.weight - x.weight || (x.name < y.name ? -1 : 1));
-      if (allocs.length === 0 || allocs.length > left || allocs.some((a) => a.pin !== null)) continue;
-      dev.drained = true; // refuses the allocations it hosts while they look for another device
-      this.board.refresh(dev);
-      const trial: { a: Alloc; context: number | null }[] = [];
-      let ok = true;
-      for (const a of allocs) {
-        const context = a.context;
-        this.board.unassign(a);
-        const to = this.board.choose(a);
-        if (to === null || to.allocs.length === 0) {
-          this.board.assign(a, dev, context);
-          ok = false;
-          break;
-        }
-        this.board.assign(a, to, null);
-        trial.push({ a, context });
-      }
-      if (!ok) {
-        for (const { a, context } of trial.reverse()) {
-          this.board.unassign(a);
-          this.board.assign(a, dev, context);
-        }
-      }
-      dev.drained = false;
-      this.board.refresh(dev);
-      if (ok) for (const { a } of trial) moved.push({ a, from: dev });
-    }
-    const after = [...pool.busy].filter((d) => this.usable(d)).length;
-    const bound = this.lowerBound(pool);
-    for (const { a, from } of moved) {
-      pool.budget--;
-      if (a.movedFrom === null && a.prev !== undefined)
-        a.movedFrom = {
-          device: from.name,
-          reason: `consolidate: frees ${bt(from.name)} (pool ${bt(pool.name)}: ${before} -> ${after} busy devices, lower bound ${bound})`,
-        };
-    }
-  }
-
-  /** The fewest devices a pool's allocations could fill: `ceil(demand / capacity)`, the largest per class. */
-  private lowerBound(pool: Pool): number {
-    let bound = 0;
-    for (const [rc, i] of pool.classIndex) {
-      let demand = 0;
-      for (const dev of pool.busy)
-        for (const a of dev.allocs) for (const [c, n] of a.demand) if (c === rc) demand += n;
-      const cap = Math.max(0, ...pool.devices.map((d) => d.cap[i]));
-      if (cap > 0) bound = Math.max(bound, Math.ceil(demand / cap - 1e-9));
-    }
-    return bound;
-  }
-
-  /** Load of a device: the largest share of any class it uses. */
-  private load(dev: Dev): number {
-    let share = 0;
-    for (let i = 0; i < dev.cap.length; i++)
-      if (dev.cap[i] > 0) share = Math.max(share, dev.used[i] / dev.cap[i]);
-    return share;
-  }
-
-  /**
-   * A spread pool evens out: while `rebalance` and the budget allow, the smallest allocation of
-   * the most loaded device moves to the least loaded one when that lowers the highest load.
-   */
-  private evenOut(pool: Pool): void {
-    const pct = (n: number): string => `${Math.round(n * 100)}%`;
-    let used = 0;
-    for (; this.rebalanceLeft(pool, used) > 0; used++) {
-      const devs = pool.devices.filter((d) => this.usable(d) && (d.existing || d.allocs.length > 0));
-      if (devs.length < 2) return;
-      devs.sort((x, y) => this.load(y) - this.load(x) || x.index - y.index);
-      const hi = devs[0];
-      const lo = devs[devs.length - 1];
-      const before = this.load(hi);
-      const candidates = hi.allocs
-        .filter((a) => a.pin === null)
-        .sort((x, y) => x.weight - y.weight || (x.name < y.name ? -1 : 1));
-      let done = false;
-      for (const a of candidates) {
-        if (this.board.refusal(lo, a) !== Refusal.OK) continue;
-        const context = a.context;
-        this.board.unassign(a);
-        this.board.assign(a, lo, null);
-        if (Math.max(this.load(hi), this.load(lo)) < before - 1e-9) {
-          if (a.prev !== undefined && a.movedFrom === null)
-            a.movedFrom = {
-              device: hi.name,
-              reason: `rebalance: ${bt(hi.name)} at ${pct(before)} -> ${bt(lo.name)} (now ${pct(this.load(hi))} and ${pct(this.load(lo))})`,
-            };
-          done = true;
-          break;
-        }
-        this.board.unassign(a);
-        this.board.assign(a, hi, context);
-      }
-      if (!done) break;
-    }
-    pool.budget -= used;
   }
 
   /** Why there is no room: the pools at their `max` (they cannot grow). */
