@@ -25,7 +25,7 @@
  * test in test/core/headroom.test.ts checks both numbers against the real planner).
  */
 import { unitViolation } from "./inventory";
-import { isExternalPool, ledgerDevices } from "./model";
+import { drainedDevices, isExternalPool, ledgerDevices } from "./model";
 import type { Dev, Pool } from "./planModel";
 import { buildPool } from "./planPools";
 import type { FleetSpec, HealthMap, Ledger, PlanResult, ResourceClass } from "./types";
@@ -190,7 +190,7 @@ function occupiedPools(spec: FleetSpec, ledger: Ledger, health: HealthMap): Pool
   const devices = new Map<string, Dev>();
   for (const name of Object.keys(spec.pools).sort()) {
     if (isExternalPool(spec.pools[name])) continue;
-    const pool = buildPool(spec, name, ledger.pools[name], health, new Map(), drainedOf(spec));
+    const pool = buildPool(spec, name, ledger.pools[name], health, new Map(), drainedDevices(spec));
     for (const dev of pool.devices) devices.set(dev.name, dev);
     pools.push(pool);
   }
@@ -236,16 +236,6 @@ const ORDER = [
   "zone",
   "drained",
 ];
-
-/** The spec's `drain`, as the planner reads it: device name -> remove once idle. */
-function drainedOf(spec: FleetSpec): Map<string, boolean> {
-  const out = new Map<string, boolean>();
-  for (const e of spec.drain ?? []) {
-    if (typeof e === "string") out.set(e, false);
-    else out.set(e.device, e.remove === true);
-  }
-  return out;
-}
 
 function rank(limit: HeadroomLimit): [number, string] {
   const i = ORDER.findIndex((k) => (k.startsWith(":") ? limit.endsWith(k) : limit === k));

@@ -190,3 +190,13 @@ export function resolveHealth(health: unknown): HealthMap {
   for (const device of Object.keys(record).sort()) out[device] = record[device] !== false;
   return out;
 }
+
+/** The spec's `drain` as the planner reads it: device name -> remove once idle. */
+export function drainedDevices(spec: FleetSpec): Map<string, boolean> {
+  const out = new Map<string, boolean>();
+  for (const entry of spec.drain ?? []) {
+    if (typeof entry === "string") out.set(entry, false);
+    else out.set(entry.device, entry.remove === true);
+  }
+  return out;
+}

@@ -19,7 +19,7 @@ import { account, sameDemand } from "./changes";
 import { deviceResult, failed, sortKeys } from "./planResult";
 import { unplaceable } from "./explain";
 import { EMPTY_LEDGER, upgradeLedger } from "./ledger";
-import { isExternalPool } from "./model";
+import { drainedDevices, isExternalPool } from "./model";
 import { type Alloc, bt, type Dev, type Pool, Refusal } from "./planModel";
 import { buildPool, sizePool } from "./planPools";
 import { consolidate, evenOut } from "./rebalance";
@@ -74,7 +74,7 @@ class Planner {
   /** Moves not made in this plan (no room, a pin, the budget, the breaker): `defer` changes. */
   private readonly deferred: { allocation: string; device: string; reason: string }[] = [];
   /** Devices to drain (`drain`), name -> remove once idle. */
-  private readonly drained = new Map<string, boolean>();
+  private readonly drained: Map<string, boolean>;
 
   constructor(
     private readonly spec: FleetSpec,
@@ -89,10 +89,7 @@ class Planner {
       this.sources.set(name, poolSource(pool, template, fromCaller ?? templateSource(template)));
     }
     this.previous = upgradeLedger(opts.previous ?? EMPTY_LEDGER, spec, this.sources);
-    for (const entry of spec.drain ?? []) {
-      if (typeof entry === "string") this.drained.set(entry, false);
-      else this.drained.set(entry.device, entry.remove === true);
-    }
+    this.drained = drainedDevices(spec);
   }
 
   run(): PlanResult {
