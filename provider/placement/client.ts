@@ -50,6 +50,8 @@ export interface PlacementClientOptions {
   retry?: Partial<RetryPolicy>;
   /** Called before every attempt (for request accounting in tests and benchmarks). */
   onRequest?: (method: string, path: string) => void;
+  /** Called when a failed attempt is retried, with the failure (for accounting in tests and benchmarks). */
+  onRetry?: (failure: PlacementError) => void;
   /** Injected for tests. @default Math.random */
   random?: () => number;
 }
@@ -95,6 +97,7 @@ export class PlacementClient {
   private readonly timeoutMs: number;
   private readonly retry: RetryPolicy;
   private readonly onRequest: ((method: string, path: string) => void) | undefined;
+  private readonly onRetry: ((failure: PlacementError) => void) | undefined;
   private readonly random: () => number;
 
   constructor(options: PlacementClientOptions) {
@@ -104,6 +107,7 @@ export class PlacementClient {
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.retry = { ...DEFAULT_RETRY, ...(options.retry ?? {}) };
     this.onRequest = options.onRequest;
+    this.onRetry = options.onRetry;
     this.random = options.random ?? Math.random;
   }
 
@@ -150,6 +154,7 @@ export class PlacementClient {
         }
         throw failure;
       }
+      this.onRetry?.(failure);
       const cap = Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** (attempt - 1));
       await new Promise((resolve) => setTimeout(resolve, Math.floor(this.random() * cap)));
     }
@@ -338,9 +343,25 @@ export class PlacementClient {
     return out.resource_classes.map((rc) => rc.name);
   }
 
-  /** Creates `CUSTOM_*` resource class `name` if missing (idempotent). */
+  /** Creates `CUSTOM_*` resource class `name` if missing (idempotent); see `createResourceClass` for the checked form. */
   async ensureResourceClass(name: string): Promise<void> {
     await this.request("PUT", `/resource_classes/${name}`);
+  }
+
+  /** Whether resource class `name` exists. */
+  async hasResourceClass(name: string): Promise<boolean> {
+    return (await this.request("GET", `/resource_classes/${name}`, { allow404: true })) !== null;
+  }
+
+  /** Whether trait `name` exists (`GET /traits/{name}` answers 204 with no body, or 404). */
+  async hasTrait(name: string): Promise<boolean> {
+    try {
+      await this.request("GET", `/traits/${name}`);
+      return true;
+    } catch (err) {
+      if (err instanceof PlacementError && err.kind === "not-found") return false;
+      throw err;
+    }
   }
 
   async listTraits(query?: Query): Promise<string[]> {

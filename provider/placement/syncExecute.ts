@@ -97,24 +97,45 @@ export async function readConsumers(
   return owners;
 }
 
-/** Creates the missing `CUSTOM_*` resource classes and traits. */
+/**
+ * Creates the missing `CUSTOM_*` resource classes and traits one at a time, each checked by a read.
+ * Placement numbers a new custom resource class max(id) + 1, so two created at once (by this sync
+ * or by another) collide on MySQL; the loser's duplicate-key error is taken for "already exists" and
+ * answered 204 with nothing created. Sequential creation avoids the collision within one sync; the
+ * read catches one with another client, and the class is asked for again (up to 5 times).
+ */
 export async function createClassesAndTraits(
   run: SyncRun,
   actions: readonly ActionOf<"create-resource-class" | "create-trait">[],
 ): Promise<void> {
   run.progress({ phase: "classes", done: 0, total: actions.length });
-  await mapLimit(
-    actions,
-    run.concurrency,
-    async (action) => {
-      run.journal.plan(action);
-      await run.journal.run(action, () =>
-        action.kind === "create-resource-class"
-          ? run.client.ensureResourceClass(action.name)
-          : run.client.ensureTrait(action.name),
-      );
-    },
-    () => run.journal.stopped(),
+  let done = 0;
+  for (const action of actions) run.journal.plan(action);
+  for (const action of actions) {
+    if (run.journal.stopped()) break;
+    await run.journal.run(action, () => createChecked(run.client, action));
+    run.progress({ phase: "classes", done: ++done, total: actions.length });
+  }
+}
+
+const CREATE_ATTEMPTS = 5;
+
+async function createChecked(
+  client: PlacementClient,
+  action: ActionOf<"create-resource-class" | "create-trait">,
+): Promise<void> {
+  const isClass = action.kind === "create-resource-class";
+  for (let attempt = 1; attempt <= CREATE_ATTEMPTS; attempt++) {
+    await (isClass ? client.ensureResourceClass(action.name) : client.ensureTrait(action.name));
+    if (await (isClass ? client.hasResourceClass(action.name) : client.hasTrait(action.name))) return;
+    await new Promise((resolve) => setTimeout(resolve, 20 * attempt));
+  }
+  const what = isClass ? "resource class" : "trait";
+  const path = isClass ? `/resource_classes/${action.name}` : `/traits/${action.name}`;
+  throw new Error(
+    `${what} \`${action.name}\` was not created: Placement answered PUT ${path} ${CREATE_ATTEMPTS} times as done, ` +
+      `but GET ${path} still answers 404 (concurrent creations of custom ${what}s lose each other on MySQL); ` +
+      `re-run the sync, or create it once with \`openstack ${isClass ? "resource class" : "trait"} create ${action.name}\``,
   );
 }
 
