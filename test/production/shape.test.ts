@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { KeystoneSession, loadCloudConfig } from "../../provider/placement/auth";
 import { PlacementClient } from "../../provider/placement/client";
-import { useProductionPlacement } from "./shape";
+import { useProductionPlacement } from "./use";
 
 describe("the production-shaped Placement", () => {
   const shape = useProductionPlacement({ isolation: "READ-COMMITTED", keystone: true });

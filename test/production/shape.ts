@@ -12,10 +12,8 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll } from "vitest";
 import { findPlacementApi, freePort, PLACEMENT_TOKEN } from "../provider/placement/server";
-import { countingClient, type CountingClient } from "../provider/placement/helpers";
-import type { PlacementClientOptions } from "../../provider/placement/client";
+import { PlacementClient, type PlacementClientOptions } from "../../provider/placement/client";
 import { startKeystone, type Keystone, type KeystoneOptions } from "./keystone";
 import { startMariaDb, type Isolation, type MariaDb } from "./mariadb";
 import { run } from "./processes";
@@ -46,8 +44,8 @@ export interface ProductionPlacement {
   readonly dir: string;
   /** Seconds the whole shape took to come up. */
   readonly startSeconds: number;
-  /** A counting client; with Keystone, pass `auth` (a `KeystoneSession`) yourself. */
-  client(options?: Partial<PlacementClientOptions>): CountingClient;
+  /** A client with noauth2's token; with Keystone, pass `auth` (a `KeystoneSession`) yourself. */
+  client(options?: Partial<PlacementClientOptions>): PlacementClient;
   /** `OS_*` variables for user `servicevm` (Keystone only). */
   osEnv(): Record<string, string>;
   /** Starts Placement's uwsgi again (after `placement.stop()`), same port and database. */
@@ -125,7 +123,14 @@ export async function startProductionPlacement(options: ShapeOptions = {}): Prom
       url,
       dir,
       startSeconds: (Date.now() - started) / 1000,
-      client: (clientOptions) => countingClient(url, clientOptions),
+      client: (clientOptions) =>
+        new PlacementClient({
+          endpoint: url,
+          auth: PLACEMENT_TOKEN,
+          timeoutMs: 30_000,
+          retry: { attempts: 4, baseDelayMs: 50, maxDelayMs: 1000 },
+          ...clientOptions,
+        }),
       osEnv() {
         if (ks === null) throw new Error("osEnv: this shape has no Keystone");
         return {
@@ -158,22 +163,6 @@ export async function startProductionPlacement(options: ShapeOptions = {}): Prom
     rmSync(dir, { recursive: true, force: true });
     throw err;
   }
-}
-
-/** Starts the shape before a file's tests and stops it after them; usable inside tests and hooks. */
-export function useProductionPlacement(options: ShapeOptions = {}): () => ProductionPlacement {
-  let shape: ProductionPlacement | null = null;
-  beforeAll(async () => {
-    shape = await startProductionPlacement(options);
-  }, 240_000);
-  afterAll(async () => {
-    await shape?.stop();
-    shape = null;
-  }, 120_000);
-  return () => {
-    if (shape === null) throw new Error("useProductionPlacement: used before `beforeAll` started it");
-    return shape;
-  };
 }
 
 export { PLACEMENT_TOKEN };
