@@ -83,6 +83,7 @@ export async function startKeystone(
     logPath: join(dir, "keystone.log"),
     probePath: "/v3",
     readyTimeoutMs: options.readyTimeoutMs ?? 90_000,
+    closeConnections: true,
   });
   return { app, authUrl, admin: new KeystoneAdmin(authUrl) };
 }
@@ -121,20 +122,28 @@ export class KeystoneAdmin {
 
   /** One Identity API call as admin; answers the JSON body. */
   async call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    this.token ??= (await this.passwordToken("admin", ADMIN_PASSWORD, "admin")).token;
-    const res = await fetch(this.authUrl + path, {
-      method,
-      headers: {
-        "x-auth-token": this.token,
-        "content-type": "application/json",
-        connection: "close",
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    if (res.status >= 300)
-      throw new Error(`keystone: ${method} ${path} answered ${res.status}: ${text.slice(0, 500)}`);
-    return (text === "" ? {} : JSON.parse(text)) as T;
+    // The admin token expires like any other (suites with a short `tokenExpiration`): on a 401,
+    // take a new one and ask once more.
+    for (let attempt = 1; ; attempt++) {
+      this.token ??= (await this.passwordToken("admin", ADMIN_PASSWORD, "admin")).token;
+      const res = await fetch(this.authUrl + path, {
+        method,
+        headers: {
+          "x-auth-token": this.token,
+          "content-type": "application/json",
+          connection: "close",
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await res.text();
+      if (res.status === 401 && attempt === 1) {
+        this.token = null;
+        continue;
+      }
+      if (res.status >= 300)
+        throw new Error(`keystone: ${method} ${path} answered ${res.status}: ${text.slice(0, 500)}`);
+      return (text === "" ? {} : JSON.parse(text)) as T;
+    }
   }
 
   async idOf(kind: "projects" | "users" | "roles", name: string): Promise<string> {

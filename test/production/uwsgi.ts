@@ -32,6 +32,14 @@ export interface UwsgiOptions {
   /** A path that answers 2xx..4xx once the app is loaded (`/` for Placement, `/v3` for Keystone). */
   probePath: string;
   readyTimeoutMs: number;
+  /**
+   * Answer every request with `Connection: close`. Keystone needs it: keystonemiddleware (inside
+   * Placement) reuses a connection uwsgi's http-socket is about to close, and Placement then
+   * answers 503 "The Keystone service is temporarily unavailable". Placement itself is served
+   * without it, as the issue found it, so the client's handling of closed kept-alive connections
+   * is what the tests exercise.
+   */
+  closeConnections?: boolean;
 }
 
 export function findUwsgi(): void {
@@ -66,6 +74,7 @@ export async function startUwsgi(options: UwsgiOptions): Promise<UwsgiApp> {
       "--buffer-size",
       "65535",
       "--disable-logging",
+      ...(options.closeConnections === true ? ["--add-header", "Connection: close"] : []),
     ],
     options.logPath,
     options.env,
