@@ -2,14 +2,22 @@
  * A small OpenStack Placement client: microversion 1.39 on every request, typed errors
  * (errors.ts), a per-attempt timeout and bounded retries with exponential backoff and full jitter.
  *
- * Retried: answers 5xx, timeouts and refused or reset connections, for idempotent requests only
- * (GET, PUT, DELETE; a POST only when the caller marks it idempotent); and Placement's internal
+ * Retried: answers 5xx, timeouts, refused, reset and cut connections, for idempotent requests only
+ * (GET, PUT, DELETE, and `POST /allocations`, see `postAllocations`); and Placement's internal
  * write race (`placement.concurrent_update` with "Inventory and/or allocations changed while
  * attempting to allocate"), after which the transaction was rolled back and the same body is valid
  * again. A generation conflict on a generation the caller sent is never retried here: the caller
  * must re-read, so it surfaces at once as `kind: "generation-conflict"`.
+ *
+ * Connections (transport.ts): idempotent requests use kept-alive connections; one that the server
+ * closed before the request reached it (uwsgi's `--http-socket` closes every connection after one
+ * answer, without saying so) is resent at once on a new connection, outside the retry policy. Any
+ * other request goes on a new connection of its own and is never sent twice: when that connection
+ * fails, the error says Placement may have applied it.
  */
-import { PlacementError, classify, cleanDetail, type PlacementErrorKind } from "./errors";
+import { PlacementError, classify, errorOfAnswer, type PlacementErrorKind } from "./errors";
+import { writeOverLeftovers } from "./leftovers";
+import { ExchangeFailure, describeFailure, send, type HttpAnswer } from "./transport";
 import type {
   AllocationCandidates,
   AllocationWrite,
@@ -52,6 +60,11 @@ export interface PlacementClientOptions {
   onRequest?: (method: string, path: string) => void;
   /** Called when a failed attempt is retried, with the failure (for accounting in tests and benchmarks). */
   onRetry?: (failure: PlacementError) => void;
+  /**
+   * Called when a request is resent on a new connection because the server had closed the
+   * kept-alive one first (not an attempt: `onRequest` is not called again).
+   */
+  onStaleConnection?: (method: string, path: string) => void;
   /** Injected for tests. @default Math.random */
   random?: () => number;
 }
@@ -84,13 +97,6 @@ interface RequestOptions {
 
 const INTERNAL_RACE = "Inventory and/or allocations changed while attempting to allocate";
 
-function connectionCode(err: unknown): string | null {
-  if (!(err instanceof Error)) return null;
-  const cause = (err as Error & { cause?: { code?: unknown } }).cause;
-  if (cause !== undefined && typeof cause.code === "string") return cause.code;
-  return null;
-}
-
 export class PlacementClient {
   readonly endpoint: string;
   private readonly tokens: TokenSource;
@@ -98,6 +104,7 @@ export class PlacementClient {
   private readonly retry: RetryPolicy;
   private readonly onRequest: ((method: string, path: string) => void) | undefined;
   private readonly onRetry: ((failure: PlacementError) => void) | undefined;
+  private readonly onStaleConnection: ((method: string, path: string) => void) | undefined;
   private readonly random: () => number;
 
   constructor(options: PlacementClientOptions) {
@@ -108,6 +115,7 @@ export class PlacementClient {
     this.retry = { ...DEFAULT_RETRY, ...(options.retry ?? {}) };
     this.onRequest = options.onRequest;
     this.onRetry = options.onRetry;
+    this.onStaleConnection = options.onStaleConnection;
     this.random = options.random ?? Math.random;
   }
 
@@ -121,7 +129,7 @@ export class PlacementClient {
     for (let attempt = 1; ; attempt++) {
       let failure: PlacementError;
       try {
-        return await this.attempt<T>(method, path, options, attempt);
+        return await this.attempt<T>(method, path, options, attempt, idempotent);
       } catch (err) {
         if (!(err instanceof PlacementError)) throw err;
         failure = err;
@@ -165,6 +173,7 @@ export class PlacementClient {
     path: string,
     options: RequestOptions,
     attempt: number,
+    idempotent: boolean,
   ): Promise<T | null> {
     this.onRequest?.(method, path);
     const base = { method, path, attempts: attempt, requestId: null };
@@ -175,50 +184,36 @@ export class PlacementClient {
       accept: "application/json",
     };
     if (options.body !== undefined) headers["content-type"] = "application/json";
-    let response: Response;
-    let text: string;
+    const request = {
+      method,
+      headers,
+      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+    };
+    let answer: HttpAnswer;
     try {
-      response = await fetch(this.endpoint + path, {
-        method,
-        headers,
-        body: options.body === undefined ? undefined : JSON.stringify(options.body),
-        signal: AbortSignal.timeout(this.timeoutMs),
+      answer = await send(new URL(this.endpoint + path), request, {
+        timeoutMs: this.timeoutMs,
+        idempotent,
+        onStale: () => this.onStaleConnection?.(method, path),
       });
-      text = await response.text();
     } catch (err) {
-      if (err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError")) {
-        throw new PlacementError("timeout", {
-          ...base,
-          status: null,
-          code: null,
-          detail: `no answer within ${this.timeoutMs} ms`,
-        });
-      }
-      const code = connectionCode(err);
-      const detail = `${err instanceof Error ? err.message : String(err)}${code === null ? "" : ` (${code})`} at ${this.endpoint}`;
-      throw new PlacementError("unavailable", { ...base, status: null, code: null, detail });
+      if (!(err instanceof ExchangeFailure)) throw err;
+      throw new PlacementError(err.stage === "timeout" ? "timeout" : "unavailable", {
+        ...base,
+        status: null,
+        code: null,
+        detail: describeFailure(err, this.endpoint, idempotent),
+      });
     }
-    const requestId =
-      response.headers.get("openstack-request-id") ?? response.headers.get("x-openstack-request-id");
-    if (response.status === 404 && options.allow404 === true) return null;
-    if (response.status >= 400) {
-      let code: string | null = null;
-      let detail = text.trim();
-      try {
-        const parsed = JSON.parse(text) as { errors?: { code?: string; detail?: string; title?: string }[] };
-        const first = parsed.errors?.[0];
-        if (first !== undefined) {
-          code = first.code ?? null;
-          detail = cleanDetail(first.detail ?? first.title ?? "");
-        }
-      } catch {
-        detail = detail.slice(0, 300);
-      }
-      const kind: PlacementErrorKind = classify(response.status, code, detail);
-      throw new PlacementError(kind, { ...base, requestId, status: response.status, code, detail });
+    const requestId = answer.header("openstack-request-id") ?? answer.header("x-openstack-request-id");
+    if (answer.status === 404 && options.allow404 === true) return null;
+    if (answer.status >= 400) {
+      const { code, detail } = errorOfAnswer(answer.body);
+      const kind: PlacementErrorKind = classify(answer.status, code, detail);
+      throw new PlacementError(kind, { ...base, requestId, status: answer.status, code, detail });
     }
-    if (text === "") return null;
-    return JSON.parse(text) as T;
+    if (answer.body === "") return null;
+    return JSON.parse(answer.body) as T;
   }
 
   private async must<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
@@ -389,9 +384,18 @@ export class PlacementClient {
   /**
    * Writes many consumers in one transaction: all succeed or none. An empty `allocations` object
    * deletes that consumer's allocations (and the consumer).
+   *
+   * Retried like a PUT: from microversion 1.28 Placement requires `consumer_generation` on every
+   * consumer of the body (400 without it) and applies the body only when every one matches (`null`:
+   * the consumer must not exist), and it sets absolute allocations. A replay of a body Placement
+   * already applied is therefore refused whole as a `generation-conflict`, never applied twice; the
+   * caller re-reads the generations (syncAllocations.ts does) as after any conflict. A conflict on a
+   * consumer record an interrupted write left behind is resolved here (leftovers.ts).
    */
   async postAllocations(writes: Record<string, AllocationWrite>): Promise<void> {
-    await this.request("POST", "/allocations", { body: writes });
+    await writeOverLeftovers(this, writes, async (body) => {
+      await this.request("POST", "/allocations", { body, idempotent: true });
+    });
   }
 
   /** Deletes a consumer's allocations; answers false when it had none. */

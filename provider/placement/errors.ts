@@ -74,7 +74,7 @@ export class PlacementError extends Error {
   }
 }
 
-/** True for errors worth another attempt of an idempotent request: 5xx, timeouts, refused connections. */
+/** True for errors worth another attempt of an idempotent request: 5xx, timeouts, refused, reset or cut connections. */
 export function isTransient(err: unknown): boolean {
   return (
     err instanceof PlacementError &&
@@ -82,10 +82,36 @@ export function isTransient(err: unknown): boolean {
   );
 }
 
+/**
+ * A conflict on a consumer record at generation 0 that the write called absent (`null`): what a
+ * record left behind by an interrupted write answers (leftovers.ts). Told by Placement's text
+ * (handlers/util.py `ensure_consumer`), as capacity refusals are.
+ */
+export function isLeftoverConflict(err: unknown): boolean {
+  return (
+    err instanceof PlacementError &&
+    err.kind === "generation-conflict" &&
+    err.info.detail.includes("consumer generation conflict - expected 0 but got None")
+  );
+}
+
 /** Strips Placement's webob boilerplate ("409 Conflict\n\nThere was a conflict ...\n\n ") from a detail. */
 export function cleanDetail(detail: string): string {
   const parts = detail.split(/\n\n/).map((p) => p.trim());
   return (parts[parts.length - 1] ?? "").replace(/\s+/g, " ").trim();
+}
+
+/** Placement's `errors[0].code` and cleaned detail from an error answer's body (its first 300 characters when not JSON). */
+export function errorOfAnswer(body: string): { code: string | null; detail: string } {
+  try {
+    const parsed = JSON.parse(body) as { errors?: { code?: string; detail?: string; title?: string }[] };
+    const first = parsed.errors?.[0];
+    if (first !== undefined)
+      return { code: first.code ?? null, detail: cleanDetail(first.detail ?? first.title ?? "") };
+  } catch {
+    // not JSON: keep the text
+  }
+  return { code: null, detail: body.trim().slice(0, 300) };
 }
 
 /** The kind of a Placement error answer. */

@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { PlacementError, classify, cleanDetail, isTransient } from "../../../provider/placement/errors";
+import {
+  PlacementError,
+  classify,
+  cleanDetail,
+  errorOfAnswer,
+  isLeftoverConflict,
+  isTransient,
+} from "../../../provider/placement/errors";
 
 describe("classify", () => {
   it.each([
@@ -43,6 +50,67 @@ describe("cleanDetail", () => {
         "409 Conflict\n\nThere was a conflict when trying to complete your request.\n\n Inventory  in use.  ",
       ),
     ).toBe("Inventory in use.");
+  });
+});
+
+describe("errorOfAnswer", () => {
+  it.each([
+    {
+      what: "Placement's error: its code and the last paragraph of its detail",
+      body: JSON.stringify({
+        errors: [
+          {
+            status: 409,
+            title: "Conflict",
+            detail:
+              "There was a conflict when trying to complete your request.\n\n consumer generation conflict - expected 0 but got None  ",
+            code: "placement.concurrent_update",
+          },
+        ],
+      }),
+      out: {
+        code: "placement.concurrent_update",
+        detail: "consumer generation conflict - expected 0 but got None",
+      },
+    },
+    {
+      what: "an error without detail: its title",
+      body: JSON.stringify({ errors: [{ status: 400, title: "Bad Request" }] }),
+      out: { code: null, detail: "Bad Request" },
+    },
+    {
+      what: "not JSON: the text, trimmed",
+      body: "  <html>502 Bad Gateway</html>\n",
+      out: { code: null, detail: "<html>502 Bad Gateway</html>" },
+    },
+    {
+      what: "long text: its first 300 characters",
+      body: "x".repeat(400),
+      out: { code: null, detail: "x".repeat(300) },
+    },
+  ])("reads $what", ({ body, out }) => {
+    expect(errorOfAnswer(body)).toEqual(out);
+  });
+});
+
+describe("isLeftoverConflict", () => {
+  const conflict = (detail: string): PlacementError =>
+    new PlacementError("generation-conflict", {
+      method: "POST",
+      path: "/allocations",
+      status: 409,
+      code: "placement.concurrent_update",
+      detail,
+      requestId: null,
+      attempts: 1,
+    });
+  it.each([
+    { tail: "expected 0 but got None", leftover: true },
+    { tail: "expected 3 but got None", leftover: false },
+    { tail: "expected null but got 0", leftover: false },
+    { tail: "expected 0 but got 1", leftover: false },
+  ])("is $leftover for a consumer generation conflict `$tail`", ({ tail, leftover }) => {
+    expect(isLeftoverConflict(conflict(`consumer generation conflict - ${tail}`))).toBe(leftover);
   });
 });
 

@@ -92,9 +92,29 @@ describe("PlacementClient retries and timeouts", () => {
   it("never retries a POST that answered 500, since it may have been applied", async () => {
     const f = await fake((_req, res) => placementError(res, 500, "placement.undefined_code", "boom"));
     const client = new PlacementClient({ endpoint: f.url, auth: "admin", ...noJitter });
-    const err = await client.postAllocations({}).catch((e: unknown) => e);
-    expect((err as PlacementError).kind).toBe("server");
+    const err = await client.createProvider("rp-uuid", "fw-1").catch((e: unknown) => e);
+    expect((err as PlacementError).message).toBe(
+      "`POST /resource_providers`: Placement failed: boom (500, placement.undefined_code, request req-test, 1 attempt)",
+    );
     expect(f.requests.length).toBe(1);
+  });
+
+  it("retries a bulk `POST /allocations` like a PUT, since every consumer in it carries its generation", async () => {
+    const f = await fake((_req, res, n) => {
+      if (n === 1) return placementError(res, 503, "placement.undefined_code", "busy");
+      res.writeHead(204);
+      res.end();
+    });
+    const client = new PlacementClient({ endpoint: f.url, auth: "admin", ...noJitter });
+    const write = {
+      allocations: {},
+      project_id: "p",
+      user_id: "u",
+      consumer_generation: 2,
+      consumer_type: "X",
+    };
+    await client.postAllocations({ c1: write });
+    expect(f.requests.map((r) => `${r.method} ${r.url}`)).toEqual(["POST /allocations", "POST /allocations"]);
   });
 
   it("times out a request that never gets an answer, retries it, then gives a clear timeout error", async () => {
