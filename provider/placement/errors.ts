@@ -50,6 +50,12 @@ const KIND_TEXT: Record<PlacementErrorKind, string> = {
   unavailable: "Placement unreachable",
 };
 
+/** What a 401 and a 403 mean to whoever runs servicevm. */
+const AUTH_TEXT: Record<number, string> = {
+  401: "not authenticated (the token expired, was revoked, or is not from this cloud's Keystone)",
+  403: "forbidden by Placement's policy (its default policy wants the `admin` role on the token's project)",
+};
+
 export class PlacementError extends Error {
   readonly kind: PlacementErrorKind;
   readonly info: PlacementErrorInfo;
@@ -70,7 +76,9 @@ export class PlacementError extends Error {
       `${info.attempts} attempt${info.attempts === 1 ? "" : "s"}`,
     ].filter((x) => x !== null);
     const detail = info.detail === "" ? "" : `: ${info.detail}`;
-    return `\`${info.method} ${info.path}\`: ${KIND_TEXT[kind]}${detail} (${where.join(", ")})`;
+    const text =
+      kind === "auth" && info.status !== null ? (AUTH_TEXT[info.status] ?? KIND_TEXT.auth) : KIND_TEXT[kind];
+    return `\`${info.method} ${info.path}\`: ${text}${detail} (${where.join(", ")})`;
   }
 }
 
@@ -95,10 +103,19 @@ export function isLeftoverConflict(err: unknown): boolean {
   );
 }
 
-/** Strips Placement's webob boilerplate ("409 Conflict\n\nThere was a conflict ...\n\n ") from a detail. */
+/**
+ * Strips Placement's webob boilerplate ("409 Conflict\n\nThere was a conflict ...\n\n ") from a
+ * detail, and SQLAlchemy's from a database error's (the statement, its parameters and the
+ * "Background on this error" link), keeping the driver's own message.
+ */
 export function cleanDetail(detail: string): string {
   const parts = detail.split(/\n\n/).map((p) => p.trim());
-  return (parts[parts.length - 1] ?? "").replace(/\s+/g, " ").trim();
+  return (parts[parts.length - 1] ?? "")
+    .replace(/\s*\[SQL: [\s\S]*?\](?=\s|$)/g, "")
+    .replace(/\s*\[parameters: [\s\S]*?\](?=\s|$)/g, "")
+    .replace(/\s*\(Background on this error at: [^)]*\)/g, "")
+    .replace(/\s+/g, " ")
+    .trim();
 }
 
 /** Placement's `errors[0].code` and cleaned detail from an error answer's body (its first 300 characters when not JSON). */

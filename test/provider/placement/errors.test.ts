@@ -51,6 +51,19 @@ describe("cleanDetail", () => {
       ),
     ).toBe("Inventory in use.");
   });
+
+  it("keeps a database error's own message, without SQLAlchemy's statement and link", () => {
+    // What Placement under uwsgi answered while MariaDB restarted (test/production/faults.test.ts).
+    expect(
+      cleanDetail(
+        "500 Internal Server Error\n\n" +
+          `(pymysql.err.OperationalError) (2003, "Can't connect to MySQL server on '127.0.0.1' ([Errno 111] Connection refused)") ` +
+          "[SQL: SELECT 1] (Background on this error at: https://sqlalche.me/e/14/e3q8)",
+      ),
+    ).toBe(
+      `(pymysql.err.OperationalError) (2003, "Can't connect to MySQL server on '127.0.0.1' ([Errno 111] Connection refused)")`,
+    );
+  });
 });
 
 describe("errorOfAnswer", () => {
@@ -128,6 +141,29 @@ describe("PlacementError", () => {
   it("names the request, the kind, the detail and where it came from", () => {
     expect(new PlacementError("capacity-exceeded", info).message).toBe(
       "`PUT /x`: capacity exceeded: no room (409, placement.undefined_code, request req-1, 1 attempt)",
+    );
+  });
+
+  it.each([
+    {
+      status: 401,
+      text: "not authenticated (the token expired, was revoked, or is not from this cloud's Keystone)",
+    },
+    {
+      status: 403,
+      text: "forbidden by Placement's policy (its default policy wants the `admin` role on the token's project)",
+    },
+  ])("says what a $status means", ({ status, text }) => {
+    const denied = {
+      ...info,
+      method: "GET",
+      path: "/resource_providers",
+      status,
+      code: null,
+      detail: "denied",
+    };
+    expect(new PlacementError("auth", denied).message).toBe(
+      `\`GET /resource_providers\`: ${text}: denied (${status}, request req-1, 1 attempt)`,
     );
   });
 

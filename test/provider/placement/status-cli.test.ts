@@ -165,10 +165,12 @@ foreign usage: 0 consumer allocation(s) on this fleet's devices
     const r = await run(["placement", "status", file, "--token", "s3cret-token"]);
     expect(r.code).toBe(1);
     expect(r.stdout).toBe("");
-    expect(r.stderr).toMatch(
-      new RegExp(
-        `^servicevm: Placement at ${server.url} refused to report: \`GET /resource_providers\`: not authorized .*\\n$`,
-      ),
+    // noauth2 takes any token, as user `s3cret-token` without the admin role: Placement's policy refuses.
+    expect(r.stderr).toBe(
+      `servicevm: Placement at ${server.url} refused to report: \`GET /resource_providers\`: ` +
+        "forbidden by Placement's policy (its default policy wants the `admin` role on the token's project): " +
+        "Policy does not allow placement:resource_providers:list to be performed. " +
+        `(403, placement.undefined_code, request ${/request (req-[0-9a-f-]+)/.exec(r.stderr)?.[1]}, 1 attempt)\n`,
     );
     expect(r.stderr).not.toContain("s3cret-token");
   });
