@@ -1,23 +1,34 @@
 /**
  * Claims: allocations a fleet takes from pools another fleet owns (`pools.fw.external.fleet`).
  * Placement decides capacity, so allocations of other stacks and other Placement users (Nova) are
- * respected and concurrent claimers never over-commit:
+ * respected; and since Placement under several workers on MariaDB's REPEATABLE-READ lets concurrent
+ * writes through its capacity check, every claim is verified after it is written (overcommit.ts):
  *
  * 1. `GET /allocation_candidates` for the allocation's demand, `required` traits (`!forbidden`,
  *    `in:` any-of), `member_of` the pools' aggregates (and the zone's), `limit`;
- * 2. `PUT /allocations/{consumer}` with the consumer generation against the chosen provider;
- *    Placement re-checks capacity inside its write transaction;
- * 3. a refusal because someone took the capacity first (capacity exceeded, generation conflict)
- *    goes back to 1, with exponential backoff and jitter, a bounded number of times.
+ * 2. `PUT /allocations/{consumer}` with the consumer generation against the chosen provider, as
+ *    *pending* (`PENDING_CONSUMER_TYPE`); Placement checks capacity inside its write transaction;
+ * 3. the provider is observed (`observeProvider`): its inventories and allocations and, when it is
+ *    over capacity, the type of each consumer on it. By the rule of overcommit.ts a claim beyond the capacity is undone (an
+ *    empty write guarded by its consumer generation); a kept claim waits until the provider is
+ *    within capacity and is then *settled* (re-written as `CONSUMER_TYPE`, generation-guarded):
+ *    only then is it granted. A kept claim still waiting after `verifyTimeoutMs` is undone too,
+ *    and pending claims beyond the capacity left unchanged for half of that are removed (abandoned);
+ * 4. a refusal because someone took the capacity first (capacity exceeded, generation conflict, an
+ *    undone claim) goes back to 1, with exponential backoff and jitter, a bounded number of times.
  *
- * An allocation with no candidate left is refused with an error that says what it needed and where.
- * Placement does not know servicevm's tenancy rules: isolation contexts, dedicated devices and
- * anti-affinity groups are not enforced on external pools (the owning fleet's capacity is).
+ * Settling only after seeing the provider within capacity is what keeps settled claims within it:
+ * the last settled claim to have been written saw every other settled one when it looked. A claim
+ * an earlier run left pending is verified and settled or undone by the next run. An allocation with
+ * no candidate left is refused with an error that says what it needed and where. Placement does not
+ * know servicevm's tenancy rules: isolation contexts, dedicated devices and anti-affinity groups are
+ * not enforced on external pools (the owning fleet's capacity is).
  */
 import type { FleetSpec } from "../../core/types";
 import type { ConsumerAllocations, PlacementClient, ProviderRecord, Query } from "./client";
+import type { PlacementError } from "./errors";
 import { mapLimit } from "./desired";
-import { CONSUMER_TYPE, claimUserId, consumerUuid, projectId } from "./ids";
+import { CONSUMER_TYPE, PENDING_CONSUMER_TYPE, claimUserId, consumerUuid, projectId } from "./ids";
 import { compareText } from "../../core/order";
 import {
   backoffCap,
@@ -28,6 +39,7 @@ import {
   gaveUp,
   grantOf,
   keptClaim,
+  leftPending,
   locate,
   lostRace,
   mentionedTraits,
@@ -38,9 +50,22 @@ import {
   unclaimable,
   unmatchable,
   withKnownTraits,
+  type Candidate,
   type ClaimGrant,
-  type Target,
 } from "./claimPlan";
+import {
+  VERIFY_TIMEOUT_MS,
+  capacityOf,
+  claimStep,
+  claimUndone,
+  holdersOf,
+  judge,
+  type ClaimStep,
+  type ConsumerInfo,
+  type ProviderView,
+} from "./overcommit";
+
+export type { ConsumerInfo, ProviderView } from "./overcommit";
 
 export { candidateQuery, withKnownTraits, type ClaimGrant } from "./claimPlan";
 
@@ -61,7 +86,24 @@ export interface ClaimOptions {
   candidateLimit?: number;
   /** Backoff base between attempts, full jitter. @default 20 */
   backoffMs?: number;
+  /**
+   * How long a pending claim kept by the rule waits for the claims beyond the capacity to be undone
+   * before it undoes itself and asks again; a pending claim beyond the capacity seen unchanged for
+   * half of it is taken as abandoned (its claimer stopped) and removed. @default 10000 (`VERIFY_TIMEOUT_MS`)
+   */
+  verifyTimeoutMs?: number;
+  /** Called at each verification step of a written claim (accounting in tests and benchmarks). */
+  onVerify?: (event: VerifyEvent) => void;
+  /** Called when Placement refuses a claim's write because someone took it first (accounting). */
+  onLostRace?: (refusal: PlacementError) => void;
   onProgress?: (done: number, total: number) => void;
+}
+
+/** One verification step: what the rule said for `allocation` on `device`, or an abandoned claim removed. */
+export interface VerifyEvent {
+  allocation: string;
+  device: string;
+  step: ClaimStep | "timeout" | "reaped";
 }
 
 export interface ClaimReport {
@@ -81,6 +123,83 @@ export class ClaimError extends Error {
   }
 }
 
+/**
+ * Reads a provider's inventories and allocations and, when it is over capacity, the type of each
+ * consumer on it (`GET /allocations/{c}`, cached in `seen` by consumer generation, which every write
+ * bumps; within capacity the rule keeps every holder whatever its type, and an unknown type is
+ * `""`). A consumer that changed between the reads makes the view be read again (up to 5 times).
+ */
+export async function observeProvider(
+  client: PlacementClient,
+  provider: string,
+  seen: Map<string, ConsumerInfo>,
+): Promise<ProviderView> {
+  for (let attempt = 1; ; attempt++) {
+    const [inv, allocs] = await Promise.all([
+      client.getInventories(provider),
+      client.getProviderAllocations(provider),
+    ]);
+    const capacity = capacityOf(inv.inventories);
+    const consumers = Object.keys(allocs.allocations).sort(compareText);
+    const listed = (c: string): number | null => allocs.allocations[c].consumer_generation;
+    const over =
+      judge(
+        capacity,
+        consumers.map((c) => ({
+          consumer: c,
+          resources: allocs.allocations[c].resources,
+          standing: "fixed",
+          generation: null,
+        })),
+      ).exceeded.length > 0;
+    const stale = over ? consumers.filter((c) => seen.get(c)?.generation !== listed(c)) : [];
+    await Promise.all(
+      stale.map(async (c) => {
+        const a = await client.getConsumerAllocations(c);
+        seen.set(c, {
+          generation: a.consumer_generation,
+          type: a.consumer_type ?? "",
+          projectId: a.project_id ?? "",
+          userId: a.user_id ?? "",
+        });
+      }),
+    );
+    const known = (c: string): ConsumerInfo | undefined =>
+      seen.get(c)?.generation === listed(c) ? seen.get(c) : undefined;
+    const holders = consumers.map((c) => ({
+      consumer: c,
+      resources: allocs.allocations[c].resources,
+      type: "",
+      projectId: "",
+      userId: "",
+      ...known(c),
+      generation: listed(c),
+    }));
+    if (!over || consumers.every((c) => known(c) !== undefined) || attempt >= 5) return { capacity, holders };
+  }
+}
+
+/** Empties a consumer's allocations, guarded by its generation; false when it changed meanwhile. */
+export async function undoConsumer(
+  client: PlacementClient,
+  consumer: string,
+  info: ConsumerInfo,
+): Promise<boolean> {
+  try {
+    await client.putAllocations(consumer, {
+      allocations: {},
+      project_id: info.projectId,
+      user_id: info.userId,
+      consumer_generation: info.generation,
+      consumer_type: info.type === "" ? PENDING_CONSUMER_TYPE : info.type,
+    });
+    return true;
+  } catch (err) {
+    if (lostRace(err) && err.kind === "generation-conflict") return false;
+    throw err;
+  }
+}
+
 /** What every claim of one call shares. */
 interface ClaimRun {
   client: PlacementClient;
@@ -91,7 +210,22 @@ interface ClaimRun {
   members: Map<string, ProviderRecord>;
   /** The traits Placement knows among those the requests mention. */
   known: Set<string>;
+  /** Consumers seen on observed providers (`observeProvider`). */
+  seen: Map<string, ConsumerInfo>;
 }
+
+/** One allocation's claim as it is attempted. */
+interface Claim {
+  name: string;
+  consumer: string;
+  need: string;
+  where: (uuid: string) => Candidate["where"] | null;
+  planned: string | undefined;
+  projectId: string;
+  resources: Record<string, number>;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Claims (and releases) allocations from external pools through Placement. Throws nothing for refusals: see `refused`. */
 export async function claimAllocations(client: PlacementClient, options: ClaimOptions): Promise<ClaimReport> {
@@ -112,7 +246,7 @@ export async function claimAllocations(client: PlacementClient, options: ClaimOp
     mentioned.length === 0 ? [] : await client.listTraits({ name: `in:${mentioned.join(",")}` }),
   );
 
-  const run: ClaimRun = { client, fleet, spec, options, members, known };
+  const run: ClaimRun = { client, fleet, spec, options, members, known, seen: new Map() };
   let done = 0;
   const requests = [...options.requests].sort(compareText);
   await mapLimit(requests, options.concurrency ?? 4, async (name) => {
@@ -124,7 +258,10 @@ export async function claimAllocations(client: PlacementClient, options: ClaimOp
   return report;
 }
 
-/** One allocation's claim: kept when already in place, else asked for and written, retried on lost races. */
+/**
+ * One allocation's claim: kept when settled in place, verified when an earlier run left it pending,
+ * else asked for and written, retried on lost races.
+ */
 async function claimOne(run: ClaimRun, name: string): Promise<{ granted?: ClaimGrant; refused?: string }> {
   const alloc = run.spec.allocations?.[name];
   const targets = alloc === undefined ? [] : targetsOf(run.spec, alloc);
@@ -134,47 +271,58 @@ async function claimOne(run: ClaimRun, name: string): Promise<{ granted?: ClaimG
   const resources = claimResources(alloc);
   const need = describeNeed(name, alloc, targets);
   const where = (uuid: string): ReturnType<typeof locate> => locate(run.members, uuid, targets);
-  const current = await run.client.getConsumerAllocations(consumer);
+  let current = await run.client.getConsumerAllocations(consumer);
   const kept = keptClaim(current, resources, where, consumer);
   if (kept !== null) return { granted: kept };
-  const askable = withKnownTraits(alloc, run.known);
-  if (askable === null) return { refused: unmatchable(name, need, alloc, run.known) };
-  return attemptClaims(run, {
+  const claim: Claim = {
+    name,
     consumer,
     need,
-    targets,
     where,
-    current,
     planned: run.options.planned?.[name],
     projectId: projectId(alloc.tenant),
-    query: candidateQuery(askable, targets, run.options.candidateLimit ?? 100),
     resources,
-  });
+  };
+  const left = leftPending(current, resources, where);
+  if (left !== null) {
+    if (left.where !== null) {
+      const verified = await verifyClaim(run, claim, { uuid: left.provider, where: left.where });
+      if (verified.settled)
+        return { granted: grantOf({ uuid: left.provider, where: left.where }, consumer, claim.planned) };
+    } else await undoConsumer(run.client, consumer, ownInfo(run, claim, current.consumer_generation));
+    current = await run.client.getConsumerAllocations(consumer);
+  }
+  const askable = withKnownTraits(alloc, run.known);
+  if (askable === null) return { refused: unmatchable(name, need, alloc, run.known) };
+  const query = candidateQuery(askable, targets, run.options.candidateLimit ?? 100);
+  return attemptClaims(run, claim, query, current);
+}
+
+function ownInfo(run: ClaimRun, claim: Claim, generation: number | null): ConsumerInfo {
+  return {
+    generation,
+    type: PENDING_CONSUMER_TYPE,
+    projectId: claim.projectId,
+    userId: claimUserId(run.fleet),
+  };
 }
 
 /**
- * Asks for candidates and writes the claim (`PUT /allocations/{consumer}`) on the chosen one; a race
- * lost to another claimer goes back to asking, after a jittered backoff, up to `maxAttempts` times.
+ * Asks for candidates, writes the claim pending on the chosen one and verifies it; a race lost to
+ * another claimer (refused write, undone claim) goes back to asking, after a jittered backoff, up to
+ * `maxAttempts` times.
  */
 async function attemptClaims(
   run: ClaimRun,
-  claim: {
-    consumer: string;
-    need: string;
-    targets: Target[];
-    where: Parameters<typeof rankCandidates>[1];
-    current: ConsumerAllocations;
-    planned: string | undefined;
-    projectId: string;
-    query: Query;
-    resources: Record<string, number>;
-  },
+  claim: Claim,
+  query: Query,
+  initial: ConsumerAllocations,
 ): Promise<{ granted?: ClaimGrant; refused?: string }> {
   const maxAttempts = run.options.maxAttempts ?? 12;
-  let current = claim.current;
+  let current = initial;
   let lastRefusal = "";
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-    const ranked = rankCandidates(await run.client.allocationCandidates(claim.query), claim.where);
+    const ranked = rankCandidates(await run.client.allocationCandidates(query), claim.where);
     if (ranked.length === 0) return { refused: noCapacity(claim.need, lastRefusal) };
     const choice = chooseCandidate(ranked, attempt, claim.planned, Math.random());
     if (choice === undefined) return {};
@@ -184,18 +332,103 @@ async function attemptClaims(
         project_id: claim.projectId,
         user_id: claimUserId(run.fleet),
         consumer_generation: current.consumer_generation,
-        consumer_type: CONSUMER_TYPE,
+        consumer_type: PENDING_CONSUMER_TYPE,
       });
-      return { granted: grantOf(choice, claim.consumer, claim.planned) };
+      const verified = await verifyClaim(run, claim, choice);
+      if (verified.settled) return { granted: grantOf(choice, claim.consumer, claim.planned) };
+      lastRefusal = verified.reason;
+      current = await run.client.getConsumerAllocations(claim.consumer);
     } catch (err) {
       if (!lostRace(err)) throw err;
+      run.options.onLostRace?.(err);
       lastRefusal = err.message;
       if (err.kind === "generation-conflict")
         current = await run.client.getConsumerAllocations(claim.consumer);
-      if (attempt === maxAttempts) return { refused: gaveUp(claim.need, maxAttempts, err.message) };
-      const cap = backoffCap(run.options.backoffMs ?? 20, attempt);
-      await new Promise((resolve) => setTimeout(resolve, Math.floor(Math.random() * cap)));
     }
+    if (attempt === maxAttempts) return { refused: gaveUp(claim.need, maxAttempts, lastRefusal) };
+    await sleep(Math.floor(Math.random() * backoffCap(run.options.backoffMs ?? 20, attempt)));
   }
   return {};
+}
+
+/**
+ * Observes the provider of a pending claim until the rule settles it (granted) or undoes it, at most
+ * `verifyTimeoutMs` (then it is undone). Pending claims of others beyond the capacity that stay
+ * unchanged for half of that are removed as abandoned.
+ */
+async function verifyClaim(
+  run: ClaimRun,
+  claim: Claim,
+  on: Candidate,
+): Promise<{ settled: true } | { settled: false; reason: string }> {
+  const timeoutMs = run.options.verifyTimeoutMs ?? VERIFY_TIMEOUT_MS;
+  const started = Date.now();
+  const firstSeen = new Map<string, number>();
+  const event = (step: VerifyEvent["step"]): void =>
+    run.options.onVerify?.({ allocation: claim.name, device: on.where.device, step });
+  for (let round = 0; ; round++) {
+    const view = await observeProvider(run.client, on.uuid, run.seen);
+    const judgement = judge(view.capacity, holdersOf(view, new Set()));
+    const step = claimStep(judgement, claim.consumer);
+    const mine = view.holders.find((h) => h.consumer === claim.consumer);
+    const undone = claimUndone(on.where.device, on.where.target.fleet, judgement.exceeded);
+    event(step);
+    if (step === "gone" || mine === undefined)
+      return {
+        settled: false,
+        reason: `the pending claim on device \`${on.where.device}\` was removed by another claimer (it stayed beyond the capacity)`,
+      };
+    if (step === "settle") {
+      try {
+        await run.client.putAllocations(claim.consumer, {
+          allocations: { [on.uuid]: { resources: claim.resources } },
+          project_id: claim.projectId,
+          user_id: claimUserId(run.fleet),
+          consumer_generation: mine.generation,
+          consumer_type: CONSUMER_TYPE,
+        });
+        return { settled: true };
+      } catch (err) {
+        // Another write got in meanwhile (over again), or the claim was removed: look again.
+        if (!lostRace(err)) throw err;
+      }
+    }
+    const timedOut = Date.now() - started >= timeoutMs;
+    if (step === "undo" || timedOut) {
+      if (timedOut && step !== "undo") event("timeout");
+      await undoConsumer(run.client, claim.consumer, ownInfo(run, claim, mine.generation));
+      return { settled: false, reason: undone };
+    }
+    const reaped = await reapAbandoned(run.client, view, judgement.over, firstSeen, timeoutMs / 2);
+    for (let i = 0; i < reaped; i++) event("reaped");
+    await pause(round);
+  }
+}
+
+/**
+ * Removes pending claims beyond the capacity (`over`) seen unchanged (same consumer generation) for
+ * `staleMs` since `firstSeen` recorded them: their claimers stopped. Answers how many it removed.
+ */
+export async function reapAbandoned(
+  client: PlacementClient,
+  view: ProviderView,
+  over: readonly string[],
+  firstSeen: Map<string, number>,
+  staleMs: number,
+): Promise<number> {
+  const now = Date.now();
+  let reaped = 0;
+  for (const h of view.holders) {
+    if (h.type !== PENDING_CONSUMER_TYPE || !over.includes(h.consumer)) continue;
+    const key = `${h.consumer}@${h.generation}`;
+    const since = firstSeen.get(key) ?? now;
+    firstSeen.set(key, since);
+    if (now - since >= staleMs && (await undoConsumer(client, h.consumer, h))) reaped++;
+  }
+  return reaped;
+}
+
+/** A jittered pause between observations of a provider, growing with `round` up to 200 ms. */
+export function pause(round: number): Promise<void> {
+  return sleep(10 + Math.floor(Math.random() * Math.min(200, 10 * 2 ** Math.min(round, 5))));
 }

@@ -6,7 +6,7 @@ import type { AllocationSpec, FleetSpec } from "../../core/types";
 import type { AllocationCandidates, ConsumerAllocations, ProviderRecord, Query } from "./client";
 import { externalPoolOf, sameResources } from "./desired";
 import { PlacementError } from "./errors";
-import { poolAggregate, zoneAggregate } from "./ids";
+import { PENDING_CONSUMER_TYPE, poolAggregate, zoneAggregate } from "./ids";
 import { compareNatural, compareText } from "../../core/order";
 
 /** An external pool an allocation may claim from. */
@@ -179,7 +179,7 @@ export function locate(
   return null;
 }
 
-/** The grant of a claim already in place (one provider, exactly these resources), else `null`. */
+/** The grant of a settled claim already in place (one provider, exactly these resources), else `null`. */
 export function keptClaim(
   current: ConsumerAllocations,
   resources: Record<string, number>,
@@ -188,6 +188,7 @@ export function keptClaim(
 ): ClaimGrant | null {
   const held = Object.keys(current.allocations);
   if (held.length !== 1 || !sameResources(current.allocations[held[0]].resources, resources)) return null;
+  if (current.consumer_type === PENDING_CONSUMER_TYPE) return null;
   const w = where(held[0]);
   if (w === null) return null;
   return {
@@ -198,6 +199,22 @@ export function keptClaim(
     consumer,
     kept: true,
   };
+}
+
+/**
+ * A pending claim of this consumer left in place by an earlier run (it stopped between writing and
+ * settling): the provider and, when it is still a member of a target pool with exactly these
+ * resources, where it is (to verify and settle it); `where` is `null` when it is to be undone.
+ */
+export function leftPending(
+  current: ConsumerAllocations,
+  resources: Record<string, number>,
+  where: (uuid: string) => Candidate["where"] | null,
+): { provider: string; where: Candidate["where"] | null } | null {
+  const held = Object.keys(current.allocations);
+  if (current.consumer_type !== PENDING_CONSUMER_TYPE || held.length === 0) return null;
+  const one = held.length === 1 && sameResources(current.allocations[held[0]].resources, resources);
+  return { provider: held[0], where: one ? where(held[0]) : null };
 }
 
 /** Single-provider candidates in the targets' pools, in device order (`fw-2` before `fw-10`). */

@@ -37,6 +37,13 @@ export const SERVICEVM_NAMESPACE = "bcc51fe8-28f4-5916-9f33-2a83ede3b123";
 /** The `consumer_type` of every consumer servicevm writes (Placement 1.38+ requires one). */
 export const CONSUMER_TYPE = "SERVICEVM";
 
+/**
+ * The `consumer_type` of a claim written but not yet granted (overcommit.ts): its claimer has not
+ * yet seen the provider within capacity after writing it. Placement's pattern for consumer types is
+ * `^[A-Z0-9_]+$`, at most 255 characters (schemas/allocation.py, microversion 1.38+).
+ */
+export const PENDING_CONSUMER_TYPE = "SERVICEVM_PENDING";
+
 function id(kind: string, fleet: string, name: string): string {
   return uuidv5(JSON.stringify([kind, fleet, name]), SERVICEVM_NAMESPACE);
 }

@@ -10,7 +10,12 @@
  * 4. Consumers of removed allocations (consumers on the fleet's providers whose `user_id` is the
  *    fleet's) are deleted, then new, moved and changed allocations are written with bulk
  *    `POST /allocations` carrying consumer generations.
- * 5. Providers of removed devices are deleted, unless something still allocates from them: that
+ * 5. Every provider allocations were written to is checked for over-commit (Placement under
+ *    several workers on REPEATABLE-READ lets concurrent writes through its capacity check): this
+ *    sync's consumers beyond the capacity by the rule of overcommit.ts are undone, and each is a
+ *    failed change naming the device, class, usage and capacity. Pending claims of other fleets
+ *    beyond the capacity are undone by their claimers; the sync waits for that (bounded).
+ * 6. Providers of removed devices are deleted, unless something still allocates from them: that
  *    is an error naming the consumers; no allocation is ever dropped silently.
  *
  * Nothing is written when nothing differs. When a request fails for good (Placement gone), the
@@ -23,8 +28,10 @@
  */
 import type { FleetSpec, PlanResult } from "../../core/types";
 import type { PlacementClient, ProviderRecord } from "./client";
-import { desiredFleet, type DesiredFleet } from "./desired";
-import { fleetUserId } from "./ids";
+import { desiredFleet, mapLimit, type DesiredFleet } from "./desired";
+import { observeProvider, pause, reapAbandoned, undoConsumer } from "./claim";
+import { CONSUMER_TYPE, fleetUserId } from "./ids";
+import { VERIFY_TIMEOUT_MS, holdersOf, judge, syncUndone, type ConsumerInfo } from "./overcommit";
 import { compareText } from "../../core/order";
 import { writeAllocations } from "./syncAllocations";
 import {
@@ -48,7 +55,7 @@ import {
 } from "./syncPlan";
 import { SyncJournal, emptyReport, type SyncProgress, type SyncReport } from "./syncReport";
 import { nextSyncState, ownedProviders, providerDigests, splitByPrevious, type SyncState } from "./syncState";
-import { planRereads } from "./syncVerify";
+import { planCapacityChecks, planRereads, type CapacityCheck } from "./syncVerify";
 
 export { SyncError, type SyncProgress, type SyncReport, type SyncStep } from "./syncReport";
 export type { SyncState } from "./syncState";
@@ -71,6 +78,11 @@ export interface SyncOptions {
    * @default true
    */
   verifyConsumers?: boolean;
+  /**
+   * How long the over-commit check of a provider waits for other fleets' pending claims beyond its
+   * capacity to be undone; one seen unchanged for half of it is removed as abandoned. @default 10000 (`VERIFY_TIMEOUT_MS`)
+   */
+  verifyTimeoutMs?: number;
   onProgress?: (progress: SyncProgress) => void;
 }
 
@@ -127,7 +139,12 @@ export async function syncFleet(client: PlacementClient, options: SyncOptions): 
   journal.check("checking tenant usage");
   const repairs = await rereadAllocations(run, planRereads(desired, drifted, plan.writes));
   journal.check("re-reading allocations");
-  await writeAllocations(run, plan.deletes, orderWrites([...plan.writes, ...repairs]));
+  const writes = orderWrites([...plan.writes, ...repairs]);
+  await writeAllocations(run, plan.deletes, writes);
+  const checks = planCapacityChecks(desired, writes, new Set(report.consumers.written));
+  await mapLimit(checks, run.concurrency, (c) =>
+    verifyCapacity(run, c, options.verifyTimeoutMs ?? VERIFY_TIMEOUT_MS),
+  );
   report.consumers.unchanged =
     desired.consumers.length - report.consumers.written.length - journal.notMade("write-allocation");
   report.consumers.written.sort(compareText);
@@ -192,4 +209,41 @@ async function stateAfter(
     deferredInventories;
   const after = wrote === 0 ? owned : ownedProviders(run.fleet, await run.client.listProviders());
   return nextSyncState(run.fleet, desired, after, run, digests);
+}
+
+/**
+ * Phase 5 on one provider: when its usage exceeds what the desired inventories allow, observes it
+ * until it is within capacity, undoing this sync's consumers that the rule (overcommit.ts) puts
+ * beyond it; each undone write becomes a failed change. Waits at most `timeoutMs` for other fleets'
+ * pending claims beyond the capacity, removing those that stay unchanged for half of it.
+ */
+async function verifyCapacity(run: SyncRun, check: CapacityCheck, timeoutMs: number): Promise<void> {
+  const seen = new Map<string, ConsumerInfo>();
+  const firstSeen = new Map<string, number>();
+  const started = Date.now();
+  const usage = (await run.client.getProviderUsages(check.provider)).usages;
+  if (Object.keys(usage).every((rc) => usage[rc] <= (check.capacity[rc] ?? 0))) return;
+  for (let round = 0; Date.now() - started < timeoutMs; round++) {
+    const view = await observeProvider(run.client, check.provider, seen);
+    const judgement = judge(view.capacity, holdersOf(view, new Set(check.writes.keys())));
+    if (judgement.exceeded.length === 0) return;
+    const undo = view.holders.filter(
+      (h) => judgement.over.includes(h.consumer) && check.writes.has(h.consumer),
+    );
+    const names = undo.map((h) => check.writes.get(h.consumer)!.consumer.allocation);
+    const why = syncUndone(check.device, judgement.exceeded, judgement.fixedExceeded, names);
+    for (const h of undo) {
+      const write = check.writes.get(h.consumer)!;
+      const { project_id: projectId, user_id: userId } = write.write;
+      const info = { generation: h.generation, type: CONSUMER_TYPE, projectId, userId };
+      if (!(await undoConsumer(run.client, h.consumer, info))) continue;
+      check.writes.delete(h.consumer);
+      run.journal.failed(write, why);
+      const written = run.report.consumers.written;
+      written.splice(written.indexOf(write.consumer.allocation), 1);
+    }
+    if (undo.length > 0) continue;
+    await reapAbandoned(run.client, view, judgement.over, firstSeen, timeoutMs / 2);
+    await pause(round);
+  }
 }

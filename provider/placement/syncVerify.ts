@@ -11,6 +11,7 @@
 import type { ConsumerAllocations } from "./client";
 import { allocationWrite, sameResources, type DesiredConsumer, type DesiredFleet } from "./desired";
 import { compareText } from "../../core/order";
+import { capacityOf } from "./overcommit";
 import type { ActionOf, ConsumerOwner, SeenConsumer } from "./syncPlan";
 
 type WriteAllocation = ActionOf<"write-allocation">;
@@ -99,4 +100,40 @@ export function rewriteIfDrifted(c: DesiredConsumer, current: ConsumerAllocation
     move: rps.length > 0 && !rps.includes(c.provider),
     write: allocationWrite(c, current.consumer_generation),
   };
+}
+
+/** A provider this sync wrote allocations to, to check for over-commit after the writes (overcommit.ts). */
+export interface CapacityCheck {
+  provider: string;
+  device: string;
+  /** Capacity per class of the inventories this sync wanted on it (`capacityOf`): the first, cheap check. */
+  capacity: Record<string, number>;
+  /** The writes that landed on it, by consumer uuid. */
+  writes: Map<string, WriteAllocation>;
+}
+
+/**
+ * The providers the landed `writes` target, in device order, each with its writes and the capacity
+ * its desired inventories give. A usage within that capacity needs no further look (one
+ * `GET /usages` per provider); beyond it, the provider is observed in full (overcommit.ts).
+ */
+export function planCapacityChecks(
+  desired: DesiredFleet,
+  writes: readonly WriteAllocation[],
+  written: ReadonlySet<string>,
+): CapacityCheck[] {
+  const inventories = new Map(desired.providers.map((p) => [p.uuid, p.inventories]));
+  const checks = new Map<string, CapacityCheck>();
+  for (const w of writes) {
+    if (!written.has(w.consumer.allocation)) continue;
+    const check = checks.get(w.consumer.provider) ?? {
+      provider: w.consumer.provider,
+      device: w.consumer.device,
+      capacity: capacityOf(inventories.get(w.consumer.provider) ?? {}),
+      writes: new Map<string, WriteAllocation>(),
+    };
+    check.writes.set(w.consumer.uuid, w);
+    checks.set(w.consumer.provider, check);
+  }
+  return [...checks.values()].sort((a, b) => compareText(a.device, b.device));
 }

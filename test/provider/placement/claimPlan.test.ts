@@ -7,6 +7,7 @@ import {
   claimResources,
   grantOf,
   keptClaim,
+  leftPending,
   locate,
   rankCandidates,
   targetsOf,
@@ -16,7 +17,12 @@ import {
   unclaimable,
 } from "../../../provider/placement/claimPlan";
 import { PlacementError } from "../../../provider/placement/errors";
-import { poolAggregate, providerUuid } from "../../../provider/placement/ids";
+import {
+  CONSUMER_TYPE,
+  PENDING_CONSUMER_TYPE,
+  poolAggregate,
+  providerUuid,
+} from "../../../provider/placement/ids";
 
 const spec = {
   templates: {
@@ -110,6 +116,36 @@ describe("claim decisions", () => {
       kept: true,
     });
     expect(keptClaim(held, { CUSTOM_SERVICE_SLOT: 2 }, where, "c")).toBeNull();
+  });
+
+  it("does not keep a pending claim: an earlier run left it unverified, so it is verified (or undone) instead", () => {
+    const fw2 = rec("fw-2").uuid;
+    const pending = {
+      allocations: { [fw2]: { resources: { CUSTOM_SERVICE_SLOT: 1 } } },
+      consumer_generation: 1,
+      consumer_type: PENDING_CONSUMER_TYPE,
+    };
+    expect(keptClaim(pending, { CUSTOM_SERVICE_SLOT: 1 }, where, "c")).toBeNull();
+    expect(leftPending(pending, { CUSTOM_SERVICE_SLOT: 1 }, where)).toEqual({
+      provider: fw2,
+      where: { target: targets[0], device: "fw-2" },
+    });
+    // Other resources than asked for now, or a provider outside the pools: undone, not verified.
+    expect(leftPending(pending, { CUSTOM_SERVICE_SLOT: 2 }, where)).toEqual({ provider: fw2, where: null });
+    const elsewhere = {
+      ...pending,
+      allocations: { "not-a-member": { resources: { CUSTOM_SERVICE_SLOT: 1 } } },
+    };
+    expect(leftPending(elsewhere, { CUSTOM_SERVICE_SLOT: 1 }, where)).toEqual({
+      provider: "not-a-member",
+      where: null,
+    });
+    expect(
+      leftPending({ ...pending, consumer_type: CONSUMER_TYPE }, { CUSTOM_SERVICE_SLOT: 1 }, where),
+    ).toBeNull();
+    expect(
+      leftPending({ allocations: {}, consumer_generation: null }, { CUSTOM_SERVICE_SLOT: 1 }, where),
+    ).toBeNull();
   });
 
   it.each([

@@ -426,8 +426,9 @@ describe("the Ledger's placement state", () => {
     expect(added.errors).toEqual([]);
     expect(rec.writes()).toEqual(["POST /allocations"]);
     // The list, one changed provider read (4), classes and traits, one usage check per tenant (120),
-    // the bulk write, the list again, the owner record's read (already this Ledger's: no write).
-    expect(rec.requests.length).toBe(130);
+    // the bulk write, the over-commit check of the device written to (its usages), the list again,
+    // the owner record's read (already this Ledger's: no write).
+    expect(rec.requests.length).toBe(131);
     console.log(
       `Ledger with backend placement, 121 devices / 120 allocations: ` +
         `create ${createMs.toFixed(0)} ms (Placement ${createPlacementMs.toFixed(0)} ms), ` +
