@@ -157,7 +157,7 @@ export async function writeProviders(
     async (action) => {
       await run.journal.run(action, async () => {
         if (action.kind === "create-provider") {
-          await createProvider(run, action.provider);
+          await createProvider(run, action.provider, deferred);
           run.report.providers.created.push(action.provider.device);
         } else {
           await updateProvider(run, action, deferred);
@@ -171,25 +171,44 @@ export async function writeProviders(
   return deferred;
 }
 
-async function createProvider(run: SyncRun, p: DesiredProvider): Promise<void> {
+/**
+ * Creates a provider and writes its inventories, traits and aggregates. When it already exists (a
+ * create whose answer was lost and retried, or another sync of the same fleet creating it at the
+ * same time) or someone writes it between the create and the writes (a generation conflict), it is
+ * read and brought to the desired state as an update, so two syncs racing both end with it right.
+ */
+async function createProvider(run: SyncRun, p: DesiredProvider, deferred: DesiredProvider[]): Promise<void> {
   const { client } = run;
-  let gen: number;
   try {
-    gen = (await client.createProvider(p.uuid, p.name)).generation;
+    let gen = (await client.createProvider(p.uuid, p.name)).generation;
+    gen = await client.putInventories(p.uuid, gen, p.inventories);
+    if (p.traits.length > 0) gen = await client.putTraits(p.uuid, gen, p.traits);
+    run.expected.set(p.uuid, await client.putAggregates(p.uuid, gen, p.aggregates));
+    return;
   } catch (err) {
-    // A create whose answer was lost and then retried, or a provider named like ours by someone else.
-    if (!(err instanceof PlacementError && err.kind === "duplicate")) throw err;
-    const existing = await client.getProvider(p.uuid);
-    if (existing === null)
-      throw new Error(
-        `provider name \`${p.name}\` is taken by another provider (not uuid ${p.uuid}); rename or delete it`,
-        { cause: err },
-      );
-    gen = existing.generation;
+    if (!(err instanceof PlacementError && (err.kind === "duplicate" || err.kind === "generation-conflict")))
+      throw err;
   }
-  gen = await client.putInventories(p.uuid, gen, p.inventories);
-  if (p.traits.length > 0) gen = await client.putTraits(p.uuid, gen, p.traits);
-  run.expected.set(p.uuid, await client.putAggregates(p.uuid, gen, p.aggregates));
+  const record = await client.getProvider(p.uuid);
+  if (record === null)
+    throw new Error(
+      `provider name \`${p.name}\` is taken by another provider (not uuid ${p.uuid}); rename or delete it`,
+    );
+  const [inv, traits, aggs] = await Promise.all([
+    client.getInventories(p.uuid),
+    client.getTraits(p.uuid),
+    client.getAggregates(p.uuid),
+  ]);
+  const current: ObservedProvider = {
+    record,
+    device: p.device,
+    generation: Math.max(record.generation, inv.generation, traits.generation, aggs.generation),
+    inventories: inv.inventories,
+    traits: traits.traits,
+    aggregates: aggs.aggregates,
+    allocations: {},
+  };
+  await updateProvider(run, { kind: "update-provider", provider: p, current }, deferred);
 }
 
 /**

@@ -173,7 +173,7 @@ describe.each<Isolation>(["REPEATABLE-READ", "READ-COMMITTED"])(
     }, 200_000);
 
     if (isolation === "REPEATABLE-READ")
-      it("converges when two syncs of one fleet race: each succeeds or fails with a `SyncError` naming what it did not do, and a re-run equals the plan", async () => {
+      it("two syncs of one fleet racing: one wins, the other succeeds too or fails with a `SyncError` naming what it did not do, and a re-run equals the plan", async () => {
         const s = shape!;
         const allocations: NonNullable<FleetSpec["allocations"]> = {};
         for (let i = 0; i < 8; i++)
@@ -235,6 +235,8 @@ describe.each<Isolation>(["REPEATABLE-READ", "READ-COMMITTED"])(
           ).toEqual([0, 1, 2, 3].map((d) => `${fleet}-fw-${d}`));
         }
         console.log(`two racing syncs of one fleet, 3 times: ${seen.join("; ")}`);
+        // One wins every race: a provider the other sync created first is updated, not a failure.
+        expect(seen.every((s) => s.split(" + ").includes("ok"))).toBe(true);
       }, 120_000);
 
     if (isolation === "REPEATABLE-READ")
