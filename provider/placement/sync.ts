@@ -29,7 +29,7 @@
 import type { FleetSpec, PlanResult } from "../../core/types";
 import type { PlacementClient, ProviderRecord } from "./client";
 import { desiredFleet, mapLimit, type DesiredFleet } from "./desired";
-import { observeProvider, pause, reapAbandoned, undoConsumer } from "./claim";
+import { observeProvider, pause, reapAbandoned, undoConsumer } from "./observe";
 import { CONSUMER_TYPE, fleetUserId } from "./ids";
 import { VERIFY_TIMEOUT_MS, holdersOf, judge, syncUndone, type ConsumerInfo } from "./overcommit";
 import { compareText } from "../../core/order";
