@@ -1,6 +1,8 @@
 /**
- * The bulk allocation writes of a sync: removed consumers emptied, then new, moved and changed
- * allocations written, `batchSize` consumers per `POST /allocations`, two requests in flight.
+ * The bulk allocation writes of a sync: removed consumers emptied, then moved allocations written,
+ * then new and changed ones (syncBatches.ts `allocationPhases`), at most `batchSize` consumers per
+ * `POST /allocations`, two requests in flight, and never two in flight that name the same provider
+ * (syncBatches.ts `shapeBatches`: Placement would roll one back and replay it).
  *
  * A refused batch is split in halves until the refused consumers stand alone, each then reported on
  * its own; a generation conflict (someone wrote one of the consumers since it was read) re-reads the
@@ -11,7 +13,11 @@ import type { AllocationWrite } from "./client";
 import { mapLimit } from "./desired";
 import { PlacementError, isTransient } from "./errors";
 import type { SyncRun } from "./syncExecute";
+import { allocationPhases, shapeBatches } from "./syncBatches";
 import type { ActionOf, AllocationAction } from "./syncPlan";
+
+/** Bulk writes in flight at once, each in its own lane of providers. */
+export const ALLOCATION_LANES = 2;
 
 function consumerOf(a: AllocationAction): string {
   return a.kind === "delete-consumer" ? a.consumer : a.consumer.uuid;
@@ -24,10 +30,6 @@ function consumerOf(a: AllocationAction): string {
 function touchedBy(a: AllocationAction): string[] {
   const targets = Object.keys(a.write.allocations);
   return targets.length > 0 || a.kind !== "delete-consumer" ? targets : a.from;
-}
-
-function chunks<T>(xs: readonly T[], size: number): T[][] {
-  return Array.from({ length: Math.ceil(xs.length / size) }, (_, i) => xs.slice(i * size, (i + 1) * size));
 }
 
 /** Applies `deletes` then `writes` (both already planned in the journal, `writes` in write order). */
@@ -85,9 +87,17 @@ export async function writeAllocations(
     }
   };
 
-  await mapLimit(chunks(deletes, run.batchSize), 2, (b) => writeBatch(b, true), stopped);
-  await mapLimit(chunks(writes, run.batchSize), 2, (b) => writeBatch(b, true), stopped);
-  if (stopped()) return;
+  // A refused batch is bisected within its lane, so the halves stay clear of the other lanes.
+  for (const phase of allocationPhases(deletes, writes)) {
+    const lanes = shapeBatches(phase, touchedBy, { batchSize: run.batchSize, lanes: ALLOCATION_LANES });
+    await mapLimit(
+      lanes,
+      lanes.length,
+      (lane) => mapLimit(lane, 1, (b) => writeBatch(b, true), stopped),
+      stopped,
+    );
+    if (stopped()) return;
+  }
   const refused = new Set(journal.takeFailed("write-allocation").map((a) => a.consumer.uuid));
   const again = writes.filter((w) => refused.has(w.consumer.uuid));
   for (const w of again) journal.plan(w);
