@@ -72,7 +72,7 @@ export function benchFleet(
  * The naive baseline: the same end state, written one request at a time, reading each object
  * before writing it (as a sync without bulk reads, bulk writes or concurrency would).
  */
-async function naiveSync(
+export async function naiveSync(
   client: PlacementClient,
   fleet: string,
   spec: FleetSpec,

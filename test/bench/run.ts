@@ -4,7 +4,16 @@
  */
 import { spawnSync } from "node:child_process";
 
-const MODULES = ["core", "spec", "pulumi", "placement", "hosts", "explain", "rebalance"] as const;
+const MODULES = [
+  "core",
+  "spec",
+  "pulumi",
+  "placement",
+  "production",
+  "hosts",
+  "explain",
+  "rebalance",
+] as const;
 
 async function runOne(name: string): Promise<void> {
   const mod = require(`./${name}`) as { main: () => void | Promise<void> };

@@ -8,7 +8,11 @@ export function median(xs: number[]): number {
 }
 
 /** Runs `fn` `runs` times (after `warmup` unmeasured runs) and returns the times in ms and the last result. */
-export function timeRuns<T>(runs: number, fn: () => T, warmup = 1): { ms: number[]; median: number; last: T } {
+export function timeRuns<T>(
+  runs: number,
+  fn: () => T,
+  warmup = 1,
+): { ms: number[]; median: number; last: T } {
   let last!: T;
   for (let i = 0; i < warmup; i++) last = fn();
   const ms: number[] = [];
@@ -21,7 +25,11 @@ export function timeRuns<T>(runs: number, fn: () => T, warmup = 1): { ms: number
   return { ms, median: median(ms), last };
 }
 
-export async function timeRunsAsync<T>(runs: number, fn: () => Promise<T>, warmup = 1): Promise<{ ms: number[]; median: number; last: T }> {
+export async function timeRunsAsync<T>(
+  runs: number,
+  fn: () => Promise<T>,
+  warmup = 1,
+): Promise<{ ms: number[]; median: number; last: T }> {
   let last!: T;
   for (let i = 0; i < warmup; i++) last = await fn();
   const ms: number[] = [];
@@ -49,4 +57,12 @@ export function line(label: string, value: string, note = ""): void {
 
 export function heading(title: string): void {
   process.stdout.write(`\n${title}\n${"-".repeat(title.length)}\n`);
+}
+
+/** A positive number from the environment variable `name`, or `fallback` when it is unset. */
+export function envNumber(name: string, fallback: number): number {
+  const raw = process.env[name];
+  const n = raw === undefined ? fallback : Number(raw);
+  if (!(n > 0)) throw new Error(`\`${name}\` must be a positive number, not \`${raw}\``);
+  return n;
 }
