@@ -41,7 +41,18 @@ export function launch(
   closeSync(fd);
   live.add(child);
   child.once("exit", () => live.delete(child));
+  if (child.pid !== undefined) watch(child.pid);
   return child;
+}
+
+/**
+ * A watchdog per started group, so servers stop by themselves when the test process dies without
+ * running its exit handler (a killed vitest worker): it polls once a second while both this process
+ * and the group live, and kills the group when this process is gone. It ends with the group.
+ */
+function watch(pgid: number): void {
+  const script = `while kill -0 ${process.pid} 2>/dev/null && kill -0 -${pgid} 2>/dev/null; do sleep 1; done; kill -0 ${process.pid} 2>/dev/null || kill -KILL -${pgid} 2>/dev/null; exit 0`;
+  spawn("/bin/sh", ["-c", script], { stdio: "ignore", detached: true }).unref();
 }
 
 /**
