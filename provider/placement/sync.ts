@@ -55,7 +55,7 @@ import {
 } from "./syncPlan";
 import { SyncJournal, emptyReport, type SyncProgress, type SyncReport } from "./syncReport";
 import { nextSyncState, ownedProviders, providerDigests, splitByPrevious, type SyncState } from "./syncState";
-import { planCapacityChecks, planRereads, type CapacityCheck } from "./syncVerify";
+import { capacityChecksToRead, planCapacityChecks, planRereads, type CapacityCheck } from "./syncVerify";
 
 export { SyncError, type SyncProgress, type SyncReport, type SyncStep } from "./syncReport";
 export type { SyncState } from "./syncState";
@@ -102,6 +102,7 @@ export async function syncFleet(client: PlacementClient, options: SyncOptions): 
     report,
     expected: new Map(),
     bumps: new Map(),
+    created: new Set(),
   };
   const { journal } = run;
 
@@ -141,7 +142,10 @@ export async function syncFleet(client: PlacementClient, options: SyncOptions): 
   journal.check("re-reading allocations");
   const writes = orderWrites([...plan.writes, ...repairs]);
   await writeAllocations(run, plan.deletes, writes);
-  const checks = planCapacityChecks(desired, writes, new Set(report.consumers.written));
+  const checks = await capacityChecksAfter(
+    run,
+    planCapacityChecks(desired, writes, new Set(report.consumers.written)),
+  );
   await mapLimit(checks, run.concurrency, (c) =>
     verifyCapacity(run, c, options.verifyTimeoutMs ?? VERIFY_TIMEOUT_MS),
   );
@@ -189,6 +193,27 @@ async function readFleet(run: SyncRun, desired: DesiredFleet, previous: SyncStat
   const { removed, foreign } = classifyConsumers(unknown, owners, run.userId);
   run.report.foreign = foreignByDevice(foreign, seen, owned);
   return { owned, digests, clean, observed, seen, removed, owners };
+}
+
+/**
+ * The capacity checks to make after the writes (syncVerify.ts `capacityChecksToRead`): one listing
+ * of the providers tells which of those this sync created nobody else has written to since.
+ */
+async function capacityChecksAfter(run: SyncRun, checks: CapacityCheck[]): Promise<CapacityCheck[]> {
+  if (!checks.some((c) => run.created.has(c.provider))) return checks;
+  const listed = new Map(
+    [...ownedProviders(run.fleet, await run.client.listProviders()).values()].map((r) => [
+      r.uuid,
+      r.generation,
+    ]),
+  );
+  return capacityChecksToRead(checks, {
+    created: run.created,
+    listed,
+    expected: run.expected,
+    bumps: run.bumps,
+    failedWrites: run.journal.notMade("write-allocation"),
+  });
 }
 
 /** The next sync's state; re-lists the providers only when this sync wrote anything. */

@@ -26,6 +26,8 @@ export interface SyncRun {
   expected: Map<string, number>;
   /** Provider uuid -> bulk allocation requests that named it (Placement bumps it once per request). */
   bumps: Map<string, number>;
+  /** Providers this sync created (not found existing): nothing but this sync's writes was on them. */
+  created: Set<string>;
 }
 
 /** Reads each provider's inventories, traits, aggregates and allocations (four requests at once). */
@@ -184,6 +186,7 @@ async function createProvider(run: SyncRun, p: DesiredProvider, deferred: Desire
     gen = await client.putInventories(p.uuid, gen, p.inventories);
     if (p.traits.length > 0) gen = await client.putTraits(p.uuid, gen, p.traits);
     run.expected.set(p.uuid, await client.putAggregates(p.uuid, gen, p.aggregates));
+    run.created.add(p.uuid);
     return;
   } catch (err) {
     if (!(err instanceof PlacementError && (err.kind === "duplicate" || err.kind === "generation-conflict")))

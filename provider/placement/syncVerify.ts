@@ -137,3 +137,35 @@ export function planCapacityChecks(
   }
   return [...checks.values()].sort((a, b) => compareText(a.device, b.device));
 }
+
+/**
+ * The capacity checks that still need Placement's usage after the writes. A provider this sync
+ * created held nothing but this sync's writes, and every write anyone makes bumps its generation;
+ * so when its generation is exactly what this sync's own writes made it (`expected` after the
+ * provider writes, plus one per bulk request that named it) nobody else allocated on it, and its
+ * usage is the sum of this sync's writes on it, known here. Such a provider is skipped when that
+ * sum is within capacity; every other one is checked (one `GET .../usages` each). Only when no
+ * allocation write of the sync failed (a failed one may have left allocations unaccounted).
+ */
+export function capacityChecksToRead(
+  checks: readonly CapacityCheck[],
+  known: {
+    created: ReadonlySet<string>;
+    /** Generations listed after the writes, by provider uuid. */
+    listed: ReadonlyMap<string, number>;
+    expected: ReadonlyMap<string, number>;
+    bumps: ReadonlyMap<string, number>;
+    failedWrites: number;
+  },
+): CapacityCheck[] {
+  if (known.failedWrites > 0) return [...checks];
+  return checks.filter((check) => {
+    const uuid = check.provider;
+    if (!known.created.has(uuid)) return true;
+    const own = (known.expected.get(uuid) ?? -1) + (known.bumps.get(uuid) ?? 0);
+    if (known.listed.get(uuid) !== own) return true;
+    const usage: Record<string, number> = {};
+    for (const w of check.writes.values()) add(usage, w.consumer.resources);
+    return Object.keys(usage).some((rc) => usage[rc] > (check.capacity[rc] ?? 0));
+  });
+}

@@ -6,7 +6,11 @@
 import { describe, expect, it } from "vitest";
 import type { FleetSpec } from "../../../core/types";
 import { claimAllocations, type VerifyEvent } from "../../../provider/placement/claim";
-import { PlacementClient, type AllocationWrite } from "../../../provider/placement/client";
+import {
+  PlacementClient,
+  type AllocationWrite,
+  type ProviderRecord,
+} from "../../../provider/placement/client";
 import {
   CONSUMER_TYPE,
   PENDING_CONSUMER_TYPE,
@@ -282,6 +286,13 @@ class OverCommittedAfterWrite extends PlacementClient {
   override async getProviderUsages(uuid: string): ReturnType<PlacementClient["getProviderUsages"]> {
     await this.overCommitOnce(uuid);
     return super.getProviderUsages(uuid);
+  }
+  /** A sync lists the providers it created once after its writes, to skip the untouched ones. */
+  override async listProviders(
+    query?: Parameters<PlacementClient["listProviders"]>[0],
+  ): Promise<ProviderRecord[]> {
+    await this.overCommitOnce(this.provider);
+    return super.listProviders(query);
   }
   private async overCommitOnce(uuid: string): Promise<void> {
     if (!this.armed || uuid !== this.provider) return;

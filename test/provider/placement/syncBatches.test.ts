@@ -180,6 +180,7 @@ function syncRun(client: PlacementClient, batchSize: number): SyncRun {
     report,
     expected: new Map(),
     bumps: new Map(),
+    created: new Set(),
   };
 }
 

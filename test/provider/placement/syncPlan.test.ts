@@ -310,6 +310,7 @@ describe("the executor given an empty plan", () => {
       report,
       expected: new Map(),
       bumps: new Map(),
+      created: new Set(),
     };
     await readProviders(run, []);
     await readConsumers(run, []);
