@@ -76,7 +76,7 @@ export function tail(logPath: string, chars = 3000): string {
   return existsSync(logPath) ? readFileSync(logPath, "utf8").slice(-chars) : "(no log)";
 }
 
-/** Ids of the direct children of process `pid` (a uwsgi master's workers), from /proc. */
+/** Ids of the live direct children of process `pid` (a uwsgi master's workers), from /proc. */
 export function childPids(pid: number): number[] {
   const out: number[] = [];
   for (const entry of readdirSync("/proc")) {
@@ -87,9 +87,10 @@ export function childPids(pid: number): number[] {
     } catch {
       continue; // exited meanwhile
     }
-    // pid (comm) state ppid ...: comm may hold spaces, so split after the last ')'.
+    // pid (comm) state ppid ...: comm may hold spaces, so split after the last ')'. A killed
+    // worker the master has not reaped yet is a zombie (`Z`): not a worker any more.
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    if (Number(fields[1]) === pid) out.push(Number(entry));
+    if (Number(fields[1]) === pid && fields[0] !== "Z" && fields[0] !== "X") out.push(Number(entry));
   }
   return out.sort((a, b) => a - b);
 }
