@@ -147,6 +147,23 @@ interface Claim {
   resources: Record<string, number>;
 }
 
+/** Writes a claim on `provider` as `type` (pending, then settled), guarded by the consumer generation. */
+function writeClaim(
+  run: ClaimRun,
+  claim: Claim,
+  provider: string,
+  generation: number | null,
+  type: string,
+): Promise<void> {
+  return run.client.putAllocations(claim.consumer, {
+    allocations: { [provider]: { resources: claim.resources } },
+    project_id: claim.projectId,
+    user_id: claimUserId(run.fleet),
+    consumer_generation: generation,
+    consumer_type: type,
+  });
+}
+
 /** Claims (and releases) allocations from external pools through Placement. Throws nothing for refusals: see `refused`. */
 export async function claimAllocations(client: PlacementClient, options: ClaimOptions): Promise<ClaimReport> {
   const { fleet, spec } = options;
@@ -247,13 +264,7 @@ async function attemptClaims(
     const choice = chooseCandidate(ranked, attempt, claim.planned, Math.random());
     if (choice === undefined) return {};
     try {
-      await run.client.putAllocations(claim.consumer, {
-        allocations: { [choice.uuid]: { resources: claim.resources } },
-        project_id: claim.projectId,
-        user_id: claimUserId(run.fleet),
-        consumer_generation: current.consumer_generation,
-        consumer_type: PENDING_CONSUMER_TYPE,
-      });
+      await writeClaim(run, claim, choice.uuid, current.consumer_generation, PENDING_CONSUMER_TYPE);
       const verified = await verifyClaim(run, claim, choice);
       if (verified.settled) return { granted: grantOf(choice, claim.consumer, claim.planned) };
       lastRefusal = verified.reason;
@@ -300,13 +311,7 @@ async function verifyClaim(
       };
     if (step === "settle") {
       try {
-        await run.client.putAllocations(claim.consumer, {
-          allocations: { [on.uuid]: { resources: claim.resources } },
-          project_id: claim.projectId,
-          user_id: claimUserId(run.fleet),
-          consumer_generation: mine.generation,
-          consumer_type: CONSUMER_TYPE,
-        });
+        await writeClaim(run, claim, on.uuid, mine.generation, CONSUMER_TYPE);
         return { settled: true };
       } catch (err) {
         // Another write got in meanwhile (over again), or the claim was removed: look again.
