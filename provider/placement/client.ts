@@ -36,13 +36,7 @@ import {
   type TokenSource,
 } from "./clientOptions";
 
-export {
-  DEFAULT_RETRY,
-  PLACEMENT_MICROVERSION,
-  type PlacementClientOptions,
-  type RetryPolicy,
-  type TokenSource,
-} from "./clientOptions";
+export * from "./clientOptions";
 
 export {
   fromInventoryRecord,
