@@ -22,118 +22,32 @@
  * that board, picks the same device (it does for `pack` as long as nothing moved off a device).
  */
 import { Board } from "./board";
-import { describeRefusal, intro, refusalGroup } from "./explain";
+import { intro } from "./explain";
 import { upgradeLedger } from "./ledger";
 import { isDeclaredPool, isExternalPool } from "./model";
 import { plan } from "./plan";
-import { type Alloc, bt, type Dev, fmtNum, plural, type Pool, Refusal } from "./planModel";
+import { type Alloc, bt, type Dev, plural, type Pool } from "./planModel";
 import { buildPool } from "./planPools";
-import type {
-  AllocationSpec,
-  FleetSpec,
-  Isolation,
-  Ledger,
-  OwnedPoolSpec,
-  PlanError,
-  PlanOptions,
-  PlanResult,
-} from "./types";
+import type { AllocationSpec, FleetSpec, Ledger, OwnedPoolSpec, PlanOptions, PlanResult } from "./types";
 import { validateSpec } from "./validate";
 import { findFixes } from "./explainFixes";
+import { candidatesOf, countConstraints, type Scene } from "./explainCandidates";
 
-/** What happened to the allocation in this plan. */
-export type ExplainStatus = "kept" | "moved" | "placed" | "unplaceable" | "claimed";
+export type { Scene } from "./explainCandidates";
 
-/** Where a device stands against the chosen one. */
-export type Verdict = "chosen" | "before" | "after" | "refused" | "unused";
+import type { AllocationExplanation, ExplainResult, ExplainStatus, PoolView } from "./explainTypes";
 
-/** One device the planner considers, in its order. */
-export interface CandidateView {
-  device: string;
-  pool: string;
-  zone: string | null;
-  /** 1-based position in the order the planner considers devices. */
-  rank: number;
-  /** Preference tier: 1 for the first (pools that list the service type), 2 for templates that host any. */
-  tier: number;
-  verdict: Verdict;
-  /** Whether the device takes the allocation with everything else where the plan puts it. */
-  fits: boolean;
-  /** The constraint that excludes it (`null` when it fits), as counted in `excluded`. */
-  constraint: string | null;
-  /** Why it stands where it does: the refusal, or what put it before or after the chosen device. */
-  reason: string;
-  /** Dominant share of its most used class, 0..1 (what `spread` compares). */
-  load: number;
-  /** The device exists after this plan (else it is a slot the pool may still create, up to `max`). */
-  exists: boolean;
-}
+export type {
+  AllocationExplanation,
+  CandidateView,
+  ConstraintCount,
+  ExplainFix,
+  ExplainResult,
+  ExplainStatus,
+  PoolView,
+  Verdict,
+} from "./explainTypes";
 
-/** Devices excluded by one constraint (Nomad's "dimension exhausted on N nodes"). */
-export interface ConstraintCount {
-  constraint: string;
-  devices: number;
-}
-
-/** A single spec change that places the allocation, checked by re-planning. */
-export interface ExplainFix {
-  /** What to change, in words: "raise `pools.fw.max` from 2 to 3". */
-  change: string;
-  /** The spec path it changes. */
-  path: string;
-  /** How big the change is (devices or contexts added; 1 for a relaxed constraint): fixes sort by it. */
-  size: number;
-  /** Where the re-plan puts the allocation. */
-  device: string;
-}
-
-/** A pool the allocation may use, with how the planner orders its devices. */
-export interface PoolView {
-  pool: string;
-  template: string;
-  tier: number;
-  strategy: "pack" | "spread";
-  zones: string[];
-  /** Devices the pool may have (`max`, `size` or the declared ones). */
-  limit: number;
-}
-
-export interface AllocationExplanation {
-  allocation: string;
-  tenant: string;
-  demand: Record<string, number>;
-  /** Who needs what, where and with which traits (the opening of the planner's error). */
-  needs: string;
-  status: ExplainStatus;
-  /** One sentence: what the plan does with it and why. */
-  summary: string;
-  device: string | null;
-  pool: string | null;
-  isolation: Isolation | null;
-  /** The device the previous ledger has it on. */
-  previous: string | null;
-  /** The move's reason, from the plan's changes. */
-  moveReason: string | null;
-  pools: PoolView[];
-  candidates: CandidateView[];
-  /** Constraints excluding devices, most devices first. */
-  excluded: ConstraintCount[];
-  /** Unplaceable only: the planner's error for it. */
-  error: string | null;
-  /** Unplaceable only: single changes that place it, smallest first. */
-  fixes: ExplainFix[];
-  /** Other allocations of its part of the fleet that fit nowhere (left out to explain this one). */
-  unplaceableNeighbours: string[];
-  /** The planner's choice function picks the same device on the board shown (see the module doc). */
-  consistent: boolean;
-}
-
-export type ExplainResult =
-  | { ok: true; explanation: AllocationExplanation }
-  | { ok: false; kind: "invalid"; errors: PlanError[] }
-  | { ok: false; kind: "unknown"; allocation: string; known: string[] };
-
-/** Largest number of devices or contexts a fix adds. */
 export const MAX_GROWTH = 1024; // a pool's default `max` is 100: beyond this, growth is no answer
 
 /** Explains one allocation of `spec` (see the module doc). */
@@ -327,14 +241,6 @@ function tiersOf(spec: AllocationSpec, pools: Map<string, Pool>): Pool[][] {
   return tiers.filter((t) => t.length > 0);
 }
 
-export interface Scene {
-  board: Board;
-  pools: Map<string, Pool>;
-  target: Alloc;
-  /** Devices that exist after the plan. */
-  live: Set<string>;
-}
-
 /**
  * A board with every placement of `result` but `name`'s (devices as `plan` builds them from the
  * previous ledger), and `name` as the planner sees it.
@@ -372,149 +278,6 @@ function sceneOf(
   const target = allocOf(name, allocations[name], tiersOf(allocations[name], pools), opts.previous);
   const live = new Set(Object.keys(result.devices));
   return { board, live, pools, target };
-}
-
-/** Dominant share: the most used fraction of any class on the device (what `spread` compares). */
-function loadOf(dev: Dev): number {
-  let share = 0;
-  for (let i = 0; i < dev.cap.length; i++) {
-    if (dev.inv[i] === undefined) continue;
-    const s = dev.cap[i] > 0 ? dev.used[i] / dev.cap[i] : 1;
-    if (s > share) share = s;
-  }
-  return share;
-}
-
-const pct = (x: number): string => `${Math.round(x * 100)}%`;
-
-/** The constraint a refusal names, as devices are counted by it. */
-function constraintOf(dev: Dev, a: Alloc, r: Refusal): string {
-  if (r === Refusal.Capacity) {
-    for (const [rc, amount] of a.demand) {
-      const i = dev.pool.classIndex.get(rc)!;
-      if (dev.cap[i] < dev.used[i] + amount) return `${rc} exhausted`;
-    }
-  }
-  if (r === Refusal.Contexts) return "isolation contexts exhausted";
-  if (r === Refusal.Dedicated) return "dedicated to another tenant";
-  return refusalGroup(dev, a, r);
-}
-
-/** Why a device refuses, for its row: the capacity case with both numbers, else the move reason's words. */
-function refusalText(dev: Dev, a: Alloc, r: Refusal): string {
-  if (r === Refusal.Capacity) {
-    for (const [rc, amount] of a.demand) {
-      const i = dev.pool.classIndex.get(rc)!;
-      const free = dev.cap[i] - dev.used[i];
-      if (free < amount) return `capacity of ${rc}: needs ${amount}, has ${fmtNum(free)} free`;
-    }
-  }
-  return describeRefusal(dev, a, r);
-}
-
-// ---- candidates ------------------------------------------------------------------------------------
-
-/** Every device of the allocation's pools, in the order the planner considers them, with its verdict. */
-function candidatesOf(scene: Scene, chosen: Dev | null, sticky: boolean): CandidateView[] {
-  const { board, target: a } = scene;
-  const out: CandidateView[] = [];
-  const pinned = a.pin === null ? null : (board.devByName.get(a.pin) ?? null);
-  a.tiers.forEach((tier, t) => {
-    for (const pool of tier) {
-      const width = board.spreadWidths.get(pool) ?? 0;
-      const devices =
-        pool.strategy === "spread"
-          ? [...pool.devices].sort(
-              (x, y) =>
-                Number(x.index >= width) - Number(y.index >= width) ||
-                loadOf(x) - loadOf(y) ||
-                x.index - y.index,
-            )
-          : pool.devices;
-      for (const dev of devices) {
-        const r = board.refusal(dev, a);
-        const fits = r === Refusal.OK;
-        const base = {
-          constraint: fits ? null : constraintOf(dev, a, r),
-          device: dev.name,
-          exists: scene.live.has(dev.name),
-          fits,
-          load: Math.round(loadOf(dev) * 1e6) / 1e6,
-          pool: pool.name,
-          rank: 0,
-          tier: t + 1,
-          zone: dev.zone,
-        };
-        out.push({
-          ...base,
-          ...verdictOf(dev, fits, fits ? "" : refusalText(dev, a, r), chosen, pinned, width, sticky),
-        });
-      }
-    }
-  });
-  // Tiers, then pools in preference order, then each pool's device order (`pack`: index; `spread`: load).
-  return out.map((c, i) => ({ ...c, rank: i + 1 }));
-}
-
-function verdictOf(
-  dev: Dev,
-  fits: boolean,
-  refusal: string,
-  chosen: Dev | null,
-  pinned: Dev | null,
-  width: number,
-  sticky: boolean,
-): { verdict: Verdict; reason: string } {
-  if (chosen === dev)
-    return { reason: sticky ? "fits: it stays here" : "fits: the planner's choice", verdict: "chosen" };
-  if (!fits) return { reason: refusal, verdict: "refused" };
-  if (pinned !== null)
-    return { reason: `fits, but the allocation is pinned to ${bt(pinned.name)}`, verdict: "unused" };
-  if (sticky && chosen !== null)
-    return { reason: `fits, but the allocation stays on ${bt(chosen.name)} (sticky)`, verdict: "unused" };
-  if (chosen === null) return { reason: "fits", verdict: "unused" };
-  if (chosen.pool !== dev.pool)
-    return { reason: `fits, but pool ${bt(chosen.pool.name)} was preferred`, verdict: "after" };
-  if (dev.pool.strategy === "spread") {
-    if (dev.index >= width)
-      return {
-        reason: `fits, but spread uses only the ${plural(width, "device")} packing would use`,
-        verdict: "after",
-      };
-    const [l, c] = [loadOf(dev), loadOf(chosen)];
-    if (l > c)
-      return {
-        reason: `fits, but is fuller (${pct(l)} vs ${pct(c)}): spread takes the least loaded`,
-        verdict: "after",
-      };
-    return l === c && dev.index > chosen.index
-      ? {
-          reason: `fits, as loaded as ${bt(chosen.name)} (${pct(l)}), which is lower-numbered`,
-          verdict: "after",
-        }
-      : {
-          reason: `fits now, at ${pct(l)} against ${pct(c)}; it was fuller when the allocation was placed`,
-          verdict: "before",
-        };
-  }
-  return dev.index > chosen.index
-    ? {
-        reason: `fits, but pack fills the lowest-numbered device first (${bt(chosen.name)})`,
-        verdict: "after",
-      }
-    : { reason: `fits now; it was fuller when the allocation was placed`, verdict: "before" };
-}
-
-function countConstraints(candidates: readonly CandidateView[]): ConstraintCount[] {
-  const counts = new Map<string, number>();
-  for (const c of candidates)
-    if (c.constraint !== null) counts.set(c.constraint, (counts.get(c.constraint) ?? 0) + 1);
-  return [...counts.entries()]
-    .map(([constraint, devices]) => ({ constraint, devices }))
-    .sort(
-      (x, y) =>
-        y.devices - x.devices || (x.constraint < y.constraint ? -1 : x.constraint > y.constraint ? 1 : 0),
-    );
 }
 
 // ---- the explanation ------------------------------------------------------------------------------
