@@ -150,10 +150,20 @@ describe("faults of production's Placement during a sync", () => {
     const report = await syncFleet(client, { fleet: "kill", spec, result: planOk(spec), batchSize: 30 });
     await Promise.all(watchers);
     expect(killed).not.toBeNull();
-    expect(retried.map((f) => [f.kind, f.info.method, f.info.path])).toEqual([
+    // The kill costs the bulk write exactly one retry. Placement on REPEATABLE-READ may also answer
+    // a provider write 500 on a deadlock (concurrent creation of the shared aggregates, seen once in
+    // CI): the client retries those too, and the sync still completes.
+    const writes = retried.filter((f) => f.info.path === "/allocations");
+    const others = retried.filter((f) => f.info.path !== "/allocations");
+    expect(writes.map((f) => [f.kind, f.info.method, f.info.path])).toEqual([
       ["unavailable", "POST", "/allocations"],
     ]);
-    expect(retried[0].message).toMatch(
+    for (const f of others) {
+      expect([f.kind, f.info.method]).toEqual(["server", "PUT"]);
+      expect(f.info.status).toBeGreaterThanOrEqual(500);
+      expect(f.info.path).toMatch(/^\/resource_providers\/[0-9a-f-]{36}\/(inventories|traits|aggregates)$/);
+    }
+    expect(writes[0].message).toMatch(
       new RegExp(
         `^\`POST /allocations\`: Placement unreachable: (socket hang up|read ECONNRESET) \\(ECONNRESET\\) at ${s.url} \\(1 attempt\\)$`,
       ),
