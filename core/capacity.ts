@@ -17,6 +17,8 @@ export interface DeviceUsage {
   healthy: boolean;
   /** Hosts at least one allocation. */
   busy: boolean;
+  /** Drained (`drain`): it takes nothing new, so an idle one is not standby. */
+  drained: boolean;
   /** Capacity and use per resource class. */
   classes: Record<string, { total: number; used: number }>;
 }
@@ -24,7 +26,7 @@ export interface DeviceUsage {
 /** A pool's summary: device counts and total/used/free per resource class (classes sorted). */
 export interface PoolSummary {
   busy: number;
-  /** Healthy devices hosting nothing: booted and waiting. */
+  /** Healthy devices hosting nothing and not drained: booted and waiting. */
   standby: number;
   unhealthy: number;
   classes: Record<string, ClassUsage>;
@@ -48,7 +50,7 @@ export function summarizePool(devices: Iterable<DeviceUsage>): PoolSummary {
   const sums = new Map<string, { total: number; used: number }>();
   for (const d of devices) {
     if (d.busy) busy++;
-    else if (d.healthy) standby++;
+    else if (d.healthy && !d.drained) standby++;
     if (!d.healthy) unhealthy++;
     for (const rc of Object.keys(d.classes)) {
       const s = sums.get(rc) ?? { total: 0, used: 0 };

@@ -9,7 +9,7 @@
 import { type ClassUsage, classUsage, type DeviceUsage, type PoolSummary, summarizePool } from "./capacity";
 import { type ShapeHeadroom, specHeadroom } from "./headroom";
 import { capacityOf } from "./inventory";
-import { ledgerDevices } from "./model";
+import { drainedDevices, ledgerDevices } from "./model";
 import type { FleetSpec, HealthMap, Ledger, PlacementResult } from "./types";
 
 export type { ClassUsage };
@@ -75,6 +75,7 @@ export function ledgerView(spec: FleetSpec, ledger: Ledger, health: HealthMap): 
   const devices: Record<string, DeviceCapacity> = {};
   const byPool = new Map<string, { names: string[]; usage: DeviceUsage[] }>();
   for (const poolName of Object.keys(spec.pools).sort()) byPool.set(poolName, { names: [], usage: [] });
+  const drained = drainedDevices(spec);
   for (const m of models) {
     const healthy = health[m.name] !== false;
     const u = used.get(m.name);
@@ -95,7 +96,7 @@ export function ledgerView(spec: FleetSpec, ledger: Ledger, health: HealthMap): 
     };
     const pool = byPool.get(m.pool)!;
     pool.names.push(m.name);
-    pool.usage.push({ busy: h !== undefined, classes: raw, healthy });
+    pool.usage.push({ busy: h !== undefined, classes: raw, drained: drained.has(m.name), healthy });
   }
   const pools: Record<string, PoolCapacityView> = {};
   for (const [name, p] of byPool) {

@@ -15,6 +15,7 @@
  *  5. size pools (`planPools.ts`) and account for every difference (`changes.ts`).
  */
 import { Board } from "./board";
+import { compareNatural } from "./order";
 import { account, sameDemand } from "./changes";
 import { deviceResult, failed, sortKeys } from "./planResult";
 import { unplaceable } from "./explain";
@@ -51,6 +52,13 @@ export function plan(spec: FleetSpec, opts: PlanOptions = {}): PlanResult {
 
 const NONE: string[] = [];
 const NONE_SETS: string[][] = [];
+
+/** The allocation's demand grew in some class since the previous ledger (a new class counts). */
+function grew(a: Alloc): boolean {
+  const before = a.prev?.demand;
+  if (before === undefined) return false;
+  return a.demand.some(([rc, amount]) => amount > (before[rc] ?? 0));
+}
 
 /** The keys of a record in code-unit order; a spec's keys usually are already (no sort then). */
 function sortedKeys(record: Record<string, unknown>): string[] {
@@ -170,7 +178,7 @@ class Planner {
       if (this.drained.get(name) === true || this.board.devByName.has(name)) return;
       const pool = [...this.pools.values()].find((p) => !p.declared && name.startsWith(`${p.name}-`));
       if (pool === undefined) return; // validation names the unknown ones
-      const existing = Object.keys(pool.previous).sort((x, y) => x.localeCompare(y, "en", { numeric: true }));
+      const existing = Object.keys(pool.previous).sort(compareNatural);
       this.errors.push({
         path: `drain[${i}]`,
         message:
@@ -282,7 +290,14 @@ class Planner {
     const queue: Alloc[] = [];
     const kept: Alloc[] = [];
     const placed = this.allocs.filter((a) => a.claim === null);
-    for (const a of [...placed.filter((x) => !x.changed), ...placed.filter((x) => x.changed)]) {
+    // Unchanged allocations claim their room first, then changed ones that grew in no class, then
+    // those that grew: when co-located allocations no longer fit together, one that grew moves.
+    const order = [
+      ...placed.filter((x) => !x.changed),
+      ...placed.filter((x) => x.changed && !grew(x)),
+      ...placed.filter((x) => x.changed && grew(x)),
+    ];
+    for (const a of order) {
       const prev = a.prev;
       if (prev === undefined) {
         queue.push(a);
@@ -347,7 +362,12 @@ class Planner {
     return null;
   }
 
-  /** Why `a` may not stay where the previous ledger put it, or null when it stays. */
+  /**
+   * Why `a` may not stay where the previous ledger put it, or null when it stays. The device is
+   * judged as if it took new work: a drained or retired device, or one the circuit breaker holds,
+   * keeps only what still fits on it by every rule (capacity, units, traits...), so a move that
+   * must happen is never left to the discretionary moves off such devices, which may be deferred.
+   */
   private stayRefusal(a: Alloc, prev: LedgerPlacement, dev: Dev | undefined): string | null {
     if (dev === undefined) return `device ${bt(prev.device)} removed`;
     // A tripped circuit breaker keeps allocations on unhealthy devices (reported as deferred).
@@ -356,21 +376,27 @@ class Planner {
     if (!a.pools.includes(dev.pool))
       return `pool ${bt(dev.pool.name)} is no longer eligible for the allocation`;
     if (a.pin !== null && a.pin !== dev.name) return `pinned to ${bt(a.pin)}`;
-    const r = held ? this.refusalIfHealthy(dev, a) : this.board.refusal(dev, a);
-    // Contexts are settled after every stayer has claimed its own; a retired or drained device is
-    // left later.
-    if (r === Refusal.Contexts || r === Refusal.Retired || r === Refusal.Drained || r === Refusal.OK)
-      return null;
+    const r = this.refusalInPlace(dev, a);
+    // Contexts are settled after every stayer has claimed its own.
+    if (r === Refusal.Contexts || r === Refusal.OK) return null;
     return describeRefusal(dev, a, r);
   }
 
-  /** The board's refusal of `dev` as if it were healthy (a device the circuit breaker holds). */
-  private refusalIfHealthy(dev: Dev, a: Alloc): Refusal {
+  /**
+   * The board's refusal of `dev` for `a` as if the device were open to new work: healthy (a device
+   * the circuit breaker holds), neither drained nor retired. What it still refuses, `a` cannot keep.
+   */
+  private refusalInPlace(dev: Dev, a: Alloc): Refusal {
+    const { healthy, drained, retired } = dev;
     dev.healthy = true;
+    dev.drained = false;
+    dev.retired = false;
     try {
       return this.board.refusal(dev, a);
     } finally {
-      dev.healthy = false;
+      dev.healthy = healthy;
+      dev.drained = drained;
+      dev.retired = retired;
     }
   }
 
@@ -401,6 +427,11 @@ class Planner {
       this.deferred.push({ allocation: a.name, device: from.name, reason: `${reason}, ${why}` });
     };
     if (a.pin === from.name) return defer(`but it is pinned there (\`allocations.${a.name}.device\`)`);
+    if (pool.spec.disruptionBudget === 0) {
+      return defer(
+        `but pool ${bt(pool.name)} has \`disruptionBudget\` 0, so no plan moves it: raise \`pools.${pool.name}.disruptionBudget\``,
+      );
+    }
     if (pool.budget <= 0) {
       return defer(
         `but the \`disruptionBudget\` of pool ${bt(pool.name)} (${pool.spec.disruptionBudget} per apply) is used: a later plan moves it`,

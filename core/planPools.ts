@@ -49,7 +49,9 @@ function createdSlots(
     .map((d): [number, string | null] => [deviceIndex(d), previous[d]])
     .sort((x, y) => x[0] - y[0]);
   for (const [index, zone] of recorded) {
-    if (retired(zone) || kept >= limit) continue;
+    // A recorded device past the limit (`max` lowered) stays while `drain` lists it, so it can be
+    // drained like any other; it still counts, so no new device is made in its place.
+    if (retired(zone) || (kept >= limit && !drained.has(deviceName(name, index)))) continue;
     slots.set(index, zone);
     kept++;
     if (zone !== null) count.set(zone, count.get(zone)! + 1);
@@ -217,7 +219,12 @@ export function sizePool(pool: Pool): PoolSize {
     busy++;
     if (dev.index > highest) highest = dev.index;
   }
-  const unhealthy = pool.devices.filter((d) => !d.healthy && d.existing && !d.retired && !d.drained).length;
+  // Unhealthy devices that host nothing (their allocations left) each get a healthy replacement;
+  // one the circuit breaker holds is busy already and counted once, so a tripped breaker never
+  // grows its pool (which would lower the unhealthy share and undo the breaker on the next plan).
+  const unhealthy = pool.devices.filter(
+    (d) => !d.healthy && d.existing && !d.retired && !d.drained && d.allocs.length === 0,
+  ).length;
   const standby = pool.spec.standby ?? POOL_DEFAULTS.standby;
   const min = pool.spec.min ?? POOL_DEFAULTS.min;
   const wanted = busy + unhealthy + standby;
@@ -235,7 +242,9 @@ export function sizePool(pool: Pool): PoolSize {
   const keep = new Set<Dev>();
   const away = (d: Dev): boolean => d.retired || d.drained;
   for (const dev of pool.devices) {
-    if (dev.allocs.length > 0 || (!away(dev) && dev.index <= highest)) keep.add(dev);
+    // Idle devices below the highest busy one stay (a pool shrinks from the top); a free number
+    // there is not filled unless the pool needs another device (holes stay holes).
+    if (dev.allocs.length > 0 || (!away(dev) && dev.existing && dev.index <= highest)) keep.add(dev);
     else if (dev.drained && !dev.removing && dev.existing) keep.add(dev);
   }
   let count = [...keep].filter((d) => !away(d)).length;

@@ -54,6 +54,7 @@ export function deviceResult(dev: Dev): DeviceResult {
   return {
     allocations: dev.allocs.map((a) => a.name).sort(),
     capacity,
+    ...(dev.drained ? { drained: true as const } : {}),
     free,
     healthy: dev.healthy,
     index: dev.index,

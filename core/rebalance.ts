@@ -6,6 +6,7 @@
  */
 import type { Board } from "./board";
 import { type Alloc, bt, type Dev, type Pool, Refusal } from "./planModel";
+import { sizePool } from "./planPools";
 
 /** Moves rebalancing may still make in `pool`: its `rebalance`, within the disruption budget. */
 function rebalanceLeft(pool: Pool, used: number): number {
@@ -91,40 +92,51 @@ function load(dev: Dev): number {
 
 /**
  * A spread pool evens out: while `rebalance` and the budget allow, the smallest allocation of
- * the most loaded device moves to the least loaded one when that lowers the highest load.
+ * the most loaded device moves to the least loaded one when that lowers the highest load. An idle
+ * device takes load only while the pool keeps its size with it busy (an idle device beyond
+ * `standby`, kept by `min`): rebalancing never grows a pool.
  */
 export function evenOut(board: Board, pool: Pool): void {
   const pct = (n: number): string => `${Math.round(n * 100)}%`;
+  const size = (): number => sizePool(pool).live.length;
+  const growing = new Set<Dev>();
   let used = 0;
-  for (; rebalanceLeft(pool, used) > 0; used++) {
-    const devs = pool.devices.filter((d) => usable(d) && (d.existing || d.allocs.length > 0));
-    if (devs.length < 2) return;
+  while (rebalanceLeft(pool, used) > 0) {
+    const devs = pool.devices.filter(
+      (d) => usable(d) && (d.existing || d.allocs.length > 0) && !growing.has(d),
+    );
+    if (devs.length < 2) break;
     devs.sort((x, y) => load(y) - load(x) || x.index - y.index);
     const hi = devs[0];
     const lo = devs[devs.length - 1];
     const before = load(hi);
+    const sizeBefore = lo.allocs.length === 0 ? size() : 0;
     const candidates = hi.allocs
       .filter((a) => a.pin === null)
       .sort((x, y) => x.weight - y.weight || (x.name < y.name ? -1 : 1));
-    let done = false;
+    let outcome: "moved" | "none" | "grows" = "none";
     for (const a of candidates) {
       if (board.refusal(lo, a) !== Refusal.OK) continue;
       const context = a.context;
       board.unassign(a);
       board.assign(a, lo, null);
-      if (Math.max(load(hi), load(lo)) < before - 1e-9) {
+      if (sizeBefore > 0 && size() > sizeBefore) outcome = "grows";
+      else if (Math.max(load(hi), load(lo)) < before - 1e-9) {
         if (a.prev !== undefined && a.movedFrom === null)
           a.movedFrom = {
             device: hi.name,
             reason: `rebalance: ${bt(hi.name)} at ${pct(before)} -> ${bt(lo.name)} (now ${pct(load(hi))} and ${pct(load(lo))})`,
           };
-        done = true;
+        outcome = "moved";
         break;
       }
       board.unassign(a);
       board.assign(a, hi, context);
+      if (outcome === "grows") break;
     }
-    if (!done) break;
+    if (outcome === "grows") growing.add(lo);
+    else if (outcome === "moved") used++;
+    else break;
   }
   pool.budget -= used;
 }

@@ -72,6 +72,8 @@ export interface DeviceResult {
   index: number;
   zone: string | null;
   healthy: boolean;
+  /** Listed in `drain`: takes nothing new and is not standby (absent when not drained). */
+  drained?: true;
   capacity: Record<ResourceClass, number>;
   used: Record<ResourceClass, number>;
   free: Record<ResourceClass, number>;

@@ -1,7 +1,8 @@
 /**
  * Semantic checks of `drain`: every entry names a device this fleet owns (a created `<pool>-<n>`
- * within the pool's limit, or a declared appliance), once; `remove` only on created devices.
- * Whether a created device exists is the plan's question (it needs the previous ledger).
+ * or a declared appliance), once; `remove` only on created devices. Whether a created device
+ * exists is the plan's question (it needs the previous ledger): one numbered past the pool's
+ * `max` exists when `max` was lowered, or when a drained device made the pool take a new number.
  */
 import { codeList, suggestion } from "./suggest";
 import { isRec, list, own, str, type Add } from "./validateInput";
@@ -46,14 +47,6 @@ export function checkDrain(input: unknown, infos: Map<string, PoolInfo>, add: Ad
       add(
         where,
         `device \`${name}\` belongs to pool \`${pool.name}\`, which fleet \`${pool.external.fleet}\` owns: drain it in that fleet's spec`,
-      );
-      return;
-    }
-    const index = splitCreatedName(name)?.[1] ?? 0;
-    if (created && index >= pool.limit) {
-      add(
-        where,
-        `pool \`${pool.name}\` has at most ${pool.limit} devices (\`${pool.name}-0\` to \`${pool.name}-${pool.limit - 1}\`), so it has no \`${name}\` to drain: fix the name`,
       );
       return;
     }

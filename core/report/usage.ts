@@ -21,7 +21,7 @@ export function poolUsage(result: Pick<PlanResult, "pools" | "devices">): PoolUs
           const classes: DeviceUsage["classes"] = {};
           for (const rc of Object.keys(d.capacity))
             classes[rc] = { total: d.capacity[rc], used: d.used[rc] ?? 0 };
-          return { busy: d.allocations.length > 0, classes, healthy: d.healthy };
+          return { busy: d.allocations.length > 0, classes, drained: d.drained === true, healthy: d.healthy };
         }),
       );
       return { pool: name, template: pool.template, devices: pool.devices.length, ...summary };

@@ -12,10 +12,15 @@ describe("capacity summaries", () => {
     const third = { total: 10 / 3, used: 0 };
     expect(
       summarizePool([
-        { busy: true, healthy: true, classes: { VCPU: third, CUSTOM_SERVICE_SLOT: { total: 8, used: 3 } } },
-        { busy: false, healthy: true, classes: { VCPU: third } },
-        { busy: false, healthy: false, classes: { VCPU: third } },
-        { busy: true, healthy: false, classes: { VCPU: { total: 10 / 3, used: 1 } } },
+        {
+          busy: true,
+          drained: false,
+          healthy: true,
+          classes: { VCPU: third, CUSTOM_SERVICE_SLOT: { total: 8, used: 3 } },
+        },
+        { busy: false, drained: false, healthy: true, classes: { VCPU: third } },
+        { busy: false, drained: false, healthy: false, classes: { VCPU: third } },
+        { busy: true, drained: false, healthy: false, classes: { VCPU: { total: 10 / 3, used: 1 } } },
       ]),
     ).toEqual({
       busy: 2,
@@ -25,6 +30,21 @@ describe("capacity summaries", () => {
         CUSTOM_SERVICE_SLOT: { total: 8, used: 3, free: 5 },
         VCPU: { total: 13.333333, used: 1, free: 12.333333 },
       },
+    });
+  });
+
+  it("does not count an idle drained device as standby: it takes nothing new", () => {
+    const slot = { CUSTOM_SERVICE_SLOT: { total: 4, used: 0 } };
+    expect(
+      summarizePool([
+        { busy: false, drained: true, healthy: true, classes: slot },
+        { busy: false, drained: false, healthy: true, classes: slot },
+      ]),
+    ).toEqual({
+      busy: 0,
+      standby: 1,
+      unhealthy: 0,
+      classes: { CUSTOM_SERVICE_SLOT: { total: 8, used: 0, free: 8 } },
     });
   });
 

@@ -296,10 +296,16 @@ describe("candidate filters", () => {
     expect(devicesOf(result)).toEqual({ a: "lb-0", b: "lb-1", c: "lb-0" });
   });
 
-  it("honours a pin, growing the pool up to the pinned device", () => {
+  it("honours a pin, creating the pinned device and no idle ones below it (holes stay holes)", () => {
     const result = plan(fleet({ a: alloc("t1", 1, { device: "lb-2" }) }));
     expect(devicesOf(result)).toEqual({ a: "lb-2" });
-    expect(result.pools["lb"].devices).toEqual(["lb-0", "lb-1", "lb-2"]);
+    expect(result.pools["lb"].devices).toEqual(["lb-2"]);
+    // A new device takes the lowest free number only when the pool needs one.
+    const more = plan(fleet({ a: alloc("t1", 1, { device: "lb-2" }), b: alloc("t2", 1) }), {
+      previous: result.ledger,
+    });
+    expect(devicesOf(more)).toEqual({ a: "lb-2", b: "lb-0" });
+    expect(more.pools["lb"].devices).toEqual(["lb-0", "lb-2"]);
   });
 
   it("places nothing new on an unhealthy device", () => {
