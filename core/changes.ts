@@ -113,7 +113,8 @@ function allocationChange(
     placements[a.name] = prev; // unchanged: shared with the previous ledger, never mutated
     return;
   }
-  const demand = prev?.demand !== undefined && !demandChanged ? prev.demand : { ...a.spec.demand };
+  // Classes in code-unit order (`a.demand` is sorted): two specs that differ in key order plan alike.
+  const demand = prev?.demand !== undefined && !demandChanged ? prev.demand : Object.fromEntries(a.demand);
   const to = o.isolation(a);
   placements[a.name] = { context: a.context, demand, device: dev.name, tenant: a.tenant };
   if (prev === undefined) {

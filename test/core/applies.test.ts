@@ -264,3 +264,22 @@ describe("when allocations on one device change at once, the one that grew moves
     });
   });
 });
+
+describe("one ordering for what lands in state", () => {
+  it("two specs that differ only in the key order of a demand give plans equal byte for byte", () => {
+    const spec = (demand: Record<string, number>): FleetSpec => {
+      const s = fleet(8, {}, {});
+      s.templates.vfw.capacity = { [SLOT]: 8, VCPU: 8 };
+      s.allocations = { a: { tenant: "t", demand } };
+      return s;
+    };
+    const sorted = plan(spec({ [SLOT]: 1, VCPU: 2 }));
+    const reversed = plan(spec({ VCPU: 2, [SLOT]: 1 }));
+    expect(JSON.stringify(reversed)).toBe(JSON.stringify(sorted));
+    expect(Object.keys(reversed.ledger.placements.a.demand!)).toEqual([SLOT, "VCPU"]);
+    const grown = plan(spec({ VCPU: 3, [SLOT]: 1 }), { previous: sorted.ledger });
+    expect(JSON.stringify(grown.changes)).toBe(
+      JSON.stringify(plan(spec({ [SLOT]: 1, VCPU: 3 }), { previous: sorted.ledger }).changes),
+    );
+  });
+});
