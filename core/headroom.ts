@@ -28,7 +28,7 @@ import { unitViolation } from "./inventory";
 import { drainedDevices, isExternalPool, ledgerDevices } from "./model";
 import type { Dev, Pool } from "./planModel";
 import { buildPool } from "./planPools";
-import type { FleetSpec, HealthMap, Ledger, PlanResult, ResourceClass } from "./types";
+import type { AllocationSpec, FleetSpec, HealthMap, Ledger, PlanResult, ResourceClass } from "./types";
 
 /**
  * A shape to measure: a demand per resource class, and the tenant of every new allocation
@@ -212,7 +212,72 @@ function occupiedPools(spec: FleetSpec, ledger: Ledger, health: HealthMap): Pool
     }
     dev.tenants.get(p.tenant)!.count++;
   }
+  holdPendingMoves(spec, ledger, devices);
   return pools;
+}
+
+/**
+ * Room a pending move still needs is not offered: each allocation a plan left on a drained or
+ * retired device (a deferred move a later plan makes) holds its demand on the device of its pool
+ * that would take it (`pack`: the lowest number; `spread`: the least used), checked by health,
+ * traits, zone, tenancy, unit rules and capacity. Moves no plan makes (pinned there, or a pool
+ * with `disruptionBudget` 0) hold nothing. Not modelled: a move into another of its pools.
+ */
+function holdPendingMoves(spec: FleetSpec, ledger: Ledger, devices: Map<string, Dev>): void {
+  for (const name of Object.keys(ledger.placements).sort()) {
+    const p = ledger.placements[name];
+    const from = devices.get(p.device);
+    const a = spec.allocations?.[name];
+    if (from === undefined || a === undefined || !(from.drained || from.retired)) continue;
+    if (a.device === from.name || from.pool.spec.disruptionBudget === 0) continue;
+    const demand = p.demand ?? a.demand;
+    const takes = (d: Dev): boolean => d !== from && takesMove(d, a, p.tenant, demand);
+    const options = from.pool.devices.filter((d) => d.existing && takes(d));
+    if (options.length === 0) continue;
+    const to =
+      from.pool.strategy === "spread"
+        ? options.reduce((best, d) => (share(d) < share(best) - 1e-9 ? d : best))
+        : options[0];
+    for (const rc of Object.keys(demand)) to.used[to.pool.classIndex.get(rc)!] += demand[rc];
+    let slot = to.tenants.get(p.tenant);
+    if (slot === undefined) {
+      const t = to.pool.tenancy;
+      let context: number | null = null;
+      if (t.mode === "shared")
+        for (let id = t.contexts.first; id <= t.contexts.last && context === null; id++)
+          if (!to.contexts.has(id)) context = id;
+      if (context !== null) to.contexts.add(context);
+      to.tenants.set(p.tenant, (slot = { context, count: 0 }));
+    }
+    slot.count++;
+  }
+}
+
+/** The device would take the allocation now (as the planner checks a device, groups aside). */
+function takesMove(d: Dev, a: AllocationSpec, tenant: string, demand: Record<ResourceClass, number>): boolean {
+  if (!d.healthy || d.drained || d.retired) return false;
+  if ((a.require ?? []).some((t) => !d.traits.has(t))) return false;
+  if ((a.forbid ?? []).some((t) => d.traits.has(t))) return false;
+  if ((a.requireAny ?? []).some((set) => !set.some((t) => d.traits.has(t)))) return false;
+  if (a.zone !== undefined && d.zone !== a.zone) return false;
+  if (!d.tenants.has(tenant)) {
+    if (d.pool.tenancy.mode === "dedicated" ? d.tenants.size > 0 : d.contexts.size >= d.pool.contextCount)
+      return false;
+  }
+  for (const rc of Object.keys(demand)) {
+    const i = d.pool.classIndex.get(rc);
+    const inv = i === undefined ? undefined : d.inv[i];
+    if (inv === undefined || unitViolation(inv, demand[rc]) !== null) return false;
+    if (d.cap[i!] < d.used[i!] + demand[rc]) return false;
+  }
+  return true;
+}
+
+/** The largest used share of any class on a device (how `spread` compares devices). */
+function share(d: Dev): number {
+  let most = 0;
+  for (let i = 0; i < d.cap.length; i++) if (d.cap[i] > 0) most = Math.max(most, d.used[i] / d.cap[i]);
+  return most;
 }
 
 /** The most `k` with `used + k * amount <= capacity` (Placement's comparison, exact for integer amounts). */

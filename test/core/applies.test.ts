@@ -8,6 +8,7 @@
 import { describe, expect, it } from "vitest";
 import { checkInvariants } from "../../core/invariants";
 import { applyChanges } from "../../core/ledger";
+import { headroom } from "../../core/headroom";
 import { ledgerView } from "../../core/ledgerView";
 import { plan } from "../../core/plan";
 import { poolUsage } from "../../core/report";
@@ -281,5 +282,36 @@ describe("one ordering for what lands in state", () => {
     expect(JSON.stringify(grown.changes)).toBe(
       JSON.stringify(plan(spec({ [SLOT]: 1, VCPU: 3 }), { previous: sorted.ledger }).changes),
     );
+  });
+});
+
+describe("`capacity` does not promise room a pending drain still needs", () => {
+  const spec = fleet(4, { size: 3, disruptionBudget: 1 }, { a: 2, b: 2 });
+  const first = plan(spec);
+  const drained = { ...structuredClone(spec), drain: ["fw-0"] };
+  const r = sound(drained, first.ledger, plan(drained, { previous: first.ledger }));
+  const shape = [{ demand: { [SLOT]: 1 } }];
+
+  /** The drained spec with `n` more one-slot allocations of new tenants. */
+  const more = (n: number): FleetSpec => {
+    const s = structuredClone(drained);
+    for (let i = 0; i < n; i++) s.allocations![`new-${i}`] = { tenant: `new-${i}`, demand: { [SLOT]: 1 } };
+    return s;
+  };
+
+  it("holds the deferred allocation's demand where it will go", () => {
+    expect(devicesOf(r)).toEqual({ a: "fw-1", b: "fw-0" });
+    expect(r.changes.filter((c) => c.op === "defer").map((c) => c.allocation)).toEqual(["b"]);
+    // fw-1 has 2 free and fw-2 4, but `b` (2) still has to leave fw-0 for fw-1.
+    expect(headroom(drained, r, shape)[0].pools.fw.existing).toEqual({ fits: 4, limit: SLOT });
+  });
+
+  it("so the next plan with that many more still makes the pending move, and one more defers it", () => {
+    const four = plan(more(4), { previous: r.ledger });
+    expect(four.ok).toBe(true);
+    expect(four.changes.filter((c) => c.op === "move").map((c) => c.allocation)).toEqual(["b"]);
+    const five = plan(more(5), { previous: r.ledger });
+    expect(five.ok).toBe(true);
+    expect(five.changes.filter((c) => c.op === "defer").map((c) => c.allocation)).toEqual(["b"]);
   });
 });
