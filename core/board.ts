@@ -11,6 +11,8 @@ export class Board {
   readonly devByName = new Map<string, Dev>();
   /** Devices a spread pool spreads over: what packing its allocations would use. */
   readonly spreadWidths = new Map<Pool, number>();
+  /** Devices busy when the spread pools were packed: a new device below the width counts only if packing used it. */
+  readonly spreadUsed = new Set<Dev>();
   /** While true, every pool packs (the pre-pass that sizes spread pools). */
   packOnly = false;
   /** While true, device updates skip the segment trees, which are rebuilt once afterwards. */
@@ -195,12 +197,35 @@ export class Board {
           best = dev;
       }
     }
-    const shards = a.zone === null ? pool.shardList : [pool.shards.get(a.zone)];
-    for (const shard of shards) {
-      const dev = shard?.leftmost(need, "open", accept) ?? null;
-      if (dev !== null && (best === null || dev.index < best.index)) best = dev;
-    }
+    const found = this.leftmost(pool, a, need, "open", accept);
+    if (found !== null && (best === null || (!isNew(found) && found.index < best.index))) best = found;
     return best;
+  }
+
+  /**
+   * The lowest-numbered device of the pool (in `a`'s zone) that `accept`s `a`, a device that exists
+   * or is busy before a new one: a free number below the highest existing device (a hole a drain or
+   * a retired zone left) is taken only when the pool needs a new device, and then it is the lowest.
+   */
+  private leftmost(
+    pool: Pool,
+    a: Alloc,
+    need: number[],
+    mode: "open" | "idle",
+    accept: (d: Dev) => boolean,
+  ): Dev | null {
+    const shards = a.zone === null ? pool.shardList : [pool.shards.get(a.zone)];
+    const search = (ok: (d: Dev) => boolean): Dev | null => {
+      let best: Dev | null = null;
+      for (const shard of shards) {
+        const dev = shard?.leftmost(need, mode, ok) ?? null;
+        if (dev !== null && (best === null || dev.index < best.index)) best = dev;
+      }
+      return best;
+    };
+    if (pool.highestExisting < 0) return search(accept);
+    const first = search((d) => !(isNew(d) && d.index < pool.highestExisting) && accept(d));
+    return first !== null && !isNew(first) ? first : search(accept);
   }
 
   /**
@@ -214,9 +239,14 @@ export class Board {
     let bestKey = Infinity;
     const consider = (dev: Dev): void => {
       if (dev.index >= width || (a.zone !== null && dev.zone !== a.zone)) return;
+      if (isNew(dev) && !this.spreadUsed.has(dev)) return; // a hole packing did not need
       const key = this.load(dev);
+      // Ties: a device that exists or is busy before a new one, then the lowest number.
       const better =
-        key < bestKey - TOLERANCE || (key <= bestKey + TOLERANCE && best !== null && dev.index < best.index);
+        key < bestKey - TOLERANCE ||
+        (key <= bestKey + TOLERANCE &&
+          best !== null &&
+          (Number(isNew(dev)) - Number(isNew(best)) || dev.index - best.index) < 0);
       if (better && accept(dev)) {
         best = dev;
         bestKey = key;
@@ -225,10 +255,8 @@ export class Board {
     for (const dev of pool.tenantDevices.get(a.tenant) ?? []) consider(dev);
     if (pool.tenancy.mode === "dedicated") {
       // Idle devices all have load 0: the lowest-numbered fitting one is the best of them.
-      for (const shard of a.zone === null ? pool.shardList : [pool.shards.get(a.zone)]) {
-        const dev = shard?.leftmost(need, "idle", accept) ?? null;
-        if (dev !== null) consider(dev);
-      }
+      const dev = this.leftmost(pool, a, need, "idle", accept);
+      if (dev !== null) consider(dev);
     } else {
       for (const dev of pool.devices) {
         if (dev.index >= width) break;
@@ -296,6 +324,11 @@ export class Board {
     a.movedFrom = null;
     return true;
   }
+}
+
+/** A device the plan would create: neither recorded in the previous ledger nor given an allocation yet. */
+function isNew(dev: Dev): boolean {
+  return !dev.existing && dev.allocs.length === 0;
 }
 
 /**

@@ -139,6 +139,7 @@ class Planner {
       let highest = -1;
       for (const dev of pool.busy) if (dev.index > highest) highest = dev.index;
       this.board.spreadWidths.set(pool, highest + 1);
+      for (const dev of pool.busy) this.board.spreadUsed.add(dev);
     }
     for (let i = movers.length - 1; i >= 0; i--)
       if (movers[i].device !== null) this.board.unassign(movers[i]);

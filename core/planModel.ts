@@ -61,6 +61,8 @@ export interface Pool {
   classIndex: Map<string, number>;
   /** Every device the pool may have, by index (created pools: slots up to `max` or `size`). */
   devices: Dev[];
+  /** The highest index of a device the previous ledger records (-1: none); free numbers below it are holes. */
+  highestExisting: number;
   limit: number;
   /** Devices the previous ledger records, name -> zone. */
   previous: Record<string, string | null>;

@@ -163,6 +163,7 @@ export function buildPool(
     classes,
     classIndex,
     devices: [],
+    highestExisting: -1,
     limit,
     previous,
     shards: new Map(),
@@ -176,6 +177,7 @@ export function buildPool(
   for (const m of models) {
     const dev = makeDevice(pool, m, health, drained);
     pool.devices.push(dev);
+    if (dev.existing && dev.index > pool.highestExisting) pool.highestExisting = dev.index;
     let list = byZone.get(dev.zone);
     if (list === undefined) byZone.set(dev.zone, (list = []));
     dev.slot = list.length;
