@@ -24,13 +24,14 @@
 import { Board } from "./board";
 import { intro } from "./explain";
 import { upgradeLedger } from "./ledger";
-import { isDeclaredPool, isExternalPool } from "./model";
+import { drainedDevices, isDeclaredPool, isExternalPool } from "./model";
 import { plan } from "./plan";
 import { type Alloc, bt, type Dev, plural, type Pool } from "./planModel";
 import { buildPool } from "./planPools";
 import type { AllocationSpec, FleetSpec, Ledger, OwnedPoolSpec, PlanOptions, PlanResult } from "./types";
 import { validateSpec } from "./validate";
-import { findFixes } from "./explainFixes";
+import { explainFixes } from "./explainFixes";
+import { CHECKING_FIX, type CheckOptions } from "./fixCheck";
 import { candidatesOf, countConstraints, type Scene } from "./explainCandidates";
 
 export type { Scene } from "./explainCandidates";
@@ -48,7 +49,7 @@ export type {
   Verdict,
 } from "./explainTypes";
 
-export const MAX_GROWTH = 1024; // a pool's default `max` is 100: beyond this, growth is no answer
+export { MAX_GROWTH } from "./fixCheck";
 
 /** Explains one allocation of `spec` (see the module doc). */
 export function explainAllocation(spec: FleetSpec, name: string, opts: PlanOptions = {}): ExplainResult {
@@ -167,17 +168,20 @@ function settle(part: FleetSpec, name: string, opts: PlanOptions): Settled {
     for (const n of names) delete allocations[n];
     return { ...s, allocations };
   };
+  // These plans only decide who fits: their errors need no fixes (fixCheck.ts).
+  const quick: CheckOptions = { ...opts, [CHECKING_FIX]: true };
   // Each round leaves out at least one allocation, so this ends.
   for (;;) {
-    const result = plan(spec, opts);
+    const result = plan(spec, quick);
     if (result.ok) return { dropped: dropped.sort(), error: null, result, spec };
     const failing = result.errors.map((e) => e.path.split(".")[1] ?? "");
     const others = failing.filter((n) => n !== name);
     if (others.length === 0) {
-      const error = result.errors.find((e) => e.path === `allocations.${name}`)?.message ?? null;
+      // The planner's own error for it, with the fixes the plan offers.
+      const error = plan(spec, opts).errors.find((e) => e.path === `allocations.${name}`)?.message ?? null;
       let rest = without(spec, [name]);
       for (;;) {
-        const r = plan(rest, opts);
+        const r = plan(rest, quick);
         const more = r.errors.map((e) => e.path.split(".")[1] ?? "");
         if (r.ok || more.length === 0) return { dropped: dropped.sort(), error, result: r, spec };
         dropped.push(...more);
@@ -254,9 +258,11 @@ function sceneOf(
   const board = new Board();
   const pools = new Map<string, Pool>();
   const refCap = new Map<string, number>();
+  // Drained devices take nothing new, as in the plan.
+  const drained = drainedDevices(spec);
   // Only the pools the allocation may use: the board shows their devices, nothing else decides here.
   for (const p of [...eligiblePools(spec, spec.allocations![name])].sort()) {
-    const pool = buildPool(spec, p, opts.previous.pools[p], opts.health ?? {}, refCap);
+    const pool = buildPool(spec, p, opts.previous.pools[p], opts.health ?? {}, refCap, drained);
     for (const dev of pool.devices) {
       board.devByName.set(dev.name, dev);
       board.refresh(dev);
@@ -296,7 +302,10 @@ function explainIn(
   const a = scene.target;
   const chosen = placed === undefined ? null : (scene.board.devByName.get(placed.device) ?? null);
   const sticky = prev !== undefined && placed !== undefined && prev.device === placed.device;
-  const candidates = claim !== undefined ? [] : candidatesOf(scene, chosen, sticky);
+  const deferChange = s.result.changes.find((c) => c.op === "defer" && c.allocation === name);
+  const deferReason = deferChange?.op === "defer" ? deferChange.reason : null;
+  const candidates =
+    claim !== undefined ? [] : candidatesOf(scene, chosen, sticky, sticky && deferReason !== null);
   const excluded = countConstraints(candidates);
   const pools: PoolView[] = a.tiers.flatMap((tier, t) =>
     tier.map((p) => ({
@@ -318,6 +327,10 @@ function explainIn(
   } else if (placed === undefined) {
     status = "unplaceable";
     summary = `no device of its pools takes it (${plural(candidates.length, "device")} considered)`;
+  } else if (sticky && deferReason !== null) {
+    // On a drained, retired or unhealthy device whose move the plan deferred (`defer` change).
+    status = "deferred";
+    summary = `stays on ${bt(placed.device)} for now, its move deferred: ${deferReason}`;
   } else if (sticky) {
     status = "kept";
     summary = `kept on ${bt(placed.device)} since the previous ledger: it still fits and its constraints hold`;
@@ -329,16 +342,19 @@ function explainIn(
     summary = `placed on ${bt(placed.device)} this plan: ${placementWhy(scene, chosen!)}`;
   }
   const consistent =
-    chosen === null || status === "kept" || status === "claimed" ? true : scene.board.choose(a) === chosen;
+    chosen === null || status === "kept" || status === "deferred" || status === "claimed"
+      ? true
+      : scene.board.choose(a) === chosen;
   return {
     allocation: name,
     candidates,
     consistent,
+    deferReason,
     demand: { ...a0.demand },
     device: placed?.device ?? null,
     error: status === "unplaceable" ? s.error : null,
     excluded,
-    fixes: status === "unplaceable" ? findFixes(s, name, scene, opts) : [],
+    fixes: status === "unplaceable" ? explainFixes(s, scene, opts) : [],
     isolation: placed?.isolation ?? null,
     moveReason,
     needs: intro(a),

@@ -49,7 +49,7 @@ function refusalText(dev: Dev, a: Alloc, r: Refusal): string {
     for (const [rc, amount] of a.demand) {
       const i = dev.pool.classIndex.get(rc)!;
       const free = dev.cap[i] - dev.used[i];
-      if (free < amount) return `capacity of ${rc}: needs ${amount}, has ${fmtNum(free)} free`;
+      if (free < amount) return `capacity of ${rc}: needs ${amount}, has ${fmtNum(Math.max(0, free))} free`;
     }
   }
   return describeRefusal(dev, a, r);
@@ -58,7 +58,12 @@ function refusalText(dev: Dev, a: Alloc, r: Refusal): string {
 // ---- candidates ------------------------------------------------------------------------------------
 
 /** Every device of the allocation's pools, in the order the planner considers them, with its verdict. */
-export function candidatesOf(scene: Scene, chosen: Dev | null, sticky: boolean): CandidateView[] {
+export function candidatesOf(
+  scene: Scene,
+  chosen: Dev | null,
+  sticky: boolean,
+  deferred = false,
+): CandidateView[] {
   const { board, target: a } = scene;
   const out: CandidateView[] = [];
   const pinned = a.pin === null ? null : (board.devByName.get(a.pin) ?? null);
@@ -90,7 +95,16 @@ export function candidatesOf(scene: Scene, chosen: Dev | null, sticky: boolean):
         };
         out.push({
           ...base,
-          ...verdictOf(dev, fits, fits ? "" : refusalText(dev, a, r), chosen, pinned, width, sticky),
+          ...verdictOf(
+            dev,
+            fits,
+            fits ? "" : refusalText(dev, a, r),
+            chosen,
+            pinned,
+            width,
+            sticky,
+            deferred,
+          ),
         });
       }
     }
@@ -107,12 +121,18 @@ function verdictOf(
   pinned: Dev | null,
   width: number,
   sticky: boolean,
+  deferred: boolean,
 ): { verdict: Verdict; reason: string } {
+  if (chosen === dev && !fits)
+    // It stays on a device that takes nothing new (drained, retired, unhealthy): a deferred move.
+    return { reason: `${refusal}; it stays here until its deferred move is made`, verdict: "chosen" };
   if (chosen === dev)
     return { reason: sticky ? "fits: it stays here" : "fits: the planner's choice", verdict: "chosen" };
   if (!fits) return { reason: refusal, verdict: "refused" };
   if (pinned !== null)
     return { reason: `fits, but the allocation is pinned to ${bt(pinned.name)}`, verdict: "unused" };
+  if (deferred && chosen !== null)
+    return { reason: `fits, but the move off ${bt(chosen.name)} is deferred`, verdict: "unused" };
   if (sticky && chosen !== null)
     return { reason: `fits, but the allocation stays on ${bt(chosen.name)} (sticky)`, verdict: "unused" };
   if (chosen === null) return { reason: "fits", verdict: "unused" };

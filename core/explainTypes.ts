@@ -2,7 +2,7 @@
 import type { Isolation, PlanError } from "./types";
 
 /** What happened to the allocation in this plan. */
-export type ExplainStatus = "kept" | "moved" | "placed" | "unplaceable" | "claimed";
+export type ExplainStatus = "kept" | "deferred" | "moved" | "placed" | "unplaceable" | "claimed";
 
 /** Where a device stands against the chosen one. */
 export type Verdict = "chosen" | "before" | "after" | "refused" | "unused";
@@ -74,6 +74,11 @@ export interface AllocationExplanation {
   previous: string | null;
   /** The move's reason, from the plan's changes. */
   moveReason: string | null;
+  /**
+   * Deferred only: why the plan leaves it on a drained, retired or unhealthy device for now (the
+   * reason of the plan's `defer` change).
+   */
+  deferReason: string | null;
   pools: PoolView[];
   candidates: CandidateView[];
   /** Constraints excluding devices, most devices first. */
@@ -92,5 +97,3 @@ export type ExplainResult =
   | { ok: true; explanation: AllocationExplanation }
   | { ok: false; kind: "invalid"; errors: PlanError[] }
   | { ok: false; kind: "unknown"; allocation: string; known: string[] };
-
-/** Largest number of devices or contexts a fix adds. */

@@ -415,6 +415,9 @@ class Planner {
     refusal: (dev: Dev, a: Alloc): Refusal => this.board.refusal(dev, a),
     device: (name: string): Dev | undefined => this.board.devByName.get(name),
     ownedPools: (): number => this.pools.size,
+    spec: (): FleetSpec => this.spec,
+    options: (): PlanOptions => this.opts,
+    replan: plan,
   };
 
   /**

@@ -20,6 +20,7 @@ export interface ExplainRenderOptions {
 
 const VERDICT_HEAD: Record<ExplainStatus, (e: AllocationExplanation) => string> = {
   kept: (e) => `kept on ${e.device}`,
+  deferred: (e) => `move deferred, stays on ${e.device}`,
   moved: (e) => `moved to ${e.device}`,
   placed: (e) => `placed on ${e.device}`,
   unplaceable: () => "fits nowhere",

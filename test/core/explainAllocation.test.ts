@@ -177,6 +177,12 @@ describe("an allocation that fits nowhere", () => {
     expect(e.error).toBe(plan(spec).errors[0].message);
     expect(e.fixes).toEqual([
       {
+        change: "lower `allocations.x.demand.CUSTOM_SERVICE_SLOT` from 2 to 1",
+        device: "lb-0",
+        path: "allocations.x.demand.CUSTOM_SERVICE_SLOT",
+        size: 1,
+      },
+      {
         change: "raise `pools.lb.max` from 2 to 3 (1 device more)",
         device: "lb-2",
         path: "pools.lb.max",
@@ -197,6 +203,13 @@ describe("an allocation that fits nowhere", () => {
     expect(e.unplaceableNeighbours).toEqual(["x", "y"]);
     expect(e.excluded).toEqual([{ constraint: "dedicated to another tenant", devices: 2 }]);
     expect(e.fixes).toEqual([
+      {
+        change:
+          "make template `t` shared (`templates.t.tenancy`: mode `shared`, isolation `namespace`, contexts 1-3)",
+        device: "lb-0",
+        path: "templates.t.tenancy",
+        size: 1,
+      },
       {
         change: "raise `pools.lb.max` from 2 to 3 (1 device more)",
         device: "lb-2",
@@ -297,11 +310,55 @@ describe("an allocation that fits nowhere", () => {
     placesAfter(spec, (s) => delete s.allocations!.x.antiAffinityGroup, "x", "lb-0");
   });
 
-  it("says when no single change places it", () => {
+  it("a demand above every device's capacity: the largest demand that fits, checked", () => {
     const spec = fleet({ x: alloc("t1", 9) }, { max: 2 });
     const e = explain(spec, "x");
-    expect(e.fixes).toEqual([]);
+    expect(e.fixes.map((f) => [f.change, f.device])).toEqual([
+      ["lower `allocations.x.demand.CUSTOM_SERVICE_SLOT` from 9 to 4", "lb-0"],
+    ]);
     expect(e.error).toContain("less than the 9 demanded even when empty");
+  });
+
+  it("says when no single change places it: a missing trait and a full pool at once", () => {
+    const spec = fleet(
+      { a: alloc("t1", 4), b: alloc("t2", 4), x: alloc("t3", 1, { require: ["CUSTOM_X"] }) },
+      { max: 2 },
+      template(4),
+    );
+    const e = explain(spec, "x");
+    expect(e.fixes).toEqual([]);
+    expect(e.error).toBe(
+      "allocation `x` (tenant `t3`) needs 1 CUSTOM_SERVICE_SLOT with trait `CUSTOM_X`; pool `lb` (`max` 2): 2 devices without trait `CUSTOM_X`; no single spec change places it: it needs a device with trait `CUSTOM_X`, free of other tenants and with room for the demand",
+    );
+  });
+});
+
+describe("a deferred move", () => {
+  it("on a drained device with no budget: deferred with the plan's reason, the device worded as drained", () => {
+    const spec = fleet({ a: alloc("t1", 2) }, { disruptionBudget: 0, max: 2 });
+    const first = plan(spec);
+    const drained: FleetSpec = { ...spec, drain: ["lb-0"] };
+    const second = plan(drained, { previous: first.ledger });
+    const defer = second.changes.find((c) => c.op === "defer");
+    expect(defer?.op === "defer" && defer.device).toBe("lb-0");
+    const reason = defer?.op === "defer" ? defer.reason : "";
+    const e = explain(drained, "a", { previous: first.ledger });
+    expect([e.status, e.device, e.deferReason, e.summary]).toEqual([
+      "deferred",
+      "lb-0",
+      reason,
+      `stays on \`lb-0\` for now, its move deferred: ${reason}`,
+    ]);
+    expect(rows(e)).toEqual([
+      ["lb-0", "chosen", "device `lb-0` drained; it stays here until its deferred move is made"],
+      ["lb-1", "unused", "fits, but the move off `lb-0` is deferred"],
+    ]);
+  });
+
+  it("kept on a healthy device has no defer reason", () => {
+    const spec = fleet({ a: alloc("t1", 2) }, { max: 2 });
+    const e = explain(spec, "a", { previous: plan(spec).ledger });
+    expect([e.status, e.deferReason]).toEqual(["kept", null]);
   });
 });
 

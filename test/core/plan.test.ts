@@ -472,7 +472,7 @@ describe("errors", () => {
       {
         path: "allocations.c",
         message:
-          "allocation `c` (tenant `t1`) needs 4 CUSTOM_SERVICE_SLOT; pool `lb` (`max` 2): 2 devices have at most 0 CUSTOM_SERVICE_SLOT free; raise `pools.lb.max` (2) or lower `allocations.c.demand`",
+          "allocation `c` (tenant `t1`) needs 4 CUSTOM_SERVICE_SLOT; pool `lb` (`max` 2): 2 devices have at most 0 CUSTOM_SERVICE_SLOT free; raise `pools.lb.max` from 2 to 3 (1 device more)",
       },
     ]);
   });
@@ -480,7 +480,7 @@ describe("errors", () => {
   it("groups devices by the constraint that excluded them", () => {
     const spec = fleet({ a: alloc("t1", 6, { require: ["HW_NIC_SRIOV"] }) }, { max: 3 });
     expect(plan(spec).errors[0].message).toBe(
-      "allocation `a` (tenant `t1`) needs 6 CUSTOM_SERVICE_SLOT with trait `HW_NIC_SRIOV`; pool `lb` (`max` 3): 3 devices without trait `HW_NIC_SRIOV`; adjust the traits of template `t8` or the allocation's `require`/`forbid`/`requireAny`",
+      "allocation `a` (tenant `t1`) needs 6 CUSTOM_SERVICE_SLOT with trait `HW_NIC_SRIOV`; pool `lb` (`max` 3): 3 devices without trait `HW_NIC_SRIOV`; drop trait `HW_NIC_SRIOV` from `allocations.a.require`",
     );
   });
 
@@ -522,7 +522,7 @@ describe("errors", () => {
   it("explains a pin that cannot be honoured", () => {
     const spec = fleet({ a: alloc("t1", 2, { device: "lb-0" }), b: alloc("t2", 1, { device: "lb-0" }) });
     expect(plan(spec).errors[0].message).toBe(
-      "allocation `b` (tenant `t2`) needs 1 CUSTOM_SERVICE_SLOT on pinned device `lb-0`, but `lb-0` is dedicated to tenant `t1`; unpin it (`allocations.b.device`) or free the device",
+      "allocation `b` (tenant `t2`) needs 1 CUSTOM_SERVICE_SLOT on pinned device `lb-0`, but `lb-0` is dedicated to tenant `t1`; make template `t8` shared (`templates.t8.tenancy`: mode `shared`, isolation `namespace`, contexts 1-2) or unpin it (`allocations.b.device`)",
     );
   });
 
@@ -533,7 +533,7 @@ describe("errors", () => {
     );
     const result = plan(fleet({ a: alloc("t1", 1), b: alloc("t2", 1) }, { max: 1 }, tpl));
     expect(result.errors[0].message).toBe(
-      "allocation `b` (tenant `t2`) needs 1 CUSTOM_SERVICE_SLOT; pool `lb` (`max` 1): 1 device without a free isolation context; widen `templates.t8.tenancy.contexts`",
+      "allocation `b` (tenant `t2`) needs 1 CUSTOM_SERVICE_SLOT; pool `lb` (`max` 1): 1 device without a free isolation context; raise `pools.lb.max` from 1 to 2 (1 device more) or widen `templates.t8.tenancy.contexts` to 1-2 (1 more)",
     );
   });
 
