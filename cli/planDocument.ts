@@ -3,19 +3,24 @@
  * `--format markdown` or `json` stdout is always one complete document — a CI job posts it as it
  * is and reads the exit code for the verdict.
  *
- * The JSON document is a `PlanResult` with sorted keys (`canonicalJson`), ending in one newline.
+ * The JSON document is a `PlanResult` with sorted keys (`canonicalJson`), ending in one newline,
+ * plus `warnings`: one per change that deletes or restarts a busy device, naming its allocations
+ * and tenants (`changeWarnings`, `core/warnings.ts`; the reports and the Ledger's preview say the
+ * same). `--previous` and `applyChanges` read neither it nor the changes' warning fields.
  * Every error in it carries where it is: `{ path, message, file, line, col }` — the spec path (`""`
  * when the error is about a whole file), the file (the spec, the `--previous` document, or
  * `<command line>` for a flag that needs another), and the 1-based line and column (0 when not
  * known). When no plan could be made (the spec or `--previous` cannot be read, the spec is
  * invalid), the document is
- * `{ changes: [], claims: {}, devices: {}, errors, ledger, ok: false, placements: {}, pools: {} }`,
+ * `{ changes: [], claims: {}, devices: {}, errors, ledger, ok: false, placements: {}, pools: {},
+ * warnings: [] }`,
  * where `ledger` is the previous ledger as read (a version 1 ledger stays version 1: upgrading it
  * needs the spec) or the empty version 2 ledger. Applied to nothing, it changes nothing.
  */
 import { canonicalJson } from "../core/canonical";
 import { renderMarkdown, renderText, type ReportError, type ReportResult } from "../core/report";
-import type { Ledger, LedgerV1, PlanResult } from "../core/types";
+import type { Ledger, LedgerV1, PlanResult, PlanWarning } from "../core/types";
+import { changeWarnings } from "../core/warnings";
 import type { SpecIssue } from "../schema/errors";
 import type { CliContext } from "./context";
 
@@ -25,6 +30,7 @@ export type Format = "text" | "markdown" | "json";
 export type PlanDocument = Omit<PlanResult, "errors" | "ledger"> & {
   errors: ReportError[];
   ledger: Ledger | LedgerV1;
+  warnings: PlanWarning[];
 };
 
 /** The ledger a plan without a previous ledger starts from. */
@@ -54,10 +60,11 @@ export function failedDocument(errors: ReportError[], previous?: Ledger | Ledger
     placements: {},
     pools: {},
     ledger: previous ?? EMPTY_V2_LEDGER,
+    warnings: [],
   };
 }
 
-/** A plan result with each error placed in the spec file. */
+/** A plan result with each error placed in the spec file, and its warnings. */
 export function locate(
   result: PlanResult,
   file: string,
@@ -66,6 +73,7 @@ export function locate(
   return {
     ...result,
     errors: result.errors.map((e) => ({ ...e, file, ...position(e.path) })),
+    warnings: changeWarnings(result.changes),
   };
 }
 

@@ -174,11 +174,16 @@ function poolChanges(o: Outcome, changes: Change[], pools: Record<string, Ledger
   for (const name of Object.keys(o.previous.pools).sort()) {
     if (!o.pools.has(name)) {
       const devices = Object.keys(o.previous.pools[name].devices).sort();
+      const hosted = Object.entries(o.previous.placements)
+        .filter(([, p]) => Object.hasOwn(o.previous.pools[name].devices, p.device))
+        .sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0));
       changes.push({
+        allocations: hosted.map(([allocation]) => allocation),
         devices,
         op: "remove",
         pool: name,
         reason: `pool ${bt(name)} is no longer owned by the spec`,
+        tenants: [...new Set(hosted.map(([, p]) => p.tenant))].sort(),
       });
     }
   }
@@ -230,7 +235,11 @@ function poolChanges(o: Outcome, changes: Change[], pools: Record<string, Ledger
       changes.push(
         replace && !pool.declared
           ? { ...base, op: "replace" }
-          : { ...base, op: "update", ...(zoneMoved ? { zone: dev.zone } : {}) },
+          : {
+              ...base,
+              op: "update",
+              ...(zoneMoved ? { fromZone: recorded[dev.name], zone: dev.zone } : {}),
+            },
       );
     }
   }

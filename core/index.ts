@@ -25,6 +25,7 @@ export {
 export type { DeviceModel } from "./model";
 export { plan } from "./plan";
 export { applyChanges, upgradeLedger, EMPTY_LEDGER } from "./ledger";
+export { changeWarnings } from "./warnings";
 export { digest, templateSource, poolSource, sourceEffect, SOURCE_FIELDS } from "./sources";
 export { checkInvariants } from "./invariants";
 export { renderText, renderMarkdown, poolUsage, summarize } from "./report";

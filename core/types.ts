@@ -111,9 +111,10 @@ export interface AddedDevice {
  * changed; alone when it still fits where it is), `defer` (a move the plan does not make yet: a
  * drain with no room, a disruption budget used up, a tripped circuit breaker; the allocation stays
  * and the ledger does not change). Device changes: `grow`/`shrink` (devices added
- * or removed, with the reason), `remove` (a pool that left the spec, with its devices), `replace`
- * (what a device is created from changed: the driver destroys and re-creates it) and `update` (a
- * change the driver makes in place).
+ * or removed, with the reason), `remove` (a pool that left the spec, with its devices and the
+ * allocations and tenants they hosted), `replace` (what a device is created from changed: the
+ * driver destroys and re-creates it) and `update` (a change the driver makes in place; a declared
+ * device's `zone` with its `fromZone`).
  */
 export type Change =
   | {
@@ -167,7 +168,16 @@ export type Change =
       source: Record<string, string>;
     }
   | { op: "shrink"; pool: string; from: number; to: number; devices: string[]; reason: string }
-  | { op: "remove"; pool: string; devices: string[]; reason: string }
+  | {
+      op: "remove";
+      pool: string;
+      devices: string[];
+      reason: string;
+      /** The allocations its devices hosted (each moves or is released), sorted. */
+      allocations: string[];
+      /** Their tenants, sorted: their services stop when the devices are deleted. */
+      tenants: string[];
+    }
   | ({
       op: "replace";
       pool: string;
@@ -183,9 +193,30 @@ export type Change =
       changed: string[];
       unknown: string[];
       source: Record<string, string>;
-      /** A declared device's new zone (update of a physical appliance's declaration). */
+      /** A declared device's new zone (update of a physical appliance's declaration): it is re-racked. */
       zone?: string | null;
+      /** The zone it was in, beside `zone`. */
+      fromZone?: string | null;
     } & DeviceImpact);
+
+/**
+ * A change that deletes or reboots a device hosting allocations: their tenants' services go down.
+ * `replace` (re-created), `remove` (its pool left the spec: deleted), `update` of a declared
+ * device's zone (re-racked) or of a flavor (a resize reboots the server). Derived from `changes`
+ * (`changeWarnings`); `applyChanges` does not read it.
+ */
+export interface PlanWarning {
+  op: "replace" | "remove" | "update";
+  pool: string;
+  /** The devices it names: the one replaced or updated, or every device of a removed pool. */
+  devices: string[];
+  /** The allocations on them, sorted. */
+  allocations: string[];
+  /** Their tenants, sorted. */
+  tenants: string[];
+  /** One sentence naming the devices, why, and who is hosted (as the Pulumi preview logs it). */
+  message: string;
+}
 
 /** An allocation the planner leaves to Placement: the external pool it is claimed from. */
 export interface ClaimTarget {

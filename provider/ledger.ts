@@ -6,7 +6,7 @@
  * `pulumi up`s and are known during `pulumi preview` (the engine returns checked inputs as outputs
  * for providers without preview support, which nodejs dynamic providers are). The `Fleet` reads the
  * `ledger` output to decide which devices and attachments exist. During a preview, `check` warns
- * on the Ledger (the engine's log, with its URN) about every busy device the plan replaces.
+ * on the Ledger (the engine's log, with its URN) about every busy device the plan deletes or restarts.
  *
  * An infeasible plan is a `CheckFailure` carrying the core's messages: the update stops and the
  * previous ledger stays in state untouched.

@@ -11,7 +11,8 @@
  * What each template's devices are created from comes in as `sources` (one digest per field, see
  * `core/sources.ts`); a field the engine does not know yet in a preview arrives as {@link UNKNOWN}
  * and is planned as unknown (`null`). `check` warns, on the Ledger's URN, about every device the
- * plan replaces while it hosts allocations, so a preview names the tenants an apply would disturb.
+ * plan deletes or restarts while it hosts allocations (replaced, its pool removed, re-racked,
+ * resized: `core/warnings.ts`), so a preview names the tenants an apply would disturb.
  *
  * The spec itself is not kept in state (only its plan is), which keeps the Ledger's state small.
  * With `backend: { kind: placement }` the planner's spec, the sources, the fleet's name and the
@@ -41,11 +42,11 @@ import {
   missingSpecFailure,
   planFailure,
   previousLedger,
-  replacementWarnings,
   resolveSources,
   UNKNOWN,
 } from "./ledgerInputs";
 import { EMPTY_LEDGER, isLedger } from "../core/ledger";
+import { changeWarnings } from "../core/warnings";
 import { resolveHealth } from "../core/model";
 import { NAME } from "../core/names";
 
@@ -159,7 +160,7 @@ function urnOf(inputs: Record<string, unknown>): string {
 export function makeLedgerMethods(deps: PlacementDeps = DEFAULT_PLACEMENT_DEPS) {
   /**
    * Plans from the previous ledger (the old inputs) and returns the state as the new inputs, or
-   * the planner's errors as failures (nothing changes). Warns about busy devices it replaces.
+   * the planner's errors as failures (nothing changes). Warns about busy devices it deletes or restarts.
    * The engine calls it in previews and updates alike (a dynamic provider cannot tell them apart),
    * so the warnings show in `pulumi preview` and again in `pulumi up`.
    */
@@ -226,7 +227,7 @@ export function makeLedgerMethods(deps: PlacementDeps = DEFAULT_PLACEMENT_DEPS) 
       };
       inputs = { ...stateOf(result, health), ...extra, ...own };
     }
-    for (const message of replacementWarnings(result.changes)) await deps.warn(urn, message);
+    for (const warning of changeWarnings(result.changes)) await deps.warn(urn, warning.message);
     return { inputs };
   };
 

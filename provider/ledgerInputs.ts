@@ -1,12 +1,12 @@
 /**
  * The Ledger's inputs as the planner takes them: the previous ledger from state (version 1 or 2),
- * the `sources` digests (the engine's unknown value becomes "not known at plan time"), and the
- * warnings a plan gives about busy devices it replaces.
+ * and the `sources` digests (the engine's unknown value becomes "not known at plan time"). The
+ * warnings a plan gives about busy devices are `core/warnings.ts`'s.
  */
-import { digest, SOURCE_FIELDS, sourceEffect } from "../core/sources";
+import { digest, SOURCE_FIELDS } from "../core/sources";
 import { EMPTY_LEDGER, isLedger } from "../core/ledger";
 import { deviceIndex, deviceName } from "../core/model";
-import type { Change, FleetSpec, Ledger, LedgerV1, PlanError, TemplateSources } from "../core/types";
+import type { FleetSpec, Ledger, LedgerV1, PlanError, TemplateSources } from "../core/types";
 
 /**
  * The engine's placeholder for a value that is not known yet (preview): what a dynamic provider's
@@ -129,33 +129,4 @@ export function resolveSources(
     sources[t] = fields;
   }
   return failures.length > 0 ? { failures } : { sources, failures };
-}
-
-function list(names: readonly string[]): string {
-  return names.map((n) => `\`${n}\``).join(", ");
-}
-
-/**
- * One warning per device the plan replaces while it hosts allocations, naming them and their
- * tenants: "will be replaced" when a changed field makes the driver re-create the device, "may be
- * replaced" when only fields not known until apply could (an idle device is replaced silently).
- */
-export function replacementWarnings(changes: readonly Change[]): string[] {
-  const out: string[] = [];
-  for (const c of changes) {
-    if (c.op !== "replace" || c.allocations.length === 0) continue;
-    const certain = c.changed.some((f) => sourceEffect(f) === "replace");
-    const why = [
-      ...(c.changed.length > 0 ? [`${c.changed.join(", ")} changed`] : []),
-      ...(c.unknown.length > 0
-        ? [`${c.unknown.join(", ")} ${c.unknown.length === 1 ? "is" : "are"} not known until apply`]
-        : []),
-    ].join("; ");
-    const tenants = `${c.tenants.length === 1 ? "tenant" : "tenants"} ${list(c.tenants)}`;
-    out.push(
-      `device \`${c.device}\` (pool \`${c.pool}\`) ${certain ? "will" : "may"} be replaced (${why}): ` +
-        `it hosts ${list(c.allocations)} of ${tenants}`,
-    );
-  }
-  return out;
 }

@@ -4,6 +4,7 @@
  * Markdown renderer turns into code spans and escaped text.
  */
 import type { Change, Isolation } from "../types";
+import { isWarned, updateKind, type WarnedChange } from "../warnings";
 import { count, grouped } from "./options";
 
 /** Trusted literal text, a user-given name (a code span in Markdown), or a planner message (quotes names in backticks). */
@@ -44,7 +45,7 @@ export function orderChanges<C extends Change>(changes: readonly C[]): C[] {
 export interface ChangeView {
   op: Change["op"];
   destructive: boolean;
-  /** A replaced device that hosts allocations: their services go down while it is re-created. */
+  /** It deletes or restarts a device that hosts allocations: their services go down (`isWarned`). */
   warning: boolean;
   what: Rich;
   where: Rich;
@@ -72,8 +73,11 @@ export function isolationText(i: Isolation | null): string {
   return i === null ? "dedicated" : `${i.kind} ${i.id}`;
 }
 
+/** `vrf 2 -> vrf 3`, or just `vrf 2` when it stays the same. */
 function isolationChange(i: { from: Isolation | null; to: Isolation | null }): string {
-  return `${isolationText(i.from)} -> ${isolationText(i.to)}`;
+  const from = isolationText(i.from);
+  const to = isolationText(i.to);
+  return from === to ? from : `${from} -> ${to}`;
 }
 
 function devices(n: number): string {
@@ -103,17 +107,17 @@ function demandChange(from: Record<string, number>, to: Record<string, number>):
 
 /** What a change says: the subject, where it happens (before -> after) and the details. */
 export function viewChange(c: Change): ChangeView {
-  const { what, where, details, warning } = describe(c);
-  return { op: c.op, destructive: DESTRUCTIVE.has(c.op), warning, what, where, details };
+  const { what, where, details } = describe(c);
+  return { op: c.op, destructive: DESTRUCTIVE.has(c.op), warning: isWarned(c), what, where, details };
 }
 
-type Described = Pick<ChangeView, "what" | "where" | "details" | "warning">;
+type Described = Pick<ChangeView, "what" | "where" | "details">;
 type AllocationChange = Extract<Change, { allocation: string }>;
 type PoolChange = Extract<Change, { op: "grow" | "shrink" | "remove" }>;
 type DeviceChange = Extract<Change, { op: "replace" | "update" }>;
 
-function described(what: Rich, where: Rich, details: Rich, warning = false): Described {
-  return { what, where, details, warning };
+function described(what: Rich, where: Rich, details: Rich): Described {
+  return { what, where, details };
 }
 
 /** Each family of changes says where it happens in its own terms: on a device, in a pool, to a device. */
@@ -174,7 +178,11 @@ function describeAllocation(c: AllocationChange): Described {
   }
 }
 
-/** A change to a pool's size: its devices before -> after, the devices added or removed, and why. */
+/**
+ * A change to a pool's size: its devices before -> after, the devices added or removed, and why.
+ * A pool that both loses and gains devices in one plan (a retired device replaced) has a shrink
+ * and a grow; they read as steps in report order, the shrink first: `3 -> 2`, then `2 -> 3`.
+ */
 function describePool(c: PoolChange): Described {
   const what: Rich = ["pool ", { code: c.pool }];
   switch (c.op) {
@@ -184,21 +192,27 @@ function describePool(c: PoolChange): Described {
       );
       return described(
         what,
-        [`${c.from} -> ${devices(c.to)}`],
+        [`${c.to - c.devices.length} -> ${devices(c.to)}`],
         ["adds ", ...list(added), "; ", { message: c.reason }],
       );
     }
     case "shrink":
       return described(
         what,
-        [`${c.from} -> ${devices(c.to)}`],
+        [`${c.from} -> ${devices(c.from - c.devices.length)}`],
         ["removes ", ...names(c.devices), "; ", { message: c.reason }],
       );
     case "remove":
       return described(
         what,
         [`${c.devices.length} -> ${devices(0)}`],
-        ["removes ", ...names(c.devices), "; ", { message: c.reason }],
+        [
+          "removes ",
+          ...names(c.devices),
+          "; ",
+          { message: c.reason },
+          ...(c.allocations.length > 0 ? ["; ", ...hosts(c)] : []),
+        ],
       );
   }
 }
@@ -208,35 +222,81 @@ function describeDevice(c: DeviceChange): Described {
   const what: Rich = [{ code: c.device }];
   const where: Rich = ["pool ", { code: c.pool }];
   if (c.op === "replace")
-    return described(
-      what,
-      where,
-      ["re-created: ", ...fields(c.changed, c.unknown), "; ", ...hosts(c)],
-      c.allocations.length > 0,
-    );
-  const zone: Rich = c.zone === undefined ? [] : ["; zone -> ", c.zone === null ? "none" : { code: c.zone }];
+    return described(what, where, ["re-created: ", ...fields(c.changed, c.unknown), "; ", ...hosts(c)]);
+  const kind = updateKind(c);
+  if (kind === "rerack") {
+    const others = c.changed.filter((f) => f !== "zone");
+    return described(what, where, [
+      "re-racked: zone ",
+      ...zoneName(c.fromZone),
+      " -> ",
+      ...zoneName(c.zone),
+      ...(others.length > 0 || c.unknown.length > 0 ? ["; ", ...fields(others, c.unknown)] : []),
+      "; ",
+      ...hosts(c),
+    ]);
+  }
   return described(what, where, [
     "updated in place: ",
     ...fields(c.changed, c.unknown),
-    ...zone,
+    ...(kind === "reboot" ? [" (a resize reboots it)"] : []),
     "; ",
     ...hosts(c),
   ]);
 }
 
-/** Replaced devices that host allocations, summed for a warning line; `undefined` when there are none. */
-export function replaceWarning(changes: readonly Change[]): Rich | undefined {
-  const hit = changes.filter(
-    (c): c is Extract<Change, { op: "replace" }> => c.op === "replace" && c.allocations.length > 0,
-  );
-  if (hit.length === 0) return undefined;
-  const allocations = hit.reduce((n, c) => n + c.allocations.length, 0);
-  const tenants = [...new Set(hit.flatMap((c) => c.tenants))].sort();
-  return [
-    `${count(hit.length, "replaced device")} ${hit.length === 1 ? "hosts" : "host"} ${count(allocations, "allocation")} (tenants `,
-    ...names(tenants),
-    "): their services are down while the devices are re-created",
-  ];
+function zoneName(zone: string | null | undefined): Rich {
+  return zone === null || zone === undefined ? ["none"] : [{ code: zone }];
+}
+
+/** What each kind of warned change does to its devices' services, for the summed warning lines. */
+const WARNING_KINDS: readonly {
+  of: (c: WarnedChange) => boolean;
+  what: string;
+  then: string;
+}[] = [
+  {
+    of: (c) => c.op === "replace",
+    what: "replaced device",
+    then: "their services are down while the devices are re-created",
+  },
+  {
+    of: (c) => c.op === "remove",
+    what: "removed pool",
+    then: "their services there stop when the devices are deleted",
+  },
+  {
+    of: (c) => c.op === "update" && updateKind(c) === "rerack",
+    what: "re-racked device",
+    then: "their services are down while the devices move",
+  },
+  {
+    of: (c) => c.op === "update" && updateKind(c) === "reboot",
+    what: "resized device",
+    then: "their services are down while the devices reboot (a flavor resize reboots the server)",
+  },
+];
+
+/**
+ * One line per kind of change that deletes or restarts busy devices (replaced, removed pools,
+ * re-racked, resized), each counting them, their allocations and tenants; none when no busy device
+ * is hit. `changeWarnings` (core/warnings.ts) has one warning per device or pool instead.
+ */
+export function warningLines(changes: readonly Change[]): Rich[] {
+  const warned = changes.filter(isWarned);
+  return WARNING_KINDS.flatMap(({ of, what, then }) => {
+    const hit = warned.filter(of);
+    if (hit.length === 0) return [];
+    const allocations = hit.reduce((n, c) => n + c.allocations.length, 0);
+    const tenants = [...new Set(hit.flatMap((c) => c.tenants))].sort();
+    return [
+      [
+        `${count(hit.length, what)} ${hit.length === 1 ? "hosts" : "host"} ${count(allocations, "allocation")} (tenants `,
+        ...names(tenants),
+        `): ${then}`,
+      ],
+    ];
+  });
 }
 
 /** `1,790 place, 10 grow`: how many changes of each kind, in the order the kinds first appear. */

@@ -18,7 +18,7 @@ import {
 } from "./markdownText";
 import { comparedWith, count, DEFAULT_MAX_CHARS, grouped, type ReportError } from "./options";
 import { errorLine } from "./text";
-import { paragraph, textTable, visible, type Column } from "./textLayout";
+import { headline, paragraph, textTable, visible, type Column } from "./textLayout";
 
 /** A headroom report: the verdict of the plan it was measured on, its errors and each shape's headroom. */
 export interface HeadroomReport {
@@ -158,9 +158,9 @@ export function renderHeadroomText(report: HeadroomReport, opts: HeadroomRenderO
   const width = opts.width ?? 80;
   const para = (text: string, first = "  ", indent = "    "): string[] =>
     paragraph(text, width, first, indent);
-  const title = opts.title !== undefined ? ` ${visible(opts.title)}` : "";
+  const title = opts.title !== undefined ? visible(opts.title) : undefined;
   const previous = comparedWith(opts.previous === undefined ? undefined : visible(opts.previous));
-  const out = para(`servicevm capacity${title}: ${report.ok ? "ok" : "failed"}`, "", "  ");
+  const out = headline("servicevm capacity", title, report.ok ? "ok" : "failed", width);
   if (!report.ok) {
     const where = opts.errorsElsewhere !== undefined ? `listed on ${opts.errorsElsewhere}` : "listed below";
     out.push(...para(`${count(report.errors.length, "error")} (${where}); no headroom without a plan`));

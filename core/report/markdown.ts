@@ -18,8 +18,8 @@ import {
   countByKind,
   isolationText,
   orderChanges,
-  replaceWarning,
   viewChange,
+  warningLines,
   type ChangeView,
   type Rich,
 } from "./changes";
@@ -75,7 +75,7 @@ export function renderMarkdown(result: ReportResult, opts: RenderOptions = {}): 
 /** What the comment is made of before it is cut: the lines above the lists and each group's rows. */
 interface Comment {
   ok: boolean;
-  /** The heading, the summary and the warning, if there is one. */
+  /** The heading, the summary and the warnings, if there are any. */
   top: string[];
   /** The changes in report order; the first `destructive` of them are destructive. */
   changes: Change[];
@@ -102,7 +102,7 @@ function commentOf(result: ReportResult, opts: RenderOptions): Comment {
   };
 }
 
-/** The heading, the summary (verdict, comparison, occupancy) and the replace warning. */
+/** The heading, the summary (verdict, comparison, occupancy) and the warnings about busy devices. */
 function topLines(result: ReportResult, opts: RenderOptions, changes: readonly Change[]): string[] {
   const previous = comparedWith(opts.previous);
   const title = opts.title !== undefined ? ` for ${codeSpan(opts.title)}` : "";
@@ -111,9 +111,8 @@ function topLines(result: ReportResult, opts: RenderOptions, changes: readonly C
   const summary = result.ok
     ? `**${plainText(summarize(result))}**, ${compared}. ${occupancy(result)}.`
     : `**${plainText(summarize(result))}**, ${compared}.${placed ? " The previous placements stay as they are." : ""}`;
-  const warning = replaceWarning(changes);
   const out = [`### servicevm plan${title}: ${result.ok ? "ok" : "failed"}`, "", summary];
-  if (warning !== undefined) out.push("", `> ⚠️ **Warning:** ${richMarkdown(warning)}.`);
+  for (const warning of warningLines(changes)) out.push("", `> ⚠️ **Warning:** ${richMarkdown(warning)}.`);
   return out;
 }
 
@@ -149,7 +148,7 @@ function groupRows(
   };
 }
 
-/** A changes-table row: destructive kinds in bold, a replace that interrupts services with ⚠️. */
+/** A changes-table row: destructive kinds in bold, a change that interrupts services with ⚠️. */
 function changeRow(v: ChangeView): string {
   const op = v.destructive ? `**${v.op}**` : v.op;
   return markdownTableRow([

@@ -5,7 +5,7 @@
  * then says so. Long lists stop at `maxRows` with a count of what was left out, by kind.
  */
 import type { Change } from "../types";
-import { countByKind, isolationText, orderChanges, replaceWarning, viewChange, type Rich } from "./changes";
+import { countByKind, isolationText, orderChanges, viewChange, warningLines, type Rich } from "./changes";
 import {
   comparedWith,
   count,
@@ -17,7 +17,17 @@ import {
   type ReportResult,
 } from "./options";
 import { occupancy, summarize } from "./summary";
-import { paragraph, shorten, textTable, visible, type Cell, type Column, type FitCell } from "./textLayout";
+import {
+  columns,
+  headline,
+  paragraph,
+  shorten,
+  textTable,
+  visible,
+  type Cell,
+  type Column,
+  type FitCell,
+} from "./textLayout";
 import { poolUsage, usageRows, type PoolUsage } from "./usage";
 
 const ANSI = {
@@ -63,7 +73,7 @@ function fitCell(r: Rich): FitCell {
   return {
     text: parts.map((p) => p.text).join(""),
     fit(width) {
-      const lengths = parts.map((p) => p.text.length);
+      const lengths = parts.map((p) => columns(p.text));
       let over = lengths.reduce((a, b) => a + b, 0) - width;
       while (over > 0) {
         let pick = -1;
@@ -107,7 +117,7 @@ function changeTable(
   ];
   const wide = textTable([...head, { head: "DETAILS", kind: "text" }], rows, width);
   const stacked =
-    wide.shortened || wide.widths[3] < Math.min(DETAILS_MIN, Math.max(...rows.map((r) => r[3].length)));
+    wide.shortened || wide.widths[3] < Math.min(DETAILS_MIN, Math.max(...rows.map((r) => columns(r[3]))));
   const t = stacked
     ? textTable(
         head,
@@ -186,10 +196,10 @@ function penFor(opts: RenderOptions): Pen {
 /** `servicevm plan <title>: ok` with the verdict coloured, then the summary and what the plan was compared with. */
 function headingLines(result: ReportResult, opts: RenderOptions, pen: Pen): string[] {
   const { paint, para } = pen;
-  const title = opts.title !== undefined ? ` ${visible(opts.title)}` : "";
+  const title = opts.title !== undefined ? visible(opts.title) : undefined;
   const previous = comparedWith(opts.previous === undefined ? undefined : visible(opts.previous));
   const verdict = result.ok ? "ok" : "failed";
-  const heading = para(`servicevm plan${title}: ${verdict}`, "", "  ");
+  const heading = headline("servicevm plan", title, verdict, pen.width);
   const out = heading.map((l, i) => {
     if (i < heading.length - 1) return paint("bold", l);
     const lead = l.slice(0, l.length - verdict.length);
@@ -219,14 +229,14 @@ function errorsSection(result: ReportResult, opts: RenderOptions, pen: Pen): str
   ];
 }
 
-/** The replace warning and the changes table, destructive first, at most `maxRows` rows. */
+/** The warnings about busy devices and the changes table, destructive first, at most `maxRows` rows. */
 function changesSection(result: ReportResult, pen: Pen): string[] {
   const { paint, para } = pen;
   const changes = result.ok ? orderChanges(result.changes) : [];
   if (changes.length === 0) return [];
   const out: string[] = [];
-  const warning = replaceWarning(changes);
-  if (warning !== undefined) out.push(...para(`warning: ${plain(warning)}`).map((l) => paint("yellow", l)));
+  for (const warning of warningLines(changes))
+    out.push(...para(`warning: ${plain(warning)}`).map((l) => paint("yellow", l)));
   out.push("", paint("bold", "Changes"));
   const shown = changes.slice(0, pen.maxRows);
   const views = shown.map(viewChange);

@@ -1,9 +1,12 @@
 /**
  * Text that fits a terminal: word wrapping, names shortened in the middle, and tables that shrink
- * to a width. Widths count UTF-16 code units, which is one column for the ASCII names the spec
- * allows and for the few symbols the reports use (`—`, `…`, `▓`, `░`); wide characters in a tenant
- * name can make a line longer on screen than counted.
+ * to a width. Widths are terminal columns (`textWidth.ts`): one for the ASCII names the spec allows
+ * and for the few symbols the reports use (`—`, `…`, `▓`, `░`), two for an East Asian wide
+ * character (`東`, `한`, `Ａ`, most emoji) in a tenant name.
  */
+import { charColumns, columns } from "./textWidth";
+
+export { columns } from "./textWidth";
 
 /**
  * `s` with control characters made visible (`\n`, `\t`, `\u001b`...): a name must not end a table
@@ -21,34 +24,65 @@ export function visible(s: string): string {
   );
 }
 
-/** `s` in at most `width` characters, with `…` in the middle when it is longer (both ends stay readable). */
-export function shorten(s: string, width: number): string {
-  if (s.length <= width) return s;
-  if (width <= 1) return "…".slice(0, width);
-  const keep = width - 1;
-  const head = Math.ceil(keep / 2);
-  return `${s.slice(0, head)}…${s.slice(s.length - (keep - head))}`;
+/** The longest start of `s` (whole characters) that takes at most `width` columns. */
+function headOf(s: string, width: number): string {
+  let out = "";
+  let used = 0;
+  for (const ch of s) {
+    const w = charColumns(ch);
+    if (used + w > width) break;
+    out += ch;
+    used += w;
+  }
+  return out;
+}
+
+/** The longest end of `s` (whole characters) that takes at most `width` columns. */
+function tailOf(s: string, width: number): string {
+  const chars = [...s];
+  let used = 0;
+  let i = chars.length;
+  while (i > 0 && used + charColumns(chars[i - 1]) <= width) used += charColumns(chars[--i]);
+  return chars.slice(i).join("");
+}
+
+/** `s` padded with spaces to `width` columns. */
+export function padEnd(s: string, width: number): string {
+  return s + " ".repeat(Math.max(0, width - columns(s)));
 }
 
 /**
- * `s` wrapped at spaces into lines of at most `width` characters (`first` for the first line); a
- * word longer than a line is cut into pieces, so nothing is dropped. Always at least one line.
+ * `s` in at most `width` columns, with `…` in the middle when it is longer (both ends stay
+ * readable). A wide character that does not fit whole leaves its column blank rather than split.
+ */
+export function shorten(s: string, width: number): string {
+  if (columns(s) <= width) return s;
+  if (width <= 1) return "…".slice(0, width);
+  const keep = width - 1;
+  const head = Math.ceil(keep / 2);
+  return `${headOf(s, head)}…${tailOf(s, keep - head)}`;
+}
+
+/**
+ * `s` wrapped at spaces into lines of at most `width` columns (`first` for the first line); a
+ * word longer than a line is cut into pieces between characters, so nothing is dropped. Always at
+ * least one line.
  */
 export function wrap(s: string, width: number, first = width): string[] {
   const lines: string[] = [];
   const room = (): number => Math.max(1, lines.length === 0 ? first : width);
   let line = "";
   for (const word of s.split(" ")) {
-    if (line !== "" && line.length + 1 + word.length <= room()) {
+    if (line !== "" && columns(line) + 1 + columns(word) <= room()) {
       line += ` ${word}`;
       continue;
     }
     if (line !== "") lines.push(line);
     let rest = word;
-    while (rest.length > room()) {
-      const cut = room();
-      lines.push(rest.slice(0, cut));
-      rest = rest.slice(cut);
+    while (columns(rest) > room()) {
+      const piece = headOf(rest, room()) || [...rest][0];
+      lines.push(piece);
+      rest = rest.slice(piece.length);
     }
     line = rest;
   }
@@ -61,6 +95,29 @@ export function paragraph(text: string, width: number, first: string, indent: st
   return wrap(text, width - indent.length, width - first.length).map(
     (l, i) => (i === 0 ? first : indent) + l,
   );
+}
+
+/** The fewest columns a shortened title in a heading keeps; with less room the heading wraps instead. */
+const TITLE_MIN = 16;
+
+/**
+ * A report's first line, `<command> <title>: <verdict>` (`servicevm plan fleet.yaml: ok`), in
+ * `width` columns. A title too long for the line (a long spec path) is shortened in the middle, so
+ * the verdict stays at the end of the one line where it is looked for; only when not even
+ * {@link TITLE_MIN} columns of title would fit does the heading wrap instead.
+ */
+export function headline(
+  command: string,
+  title: string | undefined,
+  verdict: string,
+  width: number,
+): string[] {
+  const line = (t: string | undefined): string => `${command}${t === undefined ? "" : ` ${t}`}: ${verdict}`;
+  const full = line(title);
+  const room = width - columns(line(""));
+  if (title === undefined || columns(full) <= width || room < TITLE_MIN)
+    return paragraph(full, width, "", "  ");
+  return [line(shorten(title, room))];
 }
 
 /**
@@ -96,25 +153,25 @@ export interface TextTable {
 }
 
 /**
- * An aligned table indented by `indent`, at most `width` characters wide when the columns can
+ * An aligned table indented by `indent`, at most `width` columns wide when the columns can
  * shrink that far: text columns wrap first (that loses nothing), then the widest names are
- * shortened, one character at a time. `rowLines[i]` is how many lines row `i` took, so callers can
+ * shortened, one column at a time. `rowLines[i]` is how many lines row `i` took, so callers can
  * colour them.
  */
 export function textTable(
-  columns: readonly Column[],
+  cols: readonly Column[],
   rows: readonly (readonly Cell[])[],
   width: number,
   indent = "  ",
 ): TextTable & { rowLines: number[]; widths: number[] } {
   const gap = 2;
-  const widths = columns.map((c, i) => Math.max(c.head.length, ...rows.map((r) => cellText(r[i]).length)));
+  const widths = cols.map((c, i) => Math.max(columns(c.head), ...rows.map((r) => columns(cellText(r[i])))));
   const total = (): number => indent.length + widths.reduce((a, b) => a + b, 0) + gap * (widths.length - 1);
   for (const kind of ["text", "name"] as const) {
     while (total() > width) {
       let pick = -1;
-      for (let i = 0; i < columns.length; i++) {
-        const ok = columns[i].kind === kind && widths[i] > minimum(columns[i]);
+      for (let i = 0; i < cols.length; i++) {
+        const ok = cols[i].kind === kind && widths[i] > minimum(cols[i]);
         if (ok && (pick < 0 || widths[i] > widths[pick])) pick = i;
       }
       if (pick < 0) break;
@@ -124,19 +181,19 @@ export function textTable(
   let shortened = false;
   const lines: string[] = [];
   const rowLines: number[] = [];
-  for (const row of [columns.map((c): Cell => c.head), ...rows]) {
-    const cells = columns.map((c, i) => {
+  for (const row of [cols.map((c): Cell => c.head), ...rows]) {
+    const cells = cols.map((c, i) => {
       const cell = row[i];
       const text = cellText(cell);
       if (c.kind === "text") return wrap(text, widths[i]);
-      if (c.kind !== "name" || text.length <= widths[i]) return [text];
+      if (c.kind !== "name" || columns(text) <= widths[i]) return [text];
       shortened = true;
       return [typeof cell === "object" ? cell.fit(widths[i]) : shorten(text, widths[i])];
     });
     const height = Math.max(...cells.map((c) => c.length));
     for (let k = 0; k < height; k++) {
       const parts = cells.map((c, i) =>
-        i === cells.length - 1 ? (c[k] ?? "") : (c[k] ?? "").padEnd(widths[i]),
+        i === cells.length - 1 ? (c[k] ?? "") : padEnd(c[k] ?? "", widths[i]),
       );
       lines.push(`${indent}${parts.join(" ".repeat(gap))}`.trimEnd());
     }

@@ -109,24 +109,24 @@ describe("a re-plan with replaced devices and moves", () => {
         "move",
         "acme-vpn",
         "vpn-0 -> vpn-2",
-        "zone edge-az1 of vpn-0 was removed from pools.vpn.zones; vrf 100 -> vrf 100",
+        "zone edge-az1 of vpn-0 was removed from pools.vpn.zones; vrf 100",
       ],
       [
         "move",
         "globex-vpn",
         "vpn-0 -> vpn-2",
-        "zone edge-az1 of vpn-0 was removed from pools.vpn.zones; vrf 101 -> vrf 101",
+        "zone edge-az1 of vpn-0 was removed from pools.vpn.zones; vrf 101",
       ],
       [
         "shrink",
         "pool vpn",
-        "2 -> 2 devices",
+        "2 -> 0 devices",
         "removes vpn-0, vpn-1; 1 busy device + standby 1; vpn-0, vpn-1 retired: zone removed from pools.vpn.zones",
       ],
       [
         "grow",
         "pool vpn",
-        "2 -> 2 devices",
+        "0 -> 2 devices",
         "adds vpn-2 in edge-az2, vpn-3 in edge-az2; 1 busy device + standby 1",
       ],
     ]);

@@ -175,7 +175,7 @@ describe("servicevm plan", () => {
         "",
       ].join("\n"),
       stderr:
-        "<stdin>:62:3: allocations.team-red-ids: allocation `team-red-ids` (tenant `team-red`) needs 1 CUSTOM_SERVICE_SLOT, 1024 MEMORY_MB; pool `ids` (`size` 1): 1 device dedicated to other tenants; raise `pools.ids.size` (1) or make template `ids` shared (`templates.ids.tenancy.mode: shared`)\n",
+        "<stdin>:62:3: allocations.team-red-ids: allocation `team-red-ids` (tenant `team-red`) needs 1 CUSTOM_SERVICE_SLOT, 1024 MEMORY_MB; pool `ids` (`size` 1): 1 device dedicated to other tenants; raise `pools.ids.size` from 1 to 2 (1 device more)\n",
     });
   });
 
@@ -196,6 +196,7 @@ describe("servicevm plan", () => {
         placements: {},
         pools: {},
         ledger: { version: 2, pools: {}, placements: {} },
+        warnings: [],
       }),
     );
   });

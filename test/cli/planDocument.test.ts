@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { canonicalJson } from "../../core/canonical";
+import { applyChanges } from "../../core/ledger";
 import type { Ledger, PlanResult } from "../../core/types";
 import { run } from "./io";
 
@@ -26,6 +27,7 @@ function failedJson(errors: object[], ledger: object = EMPTY): string {
     placements: {},
     pools: {},
     ledger,
+    warnings: [],
   });
 }
 
@@ -180,7 +182,7 @@ describe("servicevm plan of an infeasible spec", () => {
       {
         path: "allocations.team-red-ids",
         message:
-          "allocation `team-red-ids` (tenant `team-red`) needs 1 CUSTOM_SERVICE_SLOT, 1024 MEMORY_MB; pool `ids` (`size` 1): 1 device dedicated to other tenants; raise `pools.ids.size` (1) or make template `ids` shared (`templates.ids.tenancy.mode: shared`)",
+          "allocation `team-red-ids` (tenant `team-red`) needs 1 CUSTOM_SERVICE_SLOT, 1024 MEMORY_MB; pool `ids` (`size` 1): 1 device dedicated to other tenants; raise `pools.ids.size` from 1 to 2 (1 device more)",
         file: "<stdin>",
         line: 62,
         col: 3,
@@ -188,5 +190,72 @@ describe("servicevm plan of an infeasible spec", () => {
     ]);
     expect(r.stdout).toBe(canonicalJson(doc));
     expect(r.stderr.split("\n").length).toBe(2);
+  });
+});
+
+describe("servicevm plan's warnings about busy devices", () => {
+  /** docker-lab with its `ids` pool renamed `sensors`: the `ids` containers go, with two tenants on them. */
+  const RENAMED = DOCKER_LAB.replace("  ids:\n    template: ids", "  sensors:\n    template: ids").replaceAll(
+    "pools: [ids]",
+    "pools: [sensors]",
+  );
+
+  it("lists in JSON the pool whose busy devices a rename deletes, and the document still replays", async () => {
+    const first = await run(["plan", "-", "--format", "json"], { stdin: DOCKER_LAB });
+    const dir = mkdtempSync(join(tmpdir(), "svm-doc-"));
+    writeFileSync(join(dir, "plan.json"), first.stdout);
+    expect((JSON.parse(first.stdout) as { warnings: unknown }).warnings).toEqual([]);
+    const r = await run(["plan", "-", "--previous", join(dir, "plan.json"), "--format", "json"], {
+      stdin: RENAMED,
+    });
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout) as PlanResult & { warnings: unknown };
+    expect(doc.warnings).toEqual([
+      {
+        allocations: ["team-blue-ids", "team-red-ids"],
+        devices: ["ids-0", "ids-1", "ids-2"],
+        message:
+          "devices `ids-0`, `ids-1`, `ids-2` (pool `ids`) will be deleted (pool `ids` is no longer owned by the spec): they host `team-blue-ids`, `team-red-ids` of tenants `team-blue`, `team-red`",
+        op: "remove",
+        pool: "ids",
+        tenants: ["team-blue", "team-red"],
+      },
+    ]);
+    expect(doc.changes.find((c) => c.op === "remove")).toEqual({
+      allocations: ["team-blue-ids", "team-red-ids"],
+      devices: ["ids-0", "ids-1", "ids-2"],
+      op: "remove",
+      pool: "ids",
+      reason: "pool `ids` is no longer owned by the spec",
+      tenants: ["team-blue", "team-red"],
+    });
+    const previous = (JSON.parse(first.stdout) as PlanResult).ledger;
+    expect(applyChanges(previous, doc.changes)).toEqual(doc.ledger);
+    writeFileSync(join(dir, "renamed.json"), r.stdout);
+    const again = await run(["plan", "-", "--previous", join(dir, "renamed.json"), "--format", "json"], {
+      stdin: RENAMED,
+    });
+    expect(JSON.parse(again.stdout)).toMatchObject({ changes: [], ok: true, warnings: [] });
+  });
+
+  it("warns in text and Markdown, naming the tenants", async () => {
+    const first = await run(["plan", "-", "--format", "json"], { stdin: DOCKER_LAB });
+    const dir = mkdtempSync(join(tmpdir(), "svm-doc-"));
+    writeFileSync(join(dir, "plan.json"), first.stdout);
+    const previous = join(dir, "plan.json");
+    const text = await run(["plan", "-", "--previous", previous], { stdin: RENAMED });
+    expect(text.stdout.split("\n").slice(1, 5)).toEqual([
+      "  1 pool to remove, 2 to move, pool sensors 0 -> 3",
+      `  5 allocations on 3 of 5 devices; compared with ${previous}`,
+      "  warning: 1 removed pool hosts 2 allocations (tenants team-blue, team-red):",
+      "    their services there stop when the devices are deleted",
+    ]);
+    const md = await run(["plan", "-", "--previous", previous, "--format", "markdown"], { stdin: RENAMED });
+    expect(md.stdout).toContain(
+      "\n> ⚠️ **Warning:** 1 removed pool hosts 2 allocations (tenants `team-blue`, `team-red`): their services there stop when the devices are deleted.\n",
+    );
+    expect(md.stdout).toContain(
+      "\n| ⚠️ **remove** | pool `ids` | 3 -> 0 devices | removes `ids-0`, `ids-1`, `ids-2`; pool `ids` is no longer owned by the spec; hosts `team-blue-ids`, `team-red-ids` (tenants `team-blue`, `team-red`) |\n",
+    );
   });
 });

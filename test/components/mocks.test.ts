@@ -211,7 +211,7 @@ describe("Fleet under Pulumi mocks", () => {
     expect(rejections.map(String)).toEqual([]);
     expect(logged).toEqual([
       "error: [runtime] fleet `x` cannot be planned, so it has no devices and no placements:\n" +
-        "  allocations.big: allocation `big` (tenant `t`) needs 9 CUSTOM_SERVICE_SLOT; the largest device of its pools holds 8 CUSTOM_SERVICE_SLOT (template `box`), less than the 9 demanded even when empty; use a template with more CUSTOM_SERVICE_SLOT in `allocations.big.pools` or lower `allocations.big.demand.CUSTOM_SERVICE_SLOT`",
+        "  allocations.big: allocation `big` (tenant `t`) needs 9 CUSTOM_SERVICE_SLOT; the largest device of its pools holds 8 CUSTOM_SERVICE_SLOT (template `box`), less than the 9 demanded even when empty; lower `allocations.big.demand.CUSTOM_SERVICE_SLOT` from 9 to 8",
     ]);
     expect(resources.sort()).toEqual(
       [

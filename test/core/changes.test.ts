@@ -209,3 +209,77 @@ describe("each change kind is needed to replay a plan", () => {
     ).not.toEqual(next);
   });
 });
+
+describe("changes that delete or restart a busy device name what it hosts", () => {
+  it("a renamed pool's `remove` lists the allocations its devices hosted and their tenants", () => {
+    const { changes, next, previous } = replan((s) => {
+      s.pools = { edge: { template: "fw" } };
+    });
+    expect(changes.filter((c) => c.op === "remove")).toEqual([
+      {
+        allocations: ["alpha-fw", "bravo-fw"],
+        devices: ["fw-0"],
+        op: "remove",
+        pool: "fw",
+        reason: "pool `fw` is no longer owned by the spec",
+        tenants: ["alpha", "bravo"],
+      },
+    ]);
+    expect(applyChanges(previous, changes)).toEqual(next);
+  });
+
+  it("a re-racked appliance's `update` has its old zone beside the new one", () => {
+    const rack = (zone: string): FleetSpec => ({
+      allocations: { "alpha-fw": { demand: { [SLOT]: 1 }, tenant: "alpha" } },
+      pools: {
+        edge: {
+          devices: [{ management: { url: "https://192.0.2.10/health" }, name: "rack1-fw01", zone }],
+          template: "box",
+        },
+      },
+      templates: { box: { capacity: { [SLOT]: 4 }, driver: "physical" } },
+    });
+    const { changes, next, previous } = replan((s) => {
+      s.pools.edge = rack("row2").pools.edge;
+    }, rack("row1"));
+    expect(changes).toEqual([
+      {
+        allocations: ["alpha-fw"],
+        changed: ["zone"],
+        device: "rack1-fw01",
+        fromZone: "row1",
+        op: "update",
+        pool: "edge",
+        source: {},
+        tenants: ["alpha"],
+        unknown: [],
+        zone: "row2",
+      },
+    ]);
+    expect(applyChanges(previous, changes)).toEqual(next);
+  });
+});
+
+describe("the reasons changes give", () => {
+  it("says a device its neighbours filled has 0 free, never a negative amount", () => {
+    const fleet = (mbps: number): FleetSpec => ({
+      allocations: {
+        a: { demand: { CUSTOM_MBPS: mbps }, tenant: "ta" },
+        b: { demand: { CUSTOM_MBPS: mbps }, tenant: "tb" },
+      },
+      pools: { vpn: { max: 4, template: "gw" } },
+      templates: {
+        gw: { capacity: { CUSTOM_MBPS: 1000 }, docker: { image: "x:1" }, driver: "docker", tenancy: shared },
+      },
+    });
+    const { changes } = replan((s) => Object.assign(s, fleet(1000)), fleet(500));
+    expect(changes.find((c) => c.op === "move")).toEqual({
+      allocation: "b",
+      from: "vpn-0",
+      isolation: { from: { id: 11, kind: "vrf" }, to: { id: 10, kind: "vrf" } },
+      op: "move",
+      reason: "`b` grew from 500 to 1000 CUSTOM_MBPS; `vpn-0` has 0 free",
+      to: "vpn-1",
+    });
+  });
+});

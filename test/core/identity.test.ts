@@ -187,10 +187,12 @@ describe("devices keep their identity", () => {
     const second = plan({ ...spec, allocations: {}, pools: {} }, { previous: first.ledger });
     expect(second.changes.filter((c) => c.op === "remove")).toEqual([
       {
+        allocations: ["a-fw", "b-fw", "c-fw", "d-fw", "e-fw"],
         devices: ["r-0", "r-1", "r-2", "r-3", "r-4"],
         op: "remove",
         pool: "r",
         reason: "pool `r` is no longer owned by the spec",
+        tenants: ["a", "b", "c", "d", "e"],
       },
     ]);
   });

@@ -121,6 +121,8 @@ export const EVERY_KIND: Change[] = [
     pool: "old",
     devices: ["old-0", "old-1"],
     reason: "pool `old` is no longer owned by the spec",
+    allocations: ["old-fw"],
+    tenants: ["globex"],
   },
   {
     op: "replace",

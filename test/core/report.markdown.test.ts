@@ -46,23 +46,27 @@ describe("renderMarkdown", () => {
 
   it("shows every kind of change with its details, destructive ones first and marked", () => {
     const md = renderMarkdown(WITH_EVERY_KIND, { previous: "plan.json" });
-    expect(md.split("\n").slice(0, 23)).toEqual([
+    expect(md.split("\n").slice(0, 27)).toEqual([
       "### servicevm plan: ok",
       "",
       "**1 device to replace, 1 pool to remove, 1 to move, 1 to release, 1 device to update in place, 1 to change tenant, 1 to change isolation, 1 to place, 1 to resize, pools fw 1 -> 2, lb 3 -> 2**, compared with `plan.json`. 1 allocation on 1 of 2 devices.",
       "",
       "> ⚠️ **Warning:** 1 replaced device hosts 2 allocations (tenants `acme`, `b`): their services are down while the devices are re-created.",
       "",
+      "> ⚠️ **Warning:** 1 removed pool hosts 1 allocation (tenants `globex`): their services there stop when the devices are deleted.",
+      "",
+      "> ⚠️ **Warning:** 1 resized device hosts 1 allocation (tenants `acme`): their services are down while the devices reboot (a flavor resize reboots the server).",
+      "",
       "#### Changes (11)",
       "",
       "| Change | What | Where | Details |",
       "|---|---|---|---|",
       "| ⚠️ **replace** | `fw-0` | pool `fw` | re-created: `image` changed; not known until apply: `userData`; hosts `acme-fw`, `b-fw` (tenants `acme`, `b`) |",
-      "| **remove** | pool `old` | 2 -> 0 devices | removes `old-0`, `old-1`; pool `old` is no longer owned by the spec |",
+      "| ⚠️ **remove** | pool `old` | 2 -> 0 devices | removes `old-0`, `old-1`; pool `old` is no longer owned by the spec; hosts `old-fw` (tenants `globex`) |",
       "| **move** | `d-fw` | `fw-3` -> `fw-0` | device `fw-3` removed; vrf 3 -> dedicated |",
       "| **release** | `gone-fw` | `fw-0` -> | allocation removed from the spec |",
       "| **shrink** | pool `lb` | 3 -> 2 devices | removes `lb-2`; 1 busy device + `standby` 1 |",
-      "| **update** | `fw-0` | pool `fw` | updated in place: `flavor` changed; hosts `acme-fw` (tenants `acme`) |",
+      "| ⚠️ **update** | `fw-0` | pool `fw` | updated in place: `flavor` changed (a resize reboots it); hosts `acme-fw` (tenants `acme`) |",
       "| **retenant** | `c-fw` | on `fw-0` | tenant `old` -> `new`; vrf 4 -> vrf 5 |",
       "| **reisolate** | `b-fw` | on `fw-0` | vrf 3 -> vrf 1; context 3 is outside `templates.vfw.tenancy.contexts` |",
       "| place | `new-fw` | -> `fw-1` | tenant `initech`, vrf 2 |",

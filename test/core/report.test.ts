@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { plan } from "../../core/plan";
-import { orderChanges, poolUsage, renderText, summarize, usageBar } from "../../core/report";
-import type { PlanResult } from "../../core/types";
+import { orderChanges, poolUsage, renderMarkdown, renderText, summarize, usageBar } from "../../core/report";
+import { columns } from "../../core/report/textWidth";
+import type { FleetSpec, PlanResult } from "../../core/types";
 import { BASE, EVERY_KIND, FAILED, SPEC as spec, WITH_EVERY_KIND } from "./report.fixtures";
 
 const width = (text: string): number => Math.max(...text.split("\n").map((l) => l.length));
@@ -43,6 +44,10 @@ Placements
   1 allocation on 1 of 2 devices; compared with plan.json
   warning: 1 replaced device hosts 2 allocations (tenants acme, b): their
     services are down while the devices are re-created
+  warning: 1 removed pool hosts 1 allocation (tenants globex): their services
+    there stop when the devices are deleted
+  warning: 1 resized device hosts 1 allocation (tenants acme): their services
+    are down while the devices reboot (a flavor resize reboots the server)
 
 Changes
   OP         WHAT      WHERE           DETAILS
@@ -50,12 +55,14 @@ Changes
                                        until apply: userData; hosts acme-fw,
                                        b-fw (tenants acme, b)
   remove     pool old  2 -> 0 devices  removes old-0, old-1; pool \`old\` is no
-                                       longer owned by the spec
+                                       longer owned by the spec; hosts old-fw
+                                       (tenants globex)
   move       d-fw      fw-3 -> fw-0    device \`fw-3\` removed; vrf 3 -> dedicated
   release    gone-fw   fw-0 ->         allocation removed from the spec
   shrink     pool lb   3 -> 2 devices  removes lb-2; 1 busy device + \`standby\` 1
-  update     fw-0      pool fw         updated in place: flavor changed; hosts
-                                       acme-fw (tenants acme)
+  update     fw-0      pool fw         updated in place: flavor changed (a
+                                       resize reboots it); hosts acme-fw
+                                       (tenants acme)
   retenant   c-fw      on fw-0         tenant old -> new; vrf 4 -> vrf 5
   reisolate  b-fw      on fw-0         vrf 3 -> vrf 1; context 3 is outside
                                        \`templates.vfw.tenancy.contexts\`
@@ -178,6 +185,149 @@ Names shortened with … to fit 80 columns: --format json has them in full.
       placements: { "acme-fw": { ...BASE.placements["acme-fw"], tenant: "evil\u001b[31m\nco" } },
     };
     expect(renderText(result)).toContain("  acme-fw     evil\\u001b[31m\\nco  fw-0    fw    vrf 1\n");
+  });
+});
+
+describe("renderText says what each change does", () => {
+  /** A docker pool with `standby` 1 in two zones, and two tenants on dedicated devices. */
+  const zoned = (zones: string[], tenants: [string, string] = ["t", "u"]): FleetSpec => ({
+    templates: { gw: { driver: "docker", capacity: { CUSTOM_SLOT: 4 }, docker: { image: "x:1" } } },
+    pools: { fw: { template: "gw", standby: 1, max: 6, zones } },
+    allocations: {
+      a: { tenant: tenants[0], demand: { CUSTOM_SLOT: 4 } },
+      b: { tenant: tenants[1], demand: { CUSTOM_SLOT: 4 } },
+    },
+  });
+
+  it("reads a zone removal's shrink and grow as steps, 3 -> 2 then 2 -> 3, and a kept isolation once", () => {
+    const first = plan(zoned(["az1", "az2"]));
+    const text = renderText(plan(zoned(["az1"]), { previous: first.ledger }));
+    expect(text.slice(text.indexOf("  1 to move"), text.indexOf("\nPools\n")))
+      .toBe(`  1 to move, pool fw 3 -> 3 (+1 -1)
+  2 allocations on 2 of 3 devices; compared with no previous ledger (first plan)
+
+Changes
+  OP      WHAT     WHERE           DETAILS
+  move    b        fw-1 -> fw-2    zone \`az2\` of \`fw-1\` was removed from
+                                   \`pools.fw.zones\`; dedicated
+  shrink  pool fw  3 -> 2 devices  removes fw-1; 2 busy devices + \`standby\` 1;
+                                   \`fw-1\` retired: zone removed from
+                                   \`pools.fw.zones\`
+  grow    pool fw  2 -> 3 devices  adds fw-3 in az1; 2 busy devices + \`standby\`
+                                   1
+`);
+  });
+
+  it("prints an isolation that a move or a tenant change keeps once, and one that changes as before -> after", () => {
+    const vrf = (id: number) => ({ kind: "vrf" as const, id });
+    const result: PlanResult = {
+      ...BASE,
+      changes: [
+        {
+          op: "move",
+          allocation: "a",
+          from: "fw-0",
+          to: "fw-1",
+          reason: "r",
+          isolation: { from: vrf(2), to: vrf(2) },
+        },
+        {
+          op: "move",
+          allocation: "b",
+          from: "fw-0",
+          to: "fw-1",
+          reason: "r",
+          isolation: { from: vrf(2), to: vrf(3) },
+        },
+        {
+          op: "retenant",
+          allocation: "c",
+          device: "fw-0",
+          from: "x",
+          to: "y",
+          isolation: { from: null, to: null },
+        },
+      ],
+    };
+    const text = renderText(result);
+    expect(text.slice(text.indexOf("Changes"), text.indexOf("\nPools\n"))).toBe(`Changes
+  OP        WHAT  WHERE         DETAILS
+  move      a     fw-0 -> fw-1  r; vrf 2
+  move      b     fw-0 -> fw-1  r; vrf 2 -> vrf 3
+  retenant  c     on fw-0       tenant x -> y; dedicated
+`);
+  });
+
+  it("shows a re-racked appliance's old and new zone and warns about its tenants", () => {
+    const result: PlanResult = {
+      ...BASE,
+      changes: [
+        {
+          op: "update",
+          pool: "edge",
+          device: "rack1-fw01",
+          changed: ["zone"],
+          unknown: [],
+          source: {},
+          fromZone: "row1",
+          zone: "row2",
+          allocations: ["a-fw", "b-fw"],
+          tenants: ["alpha", "bravo"],
+        },
+        {
+          op: "update",
+          pool: "edge",
+          device: "rack1-fw02",
+          changed: ["zone"],
+          unknown: [],
+          source: {},
+          fromZone: null,
+          zone: "row2",
+          allocations: [],
+          tenants: [],
+        },
+      ],
+    };
+    const text = renderText(result);
+    expect(text.slice(text.indexOf("  warning"), text.indexOf("\nPools\n")))
+      .toBe(`  warning: 1 re-racked device hosts 2 allocations (tenants alpha, bravo): their
+    services are down while the devices move
+
+Changes
+  OP      WHAT        WHERE      DETAILS
+  update  rack1-fw01  pool edge  re-racked: zone row1 -> row2; hosts a-fw, b-fw
+                                 (tenants alpha, bravo)
+  update  rack1-fw02  pool edge  re-racked: zone none -> row2; hosts nothing
+`);
+    expect(renderMarkdown(result)).toContain(
+      "\n| ⚠️ **update** | `rack1-fw01` | pool `edge` | re-racked: zone `row1` -> `row2`; hosts `a-fw`, `b-fw` (tenants `alpha`, `bravo`) |\n| **update** | `rack1-fw02` | pool `edge` | re-racked: zone none -> `row2`; hosts nothing |\n",
+    );
+  });
+
+  it("aligns its tables and fits 80 columns with East Asian wide tenant names", () => {
+    const tenants = ["東京電力ホールディングス株式会社", "한국전력공사"] as [string, string];
+    const text = renderText(plan(zoned(["az1"], tenants)), { title: "fleet.yaml" });
+    expect(Math.max(...text.split("\n").map(columns))).toBeLessThanOrEqual(80);
+    expect(text.slice(text.indexOf("Changes"), text.indexOf("  grow"))).toBe(`Changes
+  OP     WHAT     WHERE           DETAILS
+  place  a        -> fw-0         tenant 東京電力ホールディングス株式会社,
+                                  dedicated
+  place  b        -> fw-1         tenant 한국전력공사, dedicated
+`);
+    expect(text.slice(text.indexOf("Placements"))).toBe(`Placements
+  ALLOCATION  TENANT                            DEVICE  POOL  ISOLATION
+  a           東京電力ホールディングス株式会社  fw-0    fw    dedicated
+  b           한국전력공사                      fw-1    fw    dedicated
+`);
+  });
+
+  it("keeps the verdict on the heading's one line when the spec's path is long", () => {
+    const title = "/srv/ci/checkouts/platform-network/environments/production-eu-west/fleet.yaml";
+    const text = renderText(plan(spec), { title });
+    expect(text.split("\n").slice(0, 2)).toEqual([
+      "servicevm plan /srv/ci/checkouts/platform-net…/production-eu-west/fleet.yaml: ok",
+      "  2 to place, pool fw 0 -> 2",
+    ]);
   });
 });
 

@@ -211,8 +211,7 @@ describe("successive pulumi ups", () => {
     expect(result.errors).toEqual([
       "urn:pulumi:stack::project::servicevm:index:Fleet$pulumi-nodejs:dynamic/servicevm:Ledger::prod-ledger: spec.allocations.huge: allocations.huge: " +
         "allocation `huge` (tenant `t9`) needs 9 CUSTOM_SERVICE_SLOT; the largest device of its pools holds 8 CUSTOM_SERVICE_SLOT " +
-        "(template `vfw`), less than the 9 demanded even when empty; use a template with more CUSTOM_SERVICE_SLOT in " +
-        "`allocations.huge.pools` or lower `allocations.huge.demand.CUSTOM_SERVICE_SLOT`",
+        "(template `vfw`), less than the 9 demanded even when empty; lower `allocations.huge.demand.CUSTOM_SERVICE_SLOT` from 9 to 8",
     ]);
     expect(engine.exportState()).toBe(before);
     expect(stepsOf(result, "delete")).toEqual([]);
