@@ -50,6 +50,7 @@ export function buildProgram(ctx: ReturnType<typeof createContext>): Command {
         "  servicevm plan fleet.yaml --format json > plan.json",
         "  servicevm plan fleet.yaml --previous plan.json --format markdown",
         "  pulumi stack export --show-secrets | servicevm plan fleet.yaml --previous -",
+        '  servicevm plan fleet.yaml --previous stack.json --health health.json   # {"fw-1": false}',
         '  servicevm placement status fleet.yaml --endpoint http://127.0.0.1:8778 --token "$TOKEN"',
         "",
         "Exit codes: 0 ok; 1 invalid spec or infeasible plan; 2 usage error.",

@@ -1,10 +1,11 @@
 /**
- * `servicevm capacity <spec> [--previous <file|->] [--shape CLASS=N,...]... [--tenant T]
- * [--format text|markdown|json]`: per pool and zone, how many more allocations of a shape fit on the
- * devices that exist (standby included) and up to `max`, and which limit binds first
- * (`core/headroom.ts`). Without `--shape`, the shapes of the spec's allocations. Offline, no
- * credentials; exit codes as `servicevm plan`'s: 0 ok, 1 invalid spec or infeasible plan, 2 usage
- * error. With `--format markdown` or `json`, stdout is one complete document whatever happens.
+ * `servicevm capacity <spec> [--previous <file|->] [--health <file|->] [--shape CLASS=N,...]...
+ * [--tenant T] [--format text|markdown|json] [--fleet <name>]`: per pool and zone, how many more
+ * allocations of a shape fit on the devices that exist (standby included) and up to `max`, and which
+ * limit binds first (`core/headroom.ts`), with the health `plan` takes (the `--previous` stack's
+ * recorded health, overridden by `--health`). Without `--shape`, the shapes of the spec's
+ * allocations. Offline, no credentials; exit codes as `servicevm plan`'s: 0 ok, 1 invalid spec or
+ * infeasible plan, 2 usage error. With `--format markdown` or `json`, stdout is one complete document whatever happens.
  *
  * The JSON document is `{ ok, errors, shapes }` with sorted keys: `errors` located as `plan`'s
  * (`{ path, message, file, line, col }`), `shapes` the core's `ShapeHeadroom[]` (`[]` when no plan
@@ -23,19 +24,26 @@ import {
 } from "../../core/report/headroom";
 import type { ReportError } from "../../core/report";
 import { closest, codeList } from "../../core/suggest";
-import type { FleetSpec, Ledger, LedgerV1 } from "../../core/types";
+import type { FleetSpec } from "../../core/types";
 import { formatIssue } from "../../schema/errors";
 import { checkSpec } from "../../schema/loader";
 import { fleetSchema } from "../../schema/loader";
-import { decodeUtf8 } from "../../schema/text";
 import { EXIT, reportPlanErrors, type CliContext } from "../context";
 import { COMMAND_LINE, fileError, issueError, type Format } from "../planDocument";
-import { readPrevious } from "../previous";
+import {
+  FLEET_HELP,
+  HEALTH_HELP,
+  ledgerDeviceNames,
+  PREVIOUS_HELP,
+  readPreviewInputs,
+  unknownHealthDevices,
+} from "../previous";
 
 export const FORMATS = ["text", "markdown", "json"] as const satisfies readonly Format[];
 
 interface CapacityFlags {
   previous?: string;
+  health?: string;
   shape?: string[];
   tenant?: string;
   format: Format;
@@ -137,10 +145,8 @@ export function capacityCommand(ctx: CliContext): Command {
       "headroom: how many more allocations of a shape fit per pool and zone, now and up to `max`, and what binds first (exit 0 ok, 1 invalid spec or infeasible plan)",
     )
     .argument("<spec>", "fleet spec file (YAML or JSON), or - for stdin")
-    .option(
-      "--previous <file|->",
-      "previous `servicevm plan --format json` output or `pulumi stack export` document, or - for stdin",
-    )
+    .option("--previous <file|->", PREVIOUS_HELP)
+    .option("--health <file|->", HEALTH_HELP)
     .option(
       "--shape <CLASS=N,...>",
       "a shape to measure (repeatable); default: each distinct demand of the spec's allocations",
@@ -148,13 +154,13 @@ export function capacityCommand(ctx: CliContext): Command {
     )
     .option("--tenant <name>", "the tenant of the new allocations; default: each one a new tenant")
     .addOption(new Option("--format <format>", "output format").choices(FORMATS).default("text"))
-    .option("--fleet <name>", "Ledger resource (or Fleet) name to read when the stack export holds several")
+    .option("--fleet <name>", FLEET_HELP)
     .action(async (specArg: string, flags: CapacityFlags) => {
       const title = specArg === "-" ? "<stdin>" : specArg;
       const previousLabel = flags.previous === "-" ? "<stdin>" : flags.previous;
       const render = { title, previous: previousLabel };
       /** A usage error: the line on stderr, exit 2, and with markdown or json the document of no report. */
-      const usage = (file: string, message: string, position?: { line: number; col: number }): void => {
+      const usage = (file: string, message: string, position?: { line?: number; col?: number }): void => {
         ctx.usageError(message);
         if (flags.format !== "text") {
           const error = fileError(file, message, position?.line, position?.col);
@@ -181,16 +187,9 @@ export function capacityCommand(ctx: CliContext): Command {
       }
       const input = await ctx.tryReadInput(specArg, "the spec");
       if (!input.ok) return usage(specArg, input.message);
-      let previous: Ledger | LedgerV1 | undefined;
-      if (flags.previous !== undefined) {
-        const prev = await ctx.tryReadInput(flags.previous, "the previous plan");
-        if (!prev.ok) return usage(flags.previous, prev.message);
-        const text = decodeUtf8(prev.bytes);
-        if (!text.ok) return usage(prev.name, `\`${prev.name}\` (--previous): ${text.message}`, text);
-        const read = readPrevious(text.text, prev.name, flags.fleet);
-        if (!read.ok) return usage(prev.name, read.message);
-        previous = read.ledger;
-      }
+      const inputs = await readPreviewInputs(ctx, flags);
+      if (!inputs.ok) return usage(inputs.file, inputs.message, inputs);
+      const { previous, health } = inputs;
       const options = { ...render, title: input.name };
 
       const checked = checkSpec(input.bytes, input.name);
@@ -205,8 +204,13 @@ export function capacityCommand(ctx: CliContext): Command {
         const message = unknownClass(spec, flags.shape![i], demand);
         if (message !== undefined) return usage(COMMAND_LINE, message);
       }
-      const result = plan(spec, previous ? { previous } : {});
+      const result = plan(spec, { ...(previous ? { previous } : {}), health });
       const position = (path: string): { line: number; col: number } => checked.position(path);
+      if (inputs.healthName !== undefined) {
+        const known = [...Object.keys(result.devices), ...ledgerDeviceNames(previous)];
+        for (const warning of unknownHealthDevices(inputs.override, inputs.healthName, known))
+          ctx.io.stderr.write(`servicevm: warning: ${warning}\n`);
+      }
       if (!result.ok) {
         const errors: ReportError[] = result.errors.map((e) => ({
           ...e,
@@ -222,7 +226,11 @@ export function capacityCommand(ctx: CliContext): Command {
         demands.length > 0
           ? demands.map((demand) => ({ demand, tenant }))
           : specShapes(spec).map((s) => ({ demand: s.demand, tenant, allocations: s.allocations.length }));
-      const report: HeadroomReport = { ok: true, errors: [], shapes: headroom(spec, result, shapes) };
+      const report: HeadroomReport = {
+        ok: true,
+        errors: [],
+        shapes: headroom(spec, result, shapes, { health }),
+      };
       write(ctx, report, flags.format, {
         ...options,
         source: demands.length > 0 ? "`--shape`" : "the spec's allocations",

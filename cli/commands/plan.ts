@@ -1,15 +1,16 @@
 /**
- * `servicevm plan <spec> [--previous <file|->] [--format text|markdown|json] [--fleet <name>]`:
- * offline, without credentials, which service lands where, what moves and how pools grow. With
- * `--format markdown` or `json` stdout is one complete document whatever happens, errors included
- * (`../planDocument.ts`); stderr has one line per error and the exit code the verdict.
+ * `servicevm plan <spec> [--previous <file|->] [--health <file|->] [--format text|markdown|json]
+ * [--fleet <name>]`: offline, without credentials, which service lands where, what moves and how
+ * pools grow. The health it plans with is what the `--previous` stack's Ledger recorded, overridden
+ * device by device by `--health` (`../previous.ts`). With `--format markdown` or `json` stdout is one
+ * complete document whatever happens, errors included (`../planDocument.ts`); stderr has one line
+ * per error and the exit code the verdict.
  */
 import { Command, Option } from "commander";
 import { plan } from "../../core/plan";
 import type { Ledger, LedgerV1 } from "../../core/types";
 import { formatIssue } from "../../schema/errors";
 import { checkSpec } from "../../schema/loader";
-import { decodeUtf8 } from "../../schema/text";
 import { EXIT, reportPlanErrors, type CliContext } from "../context";
 import {
   COMMAND_LINE,
@@ -20,13 +21,21 @@ import {
   writeDocument,
   type Format,
 } from "../planDocument";
-import { readPrevious } from "../previous";
+import {
+  FLEET_HELP,
+  HEALTH_HELP,
+  ledgerDeviceNames,
+  PREVIOUS_HELP,
+  readPreviewInputs,
+  unknownHealthDevices,
+} from "../previous";
 
 export const FORMATS = ["text", "markdown", "json"] as const satisfies readonly Format[];
 export type { Format };
 
 interface PlanFlags {
   previous?: string;
+  health?: string;
   format: Format;
   fleet?: string;
 }
@@ -37,12 +46,10 @@ export function planCommand(ctx: CliContext): Command {
       "plan a fleet: placements, moves and pool sizes (exit 0 ok, 1 invalid spec or infeasible plan)",
     )
     .argument("<spec>", "fleet spec file (YAML or JSON), or - for stdin")
-    .option(
-      "--previous <file|->",
-      "previous `servicevm plan --format json` output or `pulumi stack export` document, or - for stdin",
-    )
+    .option("--previous <file|->", PREVIOUS_HELP)
+    .option("--health <file|->", HEALTH_HELP)
     .addOption(new Option("--format <format>", "output format").choices(FORMATS).default("text"))
-    .option("--fleet <name>", "Ledger resource (or Fleet) name to read when the stack export holds several")
+    .option("--fleet <name>", FLEET_HELP)
     .action(async (specArg: string, flags: PlanFlags) => {
       const title = specArg === "-" ? "<stdin>" : specArg;
       const previousLabel = flags.previous === "-" ? "<stdin>" : flags.previous;
@@ -50,11 +57,16 @@ export function planCommand(ctx: CliContext): Command {
        * A usage error: `servicevm: <message>` on stderr, exit 2, and with markdown or json the
        * document of a plan that could not be made (text leaves stdout empty, as other usage errors do).
        */
-      const usage = (file: string, message: string, position?: { line: number; col: number }): void => {
+      const usage = (
+        file: string,
+        message: string,
+        position?: { line?: number; col?: number },
+        previous?: Ledger | LedgerV1,
+      ): void => {
         ctx.usageError(message);
         if (flags.format !== "text") {
           const error = fileError(file, message, position?.line, position?.col);
-          writeDocument(ctx, failedDocument([error]), {
+          writeDocument(ctx, failedDocument([error], previous), {
             format: flags.format,
             title,
             previous: previousLabel,
@@ -73,25 +85,12 @@ export function planCommand(ctx: CliContext): Command {
         usage(specArg, input.message);
         return;
       }
-      let previous: Ledger | LedgerV1 | undefined;
-      if (flags.previous !== undefined) {
-        const prev = await ctx.tryReadInput(flags.previous, "the previous plan");
-        if (!prev.ok) {
-          usage(flags.previous, prev.message);
-          return;
-        }
-        const text = decodeUtf8(prev.bytes);
-        if (!text.ok) {
-          usage(prev.name, `\`${prev.name}\` (--previous): ${text.message}`, text);
-          return;
-        }
-        const read = readPrevious(text.text, prev.name, flags.fleet);
-        if (!read.ok) {
-          usage(prev.name, read.message);
-          return;
-        }
-        previous = read.ledger;
+      const inputs = await readPreviewInputs(ctx, flags);
+      if (!inputs.ok) {
+        usage(inputs.file, inputs.message, inputs, inputs.previous);
+        return;
       }
+      const { previous, health } = inputs;
       const options = { format: flags.format, title: input.name, previous: previousLabel };
 
       const checked = checkSpec(input.bytes, input.name);
@@ -101,9 +100,14 @@ export function planCommand(ctx: CliContext): Command {
         ctx.exitCode = EXIT.failed;
         return;
       }
-      const result = plan(checked.spec, previous ? { previous } : {});
+      const result = plan(checked.spec, { ...(previous ? { previous } : {}), health });
       const position = (path: string): { line: number; col: number } => checked.position(path);
       writeDocument(ctx, locate(result, input.name, position), options);
+      if (inputs.healthName !== undefined) {
+        const known = [...Object.keys(result.devices), ...ledgerDeviceNames(previous)];
+        for (const warning of unknownHealthDevices(inputs.override, inputs.healthName, known))
+          ctx.io.stderr.write(`servicevm: warning: ${warning}\n`);
+      }
       if (!result.ok) {
         reportPlanErrors(ctx, input.name, position, result.errors);
         return;

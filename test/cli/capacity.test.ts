@@ -6,10 +6,17 @@
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { canonicalJson } from "../../core/canonical";
 import { cmark, tables } from "./cmark";
 import { run } from "./io";
+import {
+  BREAKER_FLEET,
+  ledgerResources,
+  pluginLedgerState,
+  PROVIDER_TOKENS,
+  stackExport,
+} from "./stackExport";
 
 const ROOT = join(__dirname, "../..");
 const FLEET = join(ROOT, "examples", "headroom", "fleet.yaml");
@@ -265,5 +272,89 @@ describe("servicevm capacity usage errors exit 2 with one line naming the flag, 
   it("is listed in the help", async () => {
     const r = await run(["--help"]);
     expect(r.stdout).toMatch(/\n {2}capacity \[options\] <spec> +headroom: how many more allocations/);
+  });
+});
+
+describe("servicevm capacity with a provider-plugin stack's recorded health and --health", () => {
+  let dir: string;
+  const at = (name: string): string => join(dir, name);
+  /** The table of one 2-slot shape: `fw-a` has 1 free slot, `fw-b` 6, `fw-c` (rack2) 8. */
+  const table = (all: string, rack2: string): string =>
+    [
+      "2 CUSTOM_SERVICE_SLOT",
+      "  POOL  ZONE   DEVICES  NOW  AT MAX  BINDS FIRST",
+      `  edge  all    3 of 3   ${all}`,
+      "  edge  rack1  2 of 2   3    3       CUSTOM_SERVICE_SLOT, then declared devices",
+      `  edge  rack2  1 of 1   ${rack2}`,
+      "",
+    ].join("\n");
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "svm-capacity-"));
+    writeFileSync(at("fleet.yaml"), BREAKER_FLEET);
+    // The standby appliance `fw-c` (8 free slots) failed its probe before the last `pulumi up`.
+    const state = await pluginLedgerState(BREAKER_FLEET, { "fw-c": false });
+    writeFileSync(at("stack.json"), stackExport(...ledgerResources("site", PROVIDER_TOKENS.ledger, state)));
+    writeFileSync(at("healed.json"), '{ "fw-c": true }');
+    writeFileSync(at("bad.json"), '{ "fw-c": "up" }');
+  });
+
+  it("counts no room on the device the plugin Ledger recorded unhealthy", async () => {
+    const r = await run([
+      "capacity",
+      at("fleet.yaml"),
+      "--previous",
+      at("stack.json"),
+      "--shape",
+      "CUSTOM_SERVICE_SLOT=2",
+    ]);
+    expect([r.code, r.stderr]).toEqual([0, ""]);
+    expect(r.stdout.slice(r.stdout.indexOf("2 CUSTOM_SERVICE_SLOT"))).toBe(
+      table(
+        "3    3       CUSTOM_SERVICE_SLOT, then declared devices",
+        "0    0       unhealthy devices, then declared devices",
+      ),
+    );
+  });
+
+  it("counts it again when --health says it is healthy", async () => {
+    const r = await run([
+      "capacity",
+      at("fleet.yaml"),
+      "--previous",
+      at("stack.json"),
+      "--health",
+      at("healed.json"),
+      "--shape",
+      "CUSTOM_SERVICE_SLOT=2",
+    ]);
+    expect([r.code, r.stderr]).toEqual([0, ""]);
+    expect(r.stdout.slice(r.stdout.indexOf("2 CUSTOM_SERVICE_SLOT"))).toBe(
+      table(
+        "7    7       CUSTOM_SERVICE_SLOT, then declared devices",
+        "4    4       CUSTOM_SERVICE_SLOT, then declared devices",
+      ),
+    );
+  });
+
+  it("exits 2 on a --health value that is not a boolean, with the complete JSON document", async () => {
+    const file = at("bad.json");
+    const message = `\`${file}\` (--health): \`fw-c\` is "up", not \`true\` or \`false\`: give each device \`false\` (unhealthy) or \`true\` (healthy), e.g. \`{ "fw-1": false }\``;
+    const r = await run([
+      "capacity",
+      at("fleet.yaml"),
+      "--previous",
+      at("stack.json"),
+      "--health",
+      file,
+      "--format",
+      "json",
+    ]);
+    expect([r.code, r.stderr]).toEqual([2, `servicevm: ${message}\n`]);
+    expect(JSON.parse(r.stdout)).toEqual({
+      ok: false,
+      shapes: [],
+      errors: [{ path: "", file, line: 0, col: 0, message }],
+    });
   });
 });

@@ -114,7 +114,7 @@ describe("servicevm as a subprocess", () => {
     const r = await cli(["plan", example("mixed"), "--previous", STRATIFY]);
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toBe(
-      `servicevm: \`${STRATIFY}\` is a \`pulumi stack export\` document holding 17 resources and no servicevm Ledger (type \`pulumi-nodejs:dynamic/servicevm:Ledger\`): export the stack whose program creates the servicevm \`Fleet\`, or pass a \`servicevm plan --format json\` output\n`,
+      `servicevm: \`${STRATIFY}\` is a \`pulumi stack export\` document holding 17 resources and no servicevm Ledger (type \`pulumi-nodejs:dynamic/servicevm:Ledger\` or \`servicevm:index:Ledger\`): export the stack whose program creates the servicevm \`Fleet\`, or pass a \`servicevm plan --format json\` output\n`,
     );
   });
 

@@ -6,11 +6,18 @@
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { canonicalJson } from "../../core/canonical";
 import type { AllocationExplanation } from "../../core/explainAllocation";
 import { cmark, tables } from "./cmark";
 import { run } from "./io";
+import {
+  BREAKER_FLEET,
+  ledgerResources,
+  pluginLedgerState,
+  PROVIDER_TOKENS,
+  stackExport,
+} from "./stackExport";
 
 const ROOT = join(__dirname, "../..");
 const NFV = join("examples", "nfv-edge", "fleet.yaml");
@@ -128,6 +135,8 @@ describe("servicevm explain, an allocation that fits nowhere", () => {
         "  CUSTOM_SERVICE_SLOT exhausted on 2 devices",
         "",
         "Fixes, each checked by planning the changed spec (smallest first)",
+        "  - lower `allocations.x.demand.CUSTOM_SERVICE_SLOT` from 2 to 1: places it on",
+        "    `web-0`",
         "  - raise `pools.web.max` from 2 to 3 (1 device more): places it on `web-2`",
         "",
       ].join("\n"),
@@ -183,5 +192,84 @@ describe("servicevm explain, errors", () => {
   it("is listed in the help", async () => {
     const r = await run(["--help"]);
     expect(r.stdout).toMatch(/\n {2}explain \[options\] <spec> <allocation> +explain one allocation/);
+  });
+});
+
+describe("servicevm explain with a provider-plugin stack's recorded health and --health", () => {
+  let dir: string;
+  const at = (name: string): string => join(dir, name);
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "svm-explain-"));
+    // The breaker at 50%: one unhealthy appliance of three is evacuated.
+    writeFileSync(
+      at("fleet.yaml"),
+      BREAKER_FLEET.replace("maxUnhealthyShare: 0.25", "maxUnhealthyShare: 0.5"),
+    );
+    // Recorded under the 25% breaker: `globex-fw` and `initech-fw` stayed on the unhealthy `fw-a`.
+    const state = await pluginLedgerState(BREAKER_FLEET, { "fw-a": false });
+    writeFileSync(at("stack.json"), stackExport(...ledgerResources("site", PROVIDER_TOKENS.ledger, state)));
+    writeFileSync(at("healed.json"), '{ "fw-a": true }');
+    writeFileSync(at("bad.json"), "[]");
+  });
+
+  it("says the allocation moves off the device the plugin Ledger recorded unhealthy", async () => {
+    const json = await run([
+      "explain",
+      at("fleet.yaml"),
+      "globex-fw",
+      "--previous",
+      at("stack.json"),
+      "--format",
+      "json",
+    ]);
+    const e = JSON.parse(json.stdout) as AllocationExplanation;
+    expect([e.status, e.device, e.previous, e.moveReason]).toEqual([
+      "moved",
+      "fw-c",
+      "fw-a",
+      "device unhealthy",
+    ]);
+    const r = await run(["explain", at("fleet.yaml"), "globex-fw", "--previous", at("stack.json")]);
+    expect([r.code, r.stderr]).toEqual([0, ""]);
+    const lines = r.stdout.split("\n");
+    expect(lines[0]).toBe(`servicevm explain ${at("fleet.yaml")} globex-fw: moved to fw-c`);
+    expect(lines[2]).toBe("  Moved from `fw-a` to `fw-c`: device unhealthy.");
+    const devices = lines.indexOf("Devices in the order the planner considers them");
+    expect(lines.slice(devices + 1, devices + 6)).toEqual([
+      "  #  DEVICE  ZONE   VERDICT  WHY",
+      "  1  fw-a    rack1  refused  device unhealthy",
+      "  2  fw-b    rack1  refused  capacity of CUSTOM_SERVICE_SLOT: needs 3, has 2",
+      "                             free",
+      "  3  fw-c    rack2  chosen   fits: the planner's choice",
+    ]);
+  });
+
+  it("keeps it where it is when --health says the device is healthy", async () => {
+    const r = await run([
+      "explain",
+      at("fleet.yaml"),
+      "globex-fw",
+      "--previous",
+      at("stack.json"),
+      "--health",
+      at("healed.json"),
+      "--format",
+      "json",
+    ]);
+    expect([r.code, r.stderr]).toEqual([0, ""]);
+    const e = JSON.parse(r.stdout) as AllocationExplanation;
+    expect([e.status, e.device, e.previous, e.moveReason]).toEqual(["kept", "fw-a", "fw-a", null]);
+  });
+
+  it("exits 2 on a --health file that is not an object", async () => {
+    const file = at("bad.json");
+    expect(
+      await run(["explain", at("fleet.yaml"), "globex-fw", "--previous", at("stack.json"), "--health", file]),
+    ).toEqual({
+      code: 2,
+      stdout: "",
+      stderr: `servicevm: \`${file}\` (--health) is a list, not an object: give a JSON object of device names to \`false\` (unhealthy) or \`true\` (healthy), e.g. \`{ "fw-1": false }\`\n`,
+    });
   });
 });
