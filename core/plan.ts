@@ -314,10 +314,12 @@ class Planner {
       // Claim the previous context when it is still this tenant's and in range; else lowest free.
       this.board.assign(a, dev!, this.previousContext(dev!, a, prev));
       kept.push(a);
-      if (dev!.retired) this.leavers.push({ a, reason: describeRefusal(dev!, a, Refusal.Retired) });
-      else if (dev!.drained) this.leavers.push({ a, reason: describeRefusal(dev!, a, Refusal.Drained) });
+      // On an unhealthy device the circuit breaker holds, the breaker alone decides (one defer);
+      // off a healthy retired or drained device the allocation leaves when it can.
       if (!dev!.healthy && dev!.pool.breaker !== null)
         this.deferred.push({ allocation: a.name, device: dev!.name, reason: dev!.pool.breaker });
+      else if (dev!.retired) this.leavers.push({ a, reason: describeRefusal(dev!, a, Refusal.Retired) });
+      else if (dev!.drained) this.leavers.push({ a, reason: describeRefusal(dev!, a, Refusal.Drained) });
     }
     // A tenant that had to take a new context on a shared device where none is left cannot stay.
     for (const a of kept) {

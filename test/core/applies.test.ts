@@ -315,3 +315,22 @@ describe("`capacity` does not promise room a pending drain still needs", () => {
     expect(five.changes.filter((c) => c.op === "defer").map((c) => c.allocation)).toEqual(["b"]);
   });
 });
+
+describe("one decision per allocation", () => {
+  it("an allocation on a drained device the circuit breaker holds is deferred once, for the breaker", () => {
+    const spec = fleet(3, { max: 2, maxUnhealthyShare: 0.3 }, { a0: 1 });
+    const first = plan(spec);
+    const next = { ...structuredClone(spec), drain: ["fw-0"] };
+    const r = sound(next, first.ledger, plan(next, { previous: first.ledger, health: { "fw-0": false } }));
+    expect(devicesOf(r)).toEqual({ a0: "fw-0" });
+    expect(r.changes.filter((c) => c.op !== "grow")).toEqual([
+      {
+        allocation: "a0",
+        device: "fw-0",
+        op: "defer",
+        reason:
+          "circuit breaker of pool `fw`: 1 of 1 devices unhealthy (100%, above `maxUnhealthyShare` 30%): not evacuating",
+      },
+    ]);
+  });
+});
