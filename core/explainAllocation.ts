@@ -28,7 +28,7 @@ import { drainedDevices, isDeclaredPool, isExternalPool } from "./model";
 import { plan } from "./plan";
 import { type Alloc, bt, type Dev, plural, type Pool } from "./planModel";
 import { buildPool } from "./planPools";
-import type { AllocationSpec, FleetSpec, Ledger, OwnedPoolSpec, PlanOptions, PlanResult } from "./types";
+import type { AllocationSpec, FleetSpec, Ledger, OwnedPoolSpec, PlanError, PlanOptions, PlanResult } from "./types";
 import { validateSpec } from "./validate";
 import { explainFixes } from "./explainFixes";
 import { CHECKING_FIX, type CheckOptions } from "./fixCheck";
@@ -62,6 +62,7 @@ export function explainAllocation(spec: FleetSpec, name: string, opts: PlanOptio
   const part = componentOf(spec, name, previous);
   const partOpts = { ...opts, previous: part.previous };
   const settled = settle(part.spec, name, partOpts);
+  if (settled.invalid !== undefined) return { errors: settled.invalid, kind: "invalid", ok: false };
   return { explanation: explainIn(settled, name, partOpts), ok: true };
 }
 
@@ -154,12 +155,25 @@ export interface Settled {
   dropped: string[];
   /** The planner's error for `name`, when it fits nowhere. */
   error: string | null;
+  /** Errors that name no allocation (a `drain` entry of a device that does not exist): no plan at all. */
+  invalid?: PlanError[];
 }
 
 /**
  * Plans the part, leaving out other allocations that fit nowhere until only `name` may fail; when it
  * fails, the board is the plan of the part without it (an allocation that fits nowhere takes nothing).
  */
+/** The allocations a failed plan names (each in the spec), or null when an error names none. */
+function failingAllocations(spec: FleetSpec, errors: readonly { path: string }[]): string[] | null {
+  const names: string[] = [];
+  for (const e of errors) {
+    const [head, n] = e.path.split(".");
+    if (head !== "allocations" || n === undefined || !Object.hasOwn(spec.allocations ?? {}, n)) return null;
+    names.push(n);
+  }
+  return names;
+}
+
 function settle(part: FleetSpec, name: string, opts: PlanOptions): Settled {
   let spec = part;
   const dropped: string[] = [];
@@ -174,7 +188,9 @@ function settle(part: FleetSpec, name: string, opts: PlanOptions): Settled {
   for (;;) {
     const result = plan(spec, quick);
     if (result.ok) return { dropped: dropped.sort(), error: null, result, spec };
-    const failing = result.errors.map((e) => e.path.split(".")[1] ?? "");
+    const failing = failingAllocations(spec, result.errors);
+    // An error that names no allocation (a `drain` entry the part cannot honour) leaves nothing to drop.
+    if (failing === null) return { dropped: dropped.sort(), error: null, invalid: result.errors, result, spec };
     const others = failing.filter((n) => n !== name);
     if (others.length === 0) {
       // The planner's own error for it, with the fixes the plan offers.
@@ -182,7 +198,7 @@ function settle(part: FleetSpec, name: string, opts: PlanOptions): Settled {
       let rest = without(spec, [name]);
       for (;;) {
         const r = plan(rest, quick);
-        const more = r.errors.map((e) => e.path.split(".")[1] ?? "");
+        const more = failingAllocations(rest, r.errors) ?? [];
         if (r.ok || more.length === 0) return { dropped: dropped.sort(), error, result: r, spec };
         dropped.push(...more);
         spec = without(spec, more);
