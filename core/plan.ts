@@ -22,7 +22,7 @@ import { unplaceable } from "./explain";
 import { EMPTY_LEDGER, upgradeLedger } from "./ledger";
 import { drainedDevices, isExternalPool } from "./model";
 import { type Alloc, bt, type Dev, type Pool, Refusal } from "./planModel";
-import { buildPool, sizePool } from "./planPools";
+import { breakerOf, buildPool, sizePool } from "./planPools";
 import { consolidate, evenOut } from "./rebalance";
 import { poolSource, templateSource } from "./sources";
 import type {
@@ -47,7 +47,13 @@ export { EMPTY_LEDGER };
 export function plan(spec: FleetSpec, opts: PlanOptions = {}): PlanResult {
   const errors = validateSpec(spec);
   if (errors.length > 0) return failed(errors, upgradeLedger(opts.previous ?? EMPTY_LEDGER, spec), spec);
-  return new Planner(spec, opts).run();
+  const planner = new Planner(spec, opts);
+  const result = planner.run();
+  // A breaker is decided on a base the plan cannot move: when the devices the pool has after this
+  // plan (the next plan's base) decide otherwise, plan again with that decision, so the next plan
+  // with the same inputs decides alike (growing for a move that must happen can release it).
+  if (planner.breakersAfter.size === 0) return result;
+  return new Planner(spec, opts, planner.breakersAfter).run();
 }
 
 const NONE: string[] = [];
@@ -84,9 +90,14 @@ class Planner {
   /** Devices to drain (`drain`), name -> remove once idle. */
   private readonly drained: Map<string, boolean>;
 
+  /** Pools whose breaker the devices after this plan decide otherwise: pool -> why it holds, or null. */
+  readonly breakersAfter = new Map<string, string | null>();
+
   constructor(
     private readonly spec: FleetSpec,
     private readonly opts: PlanOptions,
+    /** Breaker decisions taken from a first pass (pool -> why it holds, or null: it evacuates). */
+    private readonly breakers: ReadonlyMap<string, string | null> = new Map(),
   ) {
     for (const name of Object.keys(spec.pools).sort()) {
       const pool = spec.pools[name];
@@ -102,6 +113,7 @@ class Planner {
 
   run(): PlanResult {
     this.buildPools();
+    for (const [name, breaker] of this.breakers) this.pools.get(name)!.breaker = breaker;
     this.checkDrain();
     this.buildAllocs();
     this.board.deferTrees = true;
@@ -473,6 +485,12 @@ class Planner {
     for (const pool of this.pools.values()) {
       const size = sizePool(pool);
       live.set(pool.name, size);
+      if (pool.breaker !== null && !this.breakers.has(pool.name)) {
+        const away = size.live.filter((d) => d.drained || d.retired).length;
+        const total = Math.max(size.live.length, size.target + away);
+        const after = breakerOf(pool.name, pool.spec.maxUnhealthyShare, size.live, total);
+        if (after !== pool.breaker) this.breakersAfter.set(pool.name, after);
+      }
       pools[pool.name] = {
         devices: size.live.map((d) => d.name),
         needed: size.live.filter((d) => d.allocs.length > 0).length,

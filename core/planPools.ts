@@ -109,17 +109,23 @@ function makeDevice(
 
 /**
  * Why the pool's circuit breaker holds allocations on unhealthy devices, or `null`: more than
- * `maxUnhealthyShare` of its devices (those that exist) unhealthy at once.
+ * `maxUnhealthyShare` (`share`) of `devices` (or of `total`) unhealthy at once. The planner judges it
+ * on the devices that exist, then again on the devices the pool has after the plan, counting the
+ * size it aims at (the next plan's base, also while a device at `max` is being removed).
  */
-function breakerOf(name: string, share: number | undefined, devices: Dev[]): string | null {
+export function breakerOf(
+  name: string,
+  share: number | undefined,
+  devices: readonly Dev[],
+  total = devices.length,
+): string | null {
   if (share === undefined) return null;
-  const existing = devices.filter((d) => d.existing || d.pool.declared);
-  const unhealthy = existing.filter((d) => !d.healthy).length;
-  if (existing.length === 0 || unhealthy / existing.length <= share) return null;
+  const unhealthy = devices.filter((d) => !d.healthy).length;
+  if (total === 0 || unhealthy / total <= share) return null;
   const pct = (n: number): string => `${Math.round(n * 1000) / 10}%`;
   return (
-    `circuit breaker of pool \`${name}\`: ${unhealthy} of ${existing.length} devices unhealthy ` +
-    `(${pct(unhealthy / existing.length)}, above \`maxUnhealthyShare\` ${pct(share)}): not evacuating`
+    `circuit breaker of pool \`${name}\`: ${unhealthy} of ${total} devices unhealthy ` +
+    `(${pct(unhealthy / total)}, above \`maxUnhealthyShare\` ${pct(share)}): not evacuating`
   );
 }
 
@@ -192,7 +198,11 @@ export function buildPool(
     pool.shardList.push(shard);
     for (const dev of list) dev.shard = shard;
   }
-  pool.breaker = breakerOf(name, poolSpec.maxUnhealthyShare, pool.devices);
+  pool.breaker = breakerOf(
+    name,
+    poolSpec.maxUnhealthyShare,
+    pool.devices.filter((d) => d.existing || declared),
+  );
   return pool;
 }
 
@@ -201,6 +211,11 @@ export interface PoolSize {
   live: Dev[];
   /** How the size was reached, for grow and shrink reasons. */
   reason: string;
+  /**
+   * How many devices that take new work the pool aims at (its size without drained or retired
+   * ones); one may be missing for an apply while a device at `max` is being removed.
+   */
+  target: number;
 }
 
 /**
@@ -213,7 +228,12 @@ export interface PoolSize {
  * `remove: true`, while busy.
  */
 export function sizePool(pool: Pool): PoolSize {
-  if (pool.declared) return { live: pool.devices, reason: `declared in \`pools.${pool.name}.devices\`` };
+  if (pool.declared)
+    return {
+      live: pool.devices,
+      reason: `declared in \`pools.${pool.name}.devices\``,
+      target: pool.devices.filter((d) => !d.drained).length,
+    };
   let highest = -1;
   let busy = 0;
   for (const dev of pool.busy) {
@@ -262,5 +282,5 @@ export function sizePool(pool: Pool): PoolSize {
     .filter((d) => d.removing && d.existing && !keep.has(d))
     .map((d) => `\`${d.name}\``);
   if (removed.length > 0) reason += `; drained ${removed.join(", ")} removed`;
-  return { live: pool.devices.filter((d) => keep.has(d)), reason };
+  return { live: pool.devices.filter((d) => keep.has(d)), reason, target };
 }
