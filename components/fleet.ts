@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { validateSpec } from "../core/validate";
+import { checkedPlanView, checkFleetSpec } from "../core/specCheck";
 import type { FleetSpec, FleetSpecOf, HealthMap, Ledger, PlacementResult } from "../core/types";
 import { EMPTY_LEDGER, isLedger, upgradeLedger } from "../core/ledger";
 import { resolveHealth } from "../core/model";
@@ -8,7 +8,6 @@ import { type AnyLedger, LedgerResource, ProviderLedger } from "../provider/ledg
 import { DevicePool, type FleetResources } from "./devicePool";
 import { DeviceTemplate } from "./deviceTemplate";
 import { type FleetCapacity, ledgerView } from "../core/ledgerView";
-import { planSpec } from "../core/planSpec";
 import { templateSources } from "./templateSources";
 import { type PoolFacts, ServiceAllocation } from "./serviceAllocation";
 import { COMPONENT_TOKENS } from "../tokens";
@@ -95,13 +94,16 @@ export class Fleet extends pulumi.ComponentResource {
   constructor(name: string, args: FleetArgs, opts: FleetOptions = {}) {
     const { secretConfig, resources = "dynamic", protectLedger = true, ...componentOpts } = opts;
     super(COMPONENT_TOKENS.fleet, name, {}, componentOpts);
-    const plan = planSpec(args);
-    const errors = validateSpec(plan);
-    if (errors.length > 0) {
+    // The one spec check (schema and semantic rules), which passes a spec the plugin's Construct or
+    // the loader checked as it is; values not known yet may stand only where they are passed through.
+    const checked = checkFleetSpec<FleetArgs>(args, { view: "spec", unknown: notKnownYet });
+    if (!checked.ok) {
+      const { errors } = checked;
       throw new Error(
         `fleet \`${name}\` has ${errors.length} error(s) in its spec:\n${errors.map((e) => `  ${e.path}: ${e.message}`).join("\n")}`,
       );
     }
+    const plan = checkedPlanView(checked.spec);
     const childOpts = { parent: this };
 
     for (const t of Object.keys(args.templates).sort()) {
@@ -220,6 +222,11 @@ export class Fleet extends pulumi.ComponentResource {
       );
     }
   }
+}
+
+/** An Input whose value is not known when the program runs: an Output or a promise. */
+export function notKnownYet(value: unknown): boolean {
+  return pulumi.Output.isInstance(value) || value instanceof Promise;
 }
 
 /**

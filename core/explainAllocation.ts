@@ -29,8 +29,8 @@ import { plan } from "./plan";
 import { type Alloc, bt, type Dev, plural, type Pool } from "./planModel";
 import { buildPool } from "./planPools";
 import type { AllocationSpec, FleetSpec, Ledger, OwnedPoolSpec, PlanError, PlanOptions, PlanResult } from "./types";
-import { validateSpec } from "./validate";
 import { explainFixes } from "./explainFixes";
+import { checkFleetSpec } from "./specCheck";
 import { CHECKING_FIX, type CheckOptions } from "./fixCheck";
 import { candidatesOf, countConstraints, type Scene } from "./explainCandidates";
 
@@ -53,8 +53,8 @@ export { MAX_GROWTH } from "./fixCheck";
 
 /** Explains one allocation of `spec` (see the module doc). */
 export function explainAllocation(spec: FleetSpec, name: string, opts: PlanOptions = {}): ExplainResult {
-  const errors = validateSpec(spec);
-  if (errors.length > 0) return { errors, kind: "invalid", ok: false };
+  const checked = checkFleetSpec(spec, { remember: false, view: "plan" });
+  if (!checked.ok) return { errors: checked.errors, kind: "invalid", ok: false };
   const allocations = spec.allocations ?? {};
   if (!Object.hasOwn(allocations, name))
     return { allocation: name, known: Object.keys(allocations).sort(), kind: "unknown", ok: false };

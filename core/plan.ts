@@ -39,21 +39,26 @@ import type {
   PlanResult,
   PoolResult,
 } from "./types";
-import { validateSpec } from "./validate";
+import { checkFleetSpec } from "./specCheck";
 import { describeRefusal } from "./explain";
 
 export { EMPTY_LEDGER };
 
+/**
+ * Plans `spec` (DESIGN §3). The spec is checked first, schema and semantic rules, as the planner's
+ * view (`core/specCheck.ts`); a CheckedSpec (from the loader, the Fleet) is not checked again, and
+ * the caller's own object is checked every time (it may have changed since).
+ */
 export function plan(spec: FleetSpec, opts: PlanOptions = {}): PlanResult {
-  const errors = validateSpec(spec);
-  if (errors.length > 0) return failed(errors, upgradeLedger(opts.previous ?? EMPTY_LEDGER, spec), spec);
-  const planner = new Planner(spec, opts);
+  const checked = checkFleetSpec(spec, { remember: false, view: "plan" });
+  if (!checked.ok) return failed(checked.errors, upgradeLedger(opts.previous ?? EMPTY_LEDGER, spec), spec);
+  const planner = new Planner(checked.spec, opts);
   const result = planner.run();
   // A breaker is decided on a base the plan cannot move: when the devices the pool has after this
   // plan (the next plan's base) decide otherwise, plan again with that decision, so the next plan
   // with the same inputs decides alike (growing for a move that must happen can release it).
   if (planner.breakersAfter.size === 0) return result;
-  return new Planner(spec, opts, planner.breakersAfter).run();
+  return new Planner(checked.spec, opts, planner.breakersAfter).run();
 }
 
 const NONE: string[] = [];

@@ -26,9 +26,20 @@ export { closest, editDistance } from "./suggest";
  * ordered ranges. Returns every error, in spec order; an empty list means the spec is sound.
  */
 export function validateSpec(spec: FleetSpec): PlanError[] {
-  const errors: PlanError[] = [];
+  return semanticIssues(spec).map((e) => ({ path: formatPath(e.segments), message: e.message }));
+}
+
+/** One semantic problem, at the segments of its path (`specCheck.ts` places them in the text). */
+export interface SemanticIssue {
+  segments: PathSegment[];
+  message: string;
+}
+
+/** {@link validateSpec}'s problems with their paths as segments, in the same order. */
+export function semanticIssues(spec: unknown): SemanticIssue[] {
+  const issues: SemanticIssue[] = [];
   const add = (segments: PathSegment[], message: string): void => {
-    errors.push({ path: formatPath(segments), message });
+    issues.push({ segments, message });
   };
   try {
     checkSpec(spec, add);
@@ -39,7 +50,7 @@ export function validateSpec(spec: FleetSpec): PlanError[] {
       `the spec could not be checked (${e instanceof Error ? e.message : String(e)}): check its structure against \`schema/fleet.schema.json\``,
     );
   }
-  return errors;
+  return issues;
 }
 
 /**
@@ -76,6 +87,7 @@ function checkSpec(input: unknown, add: Add): void {
     poolNames,
     deviceOwner: checkDeviceNames(infos, add),
     eligibleCache: new Map(),
+    unitCache: new Map(),
   };
   for (const a of Object.keys(allocations)) checkAllocation(a, rec(allocations[a]), fleet, add);
   checkDrain(own(input, "drain"), infos, add);

@@ -4,8 +4,9 @@
  * names a device the allocation may land on.
  */
 import { closest, codeList, suggestion } from "./suggest";
-import { list, own, rec, str, type Add, type Rec } from "./validateInput";
+import { list, num, own, rec, str, type Add, type Rec } from "./validateInput";
 import { splitCreatedName, type PoolInfo } from "./validatePools";
+import { refusedByAll, unitError, unitSources, type UnitSource } from "./validateUnits";
 
 /** The pools of the whole spec, as the allocation checks read them. */
 export interface FleetPools {
@@ -15,6 +16,8 @@ export interface FleetPools {
   deviceOwner: Map<string, PoolInfo>;
   /** Eligible pools per pool selection and service type: fleets repeat these across allocations. */
   eligibleCache: Map<string, PoolInfo[]>;
+  /** The inventories of a class in a pool (`pool \u0000 class`), for the unit rules. */
+  unitCache: Map<string, UnitSource[]>;
 }
 
 /** One allocation while it is checked. */
@@ -45,7 +48,7 @@ export function checkAllocation(a: string, spec: Rec, fleet: FleetPools, add: Ad
   };
   const eligible = eligiblePools(alloc, base, fleet.eligibleCache, add);
   checkZone(alloc, eligible, add);
-  checkDemand(alloc, eligible, add);
+  checkDemand(alloc, eligible, fleet, add);
   checkRequireAny(alloc, add);
   const device = str(own(spec, "device"));
   if (device !== undefined) checkPin(alloc, device, eligible, fleet, add);
@@ -112,12 +115,18 @@ function checkZone(alloc: Allocation, eligible: PoolInfo[], add: Add): void {
   );
 }
 
-/** Every demanded class must exist on some eligible template (or declared device override). */
-function checkDemand(alloc: Allocation, eligible: PoolInfo[], add: Add): void {
+/**
+ * Every demanded class must exist on some eligible template (or declared device override), and
+ * some device must take the amount by Placement's unit rules (`validateUnits.ts`).
+ */
+function checkDemand(alloc: Allocation, eligible: PoolInfo[], fleet: FleetPools, add: Add): void {
   if (eligible.length === 0 || alloc.external) return;
   const demand = rec(own(alloc.spec, "demand"));
   for (const rc of Object.keys(demand)) {
-    if (eligible.some((i) => i.classes.has(rc))) continue;
+    if (eligible.some((i) => i.classes.has(rc))) {
+      checkUnits(alloc, rc, num(demand[rc]), eligible, fleet, add);
+      continue;
+    }
     const have = [...new Set(eligible.flatMap((i) => [...i.classes]))].sort();
     const near = closest(rc, have);
     add(
@@ -125,6 +134,44 @@ function checkDemand(alloc: Allocation, eligible: PoolInfo[], add: Add): void {
       `${alloc.owner} demands ${String(demand[rc])} \`${rc}\`, which no template of its eligible pools (${codeList(eligible.map((i) => i.name))}) has in \`capacity\` (they have ${codeList(have)}): ${near !== undefined ? `did you mean \`${near}\`? Otherwise ` : ""}add \`${rc}\` to a template's \`capacity\` or drop it from \`demand\``,
     );
   }
+}
+
+/** The inventories of class `rc` in `pool`, read once per fleet. */
+function sourcesOf(fleet: FleetPools, pool: PoolInfo, rc: string): UnitSource[] {
+  const key = `${pool.name}\u0000${rc}`;
+  let hit = fleet.unitCache.get(key);
+  if (hit === undefined) fleet.unitCache.set(key, (hit = unitSources(pool, rc)));
+  return hit;
+}
+
+/** A whole amount every eligible device refuses by a unit rule is an error with the amounts that work. */
+function checkUnits(
+  alloc: Allocation,
+  rc: string,
+  amount: number | undefined,
+  eligible: PoolInfo[],
+  fleet: FleetPools,
+  add: Add,
+): void {
+  if (amount === undefined || !Number.isInteger(amount) || amount < 1) return;
+  const sources = eligible.flatMap((i) => sourcesOf(fleet, i, rc));
+  if (!refusedByAll(sources, amount)) return;
+  // Pools it does not list but could: owned, with a template that hosts its service type.
+  const serviceType = str(own(alloc.spec, "serviceType"));
+  const others = alloc.listed
+    ? [...fleet.infos.values()]
+        .filter(
+          (i) =>
+            i.template !== undefined &&
+            !eligible.includes(i) &&
+            (serviceType === undefined ||
+              i.serviceTypes === undefined ||
+              i.serviceTypes.includes(serviceType)),
+        )
+        .flatMap((i) => sourcesOf(fleet, i, rc))
+    : [];
+  const message = unitError(alloc.owner, rc, amount, sources, others);
+  if (message !== undefined) add(["allocations", alloc.name, "demand", rc], message);
 }
 
 /** Every `requireAny` set must name at least one trait. */

@@ -81,7 +81,8 @@ export function checkPool(p: string, pool: Rec, templates: Rec, templateNames: s
     templateName !== undefined && isRec(own(templates, templateName))
       ? (own(templates, templateName) as Rec)
       : undefined;
-  if (templateName !== undefined && template === undefined) {
+  // A template that is not a mapping is the schema's error; one that is missing is this one.
+  if (templateName !== undefined && own(templates, templateName) === undefined) {
     add(
       ["pools", p, "template"],
       `${owner} uses template \`${templateName}\`, which is not defined: ${suggestion(templateName, templateNames, "template")}`,

@@ -11,9 +11,10 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type * as provider from "@pulumi/pulumi/provider";
-import { Fleet, type FleetArgs } from "../components/fleet";
-import { checkSpec, parseSpec, SpecError } from "../schema";
-import { formatIssue } from "../schema/errors";
+import { checkFleetSpec } from "../core/specCheck";
+import { Fleet, notKnownYet, type FleetArgs } from "../components/fleet";
+import { parseSpec, SpecError } from "../schema";
+import { formatIssue, sortIssues } from "../schema/errors";
 import { COMPONENT_TOKENS } from "../tokens";
 
 /** An Output's value; `undefined` when it is not known (a preview). */
@@ -21,18 +22,6 @@ async function valueOf(input: unknown): Promise<unknown> {
   if (!pulumi.Output.isInstance(input)) return input;
   // `promise()` is how the SDK's own provider code reads an Output it was handed.
   return (input as unknown as { promise(): Promise<unknown> }).promise();
-}
-
-/** A copy of `value` with every Output replaced by a string, for checking the shape around it. */
-function withPlaceholders(value: unknown): unknown {
-  if (pulumi.Output.isInstance(value)) return "<output>";
-  if (Array.isArray(value)) return value.map(withPlaceholders);
-  if (value !== null && typeof value === "object") {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = withPlaceholders(v);
-    return out;
-  }
-  return value;
 }
 
 function inputError(name: string, message: string): Error {
@@ -74,15 +63,19 @@ export async function fleetSpecOf(name: string, inputs: pulumi.Inputs): Promise<
   if (spec === null || typeof spec !== "object" || Array.isArray(spec)) {
     throw inputError(name, "`spec` must be an object following schema/fleet.schema.json");
   }
-  const { errors } = checkSpec(withPlaceholders(spec), "spec");
-  if (errors.length > 0) {
-    const lines = errors.map(formatIssue);
+  // The one spec check, which the Fleet then does not repeat; an Output may stand only where a
+  // value is passed through to a child resource.
+  const checked = checkFleetSpec<FleetArgs>(spec, { view: "spec", unknown: notKnownYet });
+  if (!checked.ok) {
+    const lines = sortIssues(checked.errors.map((e) => ({ ...e, file: "spec", line: 0, col: 0 }))).map(
+      formatIssue,
+    );
     throw inputError(
       name,
-      `${errors.length} error${errors.length === 1 ? "" : "s"} in fleet spec:\n${lines.join("\n")}`,
+      `${lines.length} error${lines.length === 1 ? "" : "s"} in fleet spec:\n${lines.join("\n")}`,
     );
   }
-  return spec as FleetArgs;
+  return checked.spec;
 }
 
 /** Builds the Fleet and returns its URN and outputs: `placements`, `capacity`, `ledger`. */

@@ -1,28 +1,29 @@
 /**
- * The spec loader: YAML 1.2 or JSON text (or a plain object) -> FleetSpec, with every problem
+ * The spec loader: YAML 1.2 or JSON text (or a plain object) -> a checked FleetSpec, with every problem
  * reported at once and pointing at the offending key or value (`file:line:col: path: message`).
  *
- * Order: bytes must be UTF-8; the YAML must parse (duplicate keys are errors); the data must match
- * `fleet.schema.json` (ajv, all errors: `schemaErrors.ts`, worded by `messages/`); then the semantic
- * checks of `core/validate`. Object specs are first copied to plain data (`plainCopy.ts`).
+ * Order: bytes must be UTF-8; the YAML must parse (duplicate keys are errors); then the core's one
+ * spec check (`core/specCheck.ts`: `fleet.schema.json` through ajv with every error worded, then the
+ * semantic checks), whose issues this module places in the text. Object specs are first copied to
+ * plain data (`core/plainCopy.ts`). A spec without errors comes back as the core's `CheckedSpec`,
+ * which `plan()` takes without checking it again.
  */
 import { readFileSync } from "node:fs";
 import { parseDocument, type Document } from "yaml";
-import type { FleetSpec } from "../core/types";
 import { formatPath, parsePath } from "../core/paths";
-import { validateSpec } from "../core/validate";
+import { plainCopy } from "../core/plainCopy";
+import { anchorFor, inspectSpec, type CheckedSpec } from "../core/specCheck";
+import { GOT, show } from "../core/specMessages";
 import { SpecError, sortIssues, type SpecIssue } from "./errors";
-import { duplicateKeys, locate, pathAt, type Anchor, type Segment } from "./locate";
-import { GOT, show, toRawIssues, type RawIssue } from "./messages";
-import { plainCopy } from "./plainCopy";
-import { fleetSchema, schemaErrors } from "./schemaErrors";
+import { duplicateKeys, locate, pathAt, type Segment } from "./locate";
 import { decodeUtf8, LineIndex } from "./text";
 
-export { fleetSchema } from "./schemaErrors";
+export { fleetSchema } from "../core/specSchema";
 
 /** What `checkSpec` found: the spec when there are no errors, and a way to place any spec path in the text. */
 export interface CheckResult {
-  spec?: FleetSpec;
+  /** The spec, checked (schema and semantic rules): `plan()` takes it without checking it again. */
+  spec?: CheckedSpec;
   errors: SpecIssue[];
   /** Line and column (1-based; 0 when the input was an object) of a spec path such as a plan error's. */
   position(path: string): { line: number; col: number };
@@ -52,14 +53,14 @@ export function checkSpec(input: unknown, filename = "<spec>"): CheckResult {
 }
 
 /** Parses YAML or JSON text into a valid FleetSpec, or throws a SpecError with every problem. */
-export function parseSpec(text: string, filename = "<spec>"): FleetSpec {
+export function parseSpec(text: string, filename = "<spec>"): CheckedSpec {
   const result = checkText(text, filename);
   if (result.errors.length > 0 || !result.spec) throw new SpecError(result.errors);
   return result.spec;
 }
 
 /** Reads a spec file (UTF-8 YAML or JSON) into a valid FleetSpec, or throws a SpecError. */
-export function loadSpec(path: string): FleetSpec {
+export function loadSpec(path: string): CheckedSpec {
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(path);
@@ -125,8 +126,8 @@ function checkText(text: string, file: string): CheckResult {
     errors.push(at(offset0, "", crashMessage(e, "read")));
     return { errors: sortIssues(errors), position };
   }
-  const raw = analyze(data);
-  for (const issue of raw) {
+  const inspection = inspectSpec(data, "spec");
+  for (const issue of inspection.issues) {
     const located = locate(doc, issue.segments, issue.anchor);
     const got =
       located.source !== undefined
@@ -135,8 +136,8 @@ function checkText(text: string, file: string): CheckResult {
     errors.push(at(located.offset + offset0, formatPath(issue.segments), issue.message.split(GOT).join(got)));
   }
   const sorted = sortIssues(errors);
-  return sorted.length === 0
-    ? { spec: data as FleetSpec, errors: [], position }
+  return sorted.length === 0 && inspection.spec !== undefined
+    ? { spec: frozen(inspection.spec), errors: [], position }
     : { errors: sorted, position };
 }
 
@@ -195,8 +196,9 @@ function checkObject(input: unknown, file: string): CheckResult {
       position,
     };
   }
+  const inspection = inspectSpec(cleaned.value, "spec");
   const errors = sortIssues(
-    analyze(cleaned.value).map((i) => ({
+    inspection.issues.map((i) => ({
       path: formatPath(i.segments),
       line: 0,
       col: 0,
@@ -204,51 +206,20 @@ function checkObject(input: unknown, file: string): CheckResult {
       message: i.message.split(GOT).join(show(i.value)),
     })),
   );
-  return errors.length === 0 ? { spec: cleaned.value as FleetSpec, errors, position } : { errors, position };
+  return inspection.spec !== undefined ? { spec: frozen(inspection.spec), errors, position } : { errors, position };
 }
 
-/** Schema errors, then the semantic errors that do not repeat a schema error at or under the same path. */
-function analyze(data: unknown): RawIssue[] {
-  if (data === null || data === undefined) {
-    return [
-      {
-        segments: [],
-        anchor: "value",
-        message:
-          "the spec is empty: a fleet needs `templates` and `pools`, e.g. `templates: {}` and `pools: {}`",
-      },
-    ];
+/**
+ * A checked spec is passed on as checked (the planner does not check it again), so it must stay as
+ * it was checked: the loader's spec, a fresh object, is frozen all the way down. A caller that
+ * wants another spec edits a copy (`structuredClone`) and plans that, which is checked.
+ */
+function frozen<T>(value: T): T {
+  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) frozen(v);
   }
-  const issues: RawIssue[] = [];
-  const errors = schemaErrors(data);
-  if (errors.length > 0) for (const issue of toRawIssues(fleetSchema, data, errors)) issues.push(issue);
-  if (typeof data !== "object" || Array.isArray(data)) return issues;
-  const schemaPaths = new Set(issues.filter((i) => i.segments.length > 0).map((i) => formatPath(i.segments)));
-  for (const e of validateSpec(data as FleetSpec)) {
-    const segments = parsePath(e.path);
-    if (
-      schemaPaths.size > 0 &&
-      segments.some((_, n) => schemaPaths.has(formatPath(segments.slice(0, n + 1))))
-    )
-      continue;
-    issues.push({ segments, anchor: anchorFor(valueAtPath(data, segments)), message: e.message });
-  }
-  return issues;
-}
-
-/** Scalars are pointed at by value; mappings, lists and missing fields by their key. */
-function anchorFor(value: unknown): Anchor {
-  return value === undefined || (typeof value === "object" && value !== null) ? "key" : "value";
-}
-
-function valueAtPath(data: unknown, segments: Segment[]): unknown {
-  let node = data;
-  for (const s of segments) {
-    if (typeof node !== "object" || node === null || !Object.prototype.hasOwnProperty.call(node, s))
-      return undefined;
-    node = (node as Record<string | number, unknown>)[s];
-  }
-  return node;
+  return value;
 }
 
 function docValue(doc: Document, segments: Segment[]): unknown {

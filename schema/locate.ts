@@ -3,16 +3,12 @@
  * offending key or value; and the other way round, the path of the node at a text offset.
  */
 import { isMap, isPair, isScalar, isSeq, type Document, type Node, type Pair, type YAMLMap } from "yaml";
-import type { PathSegment } from "../core/paths";
+import type { Anchor, Segment } from "../core/specMessages";
 
-/** A mapping key or a list index, as in every spec path. */
-export type Segment = PathSegment;
+export type { Anchor, Segment } from "../core/specMessages";
 
 /** Paths of error positions are cut at this depth (deep nesting is itself the error). */
 const MAX_PATH = 24;
-
-/** Where an error should point: the key that names the field, or its value. */
-export type Anchor = "key" | "value";
 
 export interface Located {
   /** Character offset in the text. */

@@ -56,6 +56,25 @@ describe("layering lint rules", () => {
     expect(await restricted(file, code)).toEqual([message]);
   });
 
+  it("lets core/specSchema.ts, and only it, import the published JSON Schema", async () => {
+    const code = 'import schema from "../schema/fleet.schema.json";\nexport const s = schema;\n';
+    expect(await restricted("core/specSchema.ts", code)).toEqual([]);
+    expect(await restricted("core/plan.ts", code)).toEqual([
+      "'../schema/fleet.schema.json' import is restricted from being used by a pattern. core/ depends on nothing else in the package.",
+    ]);
+  });
+
+  it.each([
+    ["'../schema/loader'", 'import { loadSpec } from "../schema/loader";\nexport const l = loadSpec;\n'],
+    ["'../components/fleet'", 'import { Fleet } from "../components/fleet";\nexport const f = Fleet;\n'],
+    ["'node:fs'", 'import { readFileSync } from "node:fs";\nexport const r = readFileSync;\n'],
+    ["'@pulumi/pulumi'", 'import * as pulumi from "@pulumi/pulumi";\nexport const p = pulumi;\n'],
+  ])("core/specSchema.ts keeps every other rule of core/: %s is refused", async (name, code) => {
+    const messages = await restricted("core/specSchema.ts", code);
+    expect(messages).toHaveLength(1);
+    expect(messages[0].startsWith(`${name} import is restricted`)).toBe(true);
+  });
+
   it("lets components/ import provider/ and the root tokens", async () => {
     const code =
       'import { LedgerResource } from "../provider/ledger";\nimport { COMPONENT_TOKENS } from "../tokens";\nexport const x = [LedgerResource, COMPONENT_TOKENS];\n';

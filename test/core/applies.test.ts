@@ -103,7 +103,15 @@ describe("a move that must happen is never deferred", () => {
     spec.drain = ["fw-0"];
     const r = plan(spec, { previous: first.ledger });
     expect(r.ok).toBe(false);
-    expect(r.errors.map((e) => e.path)).toEqual(["allocations.a"]);
+    // No device of the pool takes 455 (`stepSize` 10): the spec check refuses it before planning.
+    expect(r.errors.map((e) => e.path)).toEqual(["allocations.a.demand.CUSTOM_SERVICE_SLOT"]);
+    // Two templates, one that takes it: the planner must move it, and where nothing takes it, fail.
+    const two = structuredClone(spec);
+    two.templates.big = { ...structuredClone(stepped.templates.vfw), capacity: { [SLOT]: 400 } };
+    two.pools.big = { template: "big", max: 1 };
+    const moved = plan(two, { previous: first.ledger });
+    expect(moved.ok).toBe(false);
+    expect(moved.errors.map((e) => e.path)).toEqual(["allocations.a"]);
   });
 
   it("a grown allocation on a device the circuit breaker holds moves when another device takes it", () => {

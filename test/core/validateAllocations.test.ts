@@ -70,3 +70,104 @@ describe("validateSpec on allocations", () => {
     expect(problems(edit(from, to))).toEqual(expected);
   });
 });
+
+/**
+ * Placement's unit rules (`minUnit`, `maxUnit`, `stepSize`) against every demand: an amount that
+ * every device of the eligible pools refuses is a `validate` error at the demand, with the rule,
+ * the numbers and amounts that work (`core/validateUnits.ts`).
+ */
+describe("validateSpec on demands against the unit rules", () => {
+  const THROUGHPUT = "      CUSTOM_SERVICE_SLOT: 8\n";
+  /** BASE with a stepped throughput class on template `fw` and the edge box's `capacity` as given. */
+  const units = (fw: string, box = "{ CUSTOM_SERVICE_SLOT: 4 }"): string =>
+    edit(
+      "    capacity: { CUSTOM_SERVICE_SLOT: 4 }\n",
+      `    capacity: ${box}\n`,
+      edit(THROUGHPUT, `${THROUGHPUT}      CUSTOM_THROUGHPUT_MBPS: ${fw}\n`),
+    );
+  const demand = (amount: number, extra = ""): [string, string] => [
+    DEMAND,
+    `    demand: { CUSTOM_SERVICE_SLOT: 1, CUSTOM_THROUGHPUT_MBPS: ${amount} }\n${extra}`,
+  ];
+  const PREFIX = "fleet.yaml:27:63: allocations.a.demand.CUSTOM_THROUGHPUT_MBPS: allocation `a` demands";
+
+  it.each([
+    [
+      "55 against `stepSize: 10`",
+      units("{ total: 1000, stepSize: 10 }"),
+      demand(55),
+      [
+        `${PREFIX} 55 \`CUSTOM_THROUGHPUT_MBPS\`, which no device of its eligible pools can take (Placement's unit rules): template \`fw\` (pool \`fw\`) has \`stepSize: 10\`, and 55 is not a multiple of 10: use a multiple of 10 such as 50 or 60`,
+      ],
+    ],
+    [
+      "an amount below `minUnit`",
+      units("{ total: 1000, minUnit: 100 }"),
+      demand(55),
+      [
+        `${PREFIX} 55 \`CUSTOM_THROUGHPUT_MBPS\`, which no device of its eligible pools can take (Placement's unit rules): template \`fw\` (pool \`fw\`) has \`minUnit: 100\`, and 55 is below it: use 100`,
+      ],
+    ],
+    [
+      "an amount above `maxUnit`, offering only what an empty device holds",
+      units("{ total: 400, maxUnit: 500 }"),
+      demand(900),
+      [
+        "fleet.yaml:27:63: allocations.a.demand.CUSTOM_THROUGHPUT_MBPS: allocation `a` demands 900 `CUSTOM_THROUGHPUT_MBPS`, which no device of its eligible pools can take (Placement's unit rules): template `fw` (pool `fw`) has `maxUnit: 500`, and 900 is above it: use 400",
+      ],
+    ],
+    [
+      "every eligible template refusing it, each by its own rule",
+      units(
+        "{ total: 1000, stepSize: 10 }",
+        "{ CUSTOM_SERVICE_SLOT: 4, CUSTOM_THROUGHPUT_MBPS: { total: 100, minUnit: 60 } }",
+      ),
+      demand(55),
+      [
+        `${PREFIX} 55 \`CUSTOM_THROUGHPUT_MBPS\`, which no device of its eligible pools can take (Placement's unit rules): template \`fw\` (pool \`fw\`) has \`stepSize: 10\`, and 55 is not a multiple of 10; template \`box\` (pool \`edge\`) has \`minUnit: 60\`, and 55 is below it: use a multiple of 10 such as 50 or 60 (template \`fw\`) or 60 (template \`box\`)`,
+      ],
+    ],
+    [
+      "a pool the allocation does not list that takes it",
+      units("{ total: 1000, stepSize: 10 }", "{ CUSTOM_SERVICE_SLOT: 4, CUSTOM_THROUGHPUT_MBPS: 100 }"),
+      demand(55, "    pools: [fw]\n"),
+      [
+        "fleet.yaml:27:63: allocations.a.demand.CUSTOM_THROUGHPUT_MBPS: allocation `a` demands 55 `CUSTOM_THROUGHPUT_MBPS`, which no device of its eligible pools can take (Placement's unit rules): template `fw` (pool `fw`) has `stepSize: 10`, and 55 is not a multiple of 10: use a multiple of 10 such as 50 or 60, or add pool `edge` (template `box`, which takes 55) to `pools`",
+      ],
+    ],
+    [
+      "nothing when another eligible template takes it",
+      units("{ total: 1000, stepSize: 10 }", "{ CUSTOM_SERVICE_SLOT: 4, CUSTOM_THROUGHPUT_MBPS: 100 }"),
+      demand(55),
+      [],
+    ],
+    [
+      "nothing when a declared device overrides the template with a capacity that takes it",
+      edit(
+        "        zone: az2\n",
+        "        zone: az2\n        capacity: { CUSTOM_THROUGHPUT_MBPS: { total: 100, stepSize: 5 } }\n",
+        units(
+          "{ total: 1000, stepSize: 10 }",
+          "{ CUSTOM_SERVICE_SLOT: 4, CUSTOM_THROUGHPUT_MBPS: { total: 100, minUnit: 60 } }",
+        ),
+      ),
+      demand(55),
+      [],
+    ],
+    [
+      "nothing for an amount the rules take but no device holds (the plan's error, with the largest capacity)",
+      units("{ total: 1000, stepSize: 10 }"),
+      demand(2000),
+      [],
+    ],
+  ])("%s", (_name, base, [from, to], expected) => {
+    expect(problems(edit(from, to, base))).toEqual(expected);
+  });
+
+  it("is not said when the schema already refuses the template's unit fields", () => {
+    const text = edit(...demand(55), units("{ total: 1000, stepSize: 0 }"));
+    expect(problems(text)).toEqual([
+      "fleet.yaml:7:56: templates.fw.capacity.CUSTOM_THROUGHPUT_MBPS.stepSize: must be at least 1, not `0`: use 1 or more",
+    ]);
+  });
+});

@@ -5,7 +5,7 @@
 import Ajv2020 from "ajv/dist/2020";
 import { describe, expect, it } from "vitest";
 import { SCHEMA_KEYWORDS } from "../../schema/schemaErrors";
-import { GOT, toRawIssues } from "../../schema/messages";
+import { GOT, toRawIssues } from "../../core/specMessages";
 
 function issues(schema: Record<string, unknown>, data: unknown): string[] {
   const ajv = new Ajv2020({ allErrors: true, strict: true, verbose: true, keywords: SCHEMA_KEYWORDS });

@@ -12,7 +12,7 @@ import type { Ctx, RawIssue, SchemaNode } from "./issue";
 import { keywordIssue } from "./keywords";
 import { branchOf, enclosingChoice, reduceOneOf } from "./oneOf";
 
-export { GOT, type RawIssue } from "./issue";
+export { GOT, type Anchor, type RawIssue, type Segment } from "./issue";
 export { show } from "./render";
 export { PATTERN_KINDS } from "./patterns";
 

@@ -1,5 +1,11 @@
 /** What the message modules share: the issue they produce and what they read to produce it. */
-import type { Anchor, Segment } from "../locate";
+import type { PathSegment } from "../paths";
+
+/** A mapping key or a list index, as in every spec path. */
+export type Segment = PathSegment;
+
+/** Where an error should point in the text: the key that names the field, or its value. */
+export type Anchor = "key" | "value";
 
 /** A message before positions are known; `GOT` in it is replaced by the offending value as written. */
 export interface RawIssue {

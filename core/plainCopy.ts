@@ -1,17 +1,34 @@
 /** An object spec (as the Pulumi components pass it) as plain JSON-like data, or where it is not. */
-import type { Segment } from "./locate";
+import type { PathSegment } from "./paths";
 
-type Copied = { value: unknown } | { error: string; at: Segment[] };
+type Segment = PathSegment;
+
+/** The copy, with the paths of the values it stood in for (see `unknown`), or the first problem. */
+export type Copied = { value: unknown; unknowns: Segment[][] } | { error: string; at: Segment[] };
+
+/**
+ * What a value not known yet (a Pulumi Output, a promise) stands as in the copy: a string every
+ * pass-through field of the schema accepts (not empty, an http(s) URL), so only a field the
+ * planner reads, where no string is right, fails on it.
+ */
+export const UNKNOWN_VALUE = "https://unknown.invalid/";
 
 const MAX_DEPTH = 64;
 
 /**
  * A JSON-like deep copy of an object spec: `undefined` fields are dropped (as JSON would), and
- * what JSON cannot hold (functions, cycles, class instances such as Pulumi Outputs) is an error.
+ * what JSON cannot hold (functions, cycles, class instances such as Pulumi Outputs) is an error,
+ * except the values `unknown` accepts, which are copied as {@link UNKNOWN_VALUE} and listed.
  */
-export function plainCopy(input: unknown): Copied {
+export function plainCopy(input: unknown, unknown?: (value: unknown) => boolean): Copied {
   const seen = new Set<object>();
-  const walk = (v: unknown, at: Segment[]): Copied => {
+  const unknowns: Segment[][] = [];
+  type Walked = { value: unknown } | { error: string; at: Segment[] };
+  const walk = (v: unknown, at: Segment[]): Walked => {
+    if (unknown !== undefined && unknown(v)) {
+      unknowns.push(at);
+      return { value: UNKNOWN_VALUE };
+    }
     if (v === null || typeof v === "string" || typeof v === "number" || typeof v === "boolean")
       return { value: v };
     if (typeof v !== "object")
@@ -62,5 +79,6 @@ export function plainCopy(input: unknown): Copied {
       seen.delete(v);
     }
   };
-  return walk(input, []);
+  const copied = walk(input, []);
+  return "error" in copied ? copied : { value: copied.value, unknowns };
 }

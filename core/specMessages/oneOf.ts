@@ -4,8 +4,8 @@
  * to one summary when no branch fits.
  */
 import type { ErrorObject } from "ajv";
-import { closest } from "../../core/suggest";
-import type { Segment } from "../locate";
+import { closest } from "../suggest";
+import type { Segment } from "./issue";
 import type { Ctx, RawIssue, SchemaNode } from "./issue";
 import { oneOfValues } from "./keywords";
 import { kindOf, orList } from "./render";

@@ -1,7 +1,7 @@
 /**
  * Messages for strings that fail a `pattern`. The schema says which message fits where: next to
  * each `pattern` it names one of {@link PATTERN_MESSAGES} in a `patternMessage` keyword (checked
- * against this table when the schema is compiled, see `loader.ts`), so no message is chosen by
+ * against this table when the schema is compiled, see `core/specSchema.ts`), so no message is chosen by
  * recognising a pattern's text or a schema path. A pattern without one gets the generic message.
  */
 import type { ErrorObject } from "ajv";

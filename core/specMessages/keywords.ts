@@ -4,9 +4,9 @@
  * value, then the fix.
  */
 import type { ErrorObject } from "ajv";
-import { PLACEMENT_MAX_INT } from "../../core/inventory";
-import { closest } from "../../core/suggest";
-import type { Segment } from "../locate";
+import { PLACEMENT_MAX_INT } from "../inventory";
+import { closest } from "../suggest";
+import type { Segment } from "./issue";
 import { GOT, type Ctx, type RawIssue } from "./issue";
 import { patternMessage } from "./patterns";
 import { backticked, flow, kindOf, orList, show, TYPE_NAMES } from "./render";

@@ -1,5 +1,5 @@
 /** Reading the schema and the data at an ajv error: `$ref`s, properties, examples, JSON pointers. */
-import type { Segment } from "../locate";
+import type { Segment } from "./issue";
 import type { SchemaNode } from "./issue";
 
 /** Converts a JSON pointer to path segments, using the data to tell list indices from keys. */
