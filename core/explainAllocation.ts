@@ -28,7 +28,15 @@ import { drainedDevices, isDeclaredPool, isExternalPool } from "./model";
 import { plan } from "./plan";
 import { type Alloc, bt, type Dev, plural, type Pool } from "./planModel";
 import { buildPool } from "./planPools";
-import type { AllocationSpec, FleetSpec, Ledger, OwnedPoolSpec, PlanError, PlanOptions, PlanResult } from "./types";
+import type {
+  AllocationSpec,
+  FleetSpec,
+  Ledger,
+  OwnedPoolSpec,
+  PlanError,
+  PlanOptions,
+  PlanResult,
+} from "./types";
 import { explainFixes } from "./explainFixes";
 import { checkFleetSpec } from "./specCheck";
 import { CHECKING_FIX, type CheckOptions } from "./fixCheck";
@@ -190,7 +198,8 @@ function settle(part: FleetSpec, name: string, opts: PlanOptions): Settled {
     if (result.ok) return { dropped: dropped.sort(), error: null, result, spec };
     const failing = failingAllocations(spec, result.errors);
     // An error that names no allocation (a `drain` entry the part cannot honour) leaves nothing to drop.
-    if (failing === null) return { dropped: dropped.sort(), error: null, invalid: result.errors, result, spec };
+    if (failing === null)
+      return { dropped: dropped.sort(), error: null, invalid: result.errors, result, spec };
     const others = failing.filter((n) => n !== name);
     if (others.length === 0) {
       // The planner's own error for it, with the fixes the plan offers.

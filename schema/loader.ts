@@ -206,7 +206,9 @@ function checkObject(input: unknown, file: string): CheckResult {
       message: i.message.split(GOT).join(show(i.value)),
     })),
   );
-  return inspection.spec !== undefined ? { spec: frozen(inspection.spec), errors, position } : { errors, position };
+  return inspection.spec !== undefined
+    ? { spec: frozen(inspection.spec), errors, position }
+    : { errors, position };
 }
 
 /**

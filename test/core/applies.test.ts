@@ -67,7 +67,9 @@ describe("a move that must happen is never deferred", () => {
     expect(r.changes).toEqual([]);
     expect(r.ledger).toBe(before.ledger);
     expect(r.errors.map((e) => e.path)).toEqual(["allocations.a"]);
-    expect(r.errors[0].message).toMatch(/^allocation `a` \(tenant `a`\) needs 480 CUSTOM_SERVICE_SLOT; pool `fw` \(`max` 1\): 1 device drained; /);
+    expect(r.errors[0].message).toMatch(
+      /^allocation `a` \(tenant `a`\) needs 480 CUSTOM_SERVICE_SLOT; pool `fw` \(`max` 1\): 1 device drained; /,
+    );
   });
 
   it("with `disruptionBudget: 0` the grown allocation moves (no budget needed) and only its neighbour is deferred", () => {
@@ -129,7 +131,8 @@ describe("a move that must happen is never deferred", () => {
 
 describe("the circuit breaker holds over applies", () => {
   const spec = fleet(4, { standby: 1, max: 10, maxUnhealthyShare: 0.5 }, {});
-  for (let i = 0; i < 12; i++) spec.allocations![`a${String(i).padStart(2, "0")}`] = { tenant: `t${i}`, demand: { [SLOT]: 1 } };
+  for (let i = 0; i < 12; i++)
+    spec.allocations![`a${String(i).padStart(2, "0")}`] = { tenant: `t${i}`, demand: { [SLOT]: 1 } };
   const first = plan(spec);
   const health = { "fw-0": false, "fw-1": false, "fw-2": false };
 
@@ -153,7 +156,12 @@ describe("the circuit breaker holds over applies", () => {
   it("evacuates once health returns below the share, growing one device per unhealthy one", () => {
     const held = plan(spec, { previous: first.ledger, health });
     const r = sound(spec, held.ledger, plan(spec, { previous: held.ledger, health: { "fw-0": false } }));
-    expect(r.changes.filter((c) => c.op === "move").map((c) => c.allocation)).toEqual(["a00", "a01", "a02", "a03"]);
+    expect(r.changes.filter((c) => c.op === "move").map((c) => c.allocation)).toEqual([
+      "a00",
+      "a01",
+      "a02",
+      "a03",
+    ]);
     expect(r.pools.fw.devices).toEqual(["fw-0", "fw-1", "fw-2", "fw-3", "fw-4"]);
     expect(applies(spec, r.ledger, 2, { "fw-0": false })).toEqual([[], []]);
   });
@@ -162,7 +170,8 @@ describe("the circuit breaker holds over applies", () => {
 describe("rebalancing never grows a pool", () => {
   it("a spread pool with `rebalance: 1` and a standby keeps 4 devices for 11 slots over applies", () => {
     const spec = fleet(4, { standby: 1, strategy: "spread", rebalance: 1 }, {});
-    for (let i = 0; i < 11; i++) spec.allocations![`a${String(i).padStart(2, "0")}`] = { tenant: `t${i % 3}`, demand: { [SLOT]: 1 } };
+    for (let i = 0; i < 11; i++)
+      spec.allocations![`a${String(i).padStart(2, "0")}`] = { tenant: `t${i % 3}`, demand: { [SLOT]: 1 } };
     const first = plan(spec);
     expect(first.pools.fw.devices).toEqual(["fw-0", "fw-1", "fw-2", "fw-3"]);
     expect(applies(spec, first.ledger, 3)).toEqual([[], [], []]);
@@ -245,7 +254,12 @@ describe("a drained device is not standby", () => {
     const first = plan(spec);
     const drained = { ...structuredClone(spec), drain: ["fw-2"] };
     const r = sound(drained, first.ledger, plan(drained, { previous: first.ledger }));
-    expect(r.pools.fw).toEqual({ devices: ["fw-0", "fw-1", "fw-2", "fw-3"], needed: 2, standby: 1, template: "vfw" });
+    expect(r.pools.fw).toEqual({
+      devices: ["fw-0", "fw-1", "fw-2", "fw-3"],
+      needed: 2,
+      standby: 1,
+      template: "vfw",
+    });
     expect(poolUsage(r).map((u) => [u.busy, u.standby])).toEqual([[2, 1]]);
     const view = ledgerView(drained, r.ledger, {});
     expect([view.capacity.pools.fw.busy, view.capacity.pools.fw.standby]).toEqual([2, 1]);

@@ -430,7 +430,11 @@ describe("the explanation agrees with the plan", () => {
 
 describe("an explanation of a spec no plan can be made of", () => {
   it("returns the plan's own error for a `drain` entry of a device that does not exist (it used to loop forever)", () => {
-    const t: TemplateSpec = { capacity: { CUSTOM_SERVICE_SLOT: 3 }, docker: { image: "img" }, driver: "docker" };
+    const t: TemplateSpec = {
+      capacity: { CUSTOM_SERVICE_SLOT: 3 },
+      docker: { image: "img" },
+      driver: "docker",
+    };
     const spec: FleetSpec = {
       allocations: { a0: { demand: { CUSTOM_SERVICE_SLOT: 1 }, pools: ["p0"], tenant: "t1" } },
       pools: { p0: { max: 2, template: "t0" }, p1: { max: 3, template: "t0" } },

@@ -7,7 +7,7 @@
  */
 import fc from "fast-check";
 import { compareNatural } from "../../core/order";
-import { plan } from "../../core/plan";
+import { feasible } from "./arbitraries";
 import { validateSpec } from "../../core/validate";
 import type {
   AllocationSpec,
@@ -129,21 +129,6 @@ export const fleet: fc.Arbitrary<FleetSpec> = fc
   .map(dropInvalidAllocations)
   .filter((spec) => validateSpec(spec).length === 0)
   .map(feasible);
-
-/** The spec without the allocations its first plan cannot place (repeated until the plan is ok). */
-function feasible(spec: FleetSpec): FleetSpec {
-  let current = spec;
-  for (let i = 0; i < 5; i++) {
-    const result = plan(current);
-    if (result.ok) return current;
-    const bad = new Set(result.errors.map((e) => e.path.split(".")[1]));
-    current = {
-      ...current,
-      allocations: Object.fromEntries(Object.entries(current.allocations ?? {}).filter(([n]) => !bad.has(n))),
-    };
-  }
-  return current;
-}
 
 /** The spec without allocations that alone make it invalid (a zone no pool has, a pin out of range...). */
 function dropInvalidAllocations(spec: FleetSpec): FleetSpec {
