@@ -16,17 +16,17 @@
  */
 import { Board } from "./board";
 import { compareNatural } from "./order";
-import { account, sameDemand } from "./changes";
+import { account } from "./changes";
 import { deviceResult, failed, sortKeys } from "./planResult";
 import { unplaceable } from "./explain";
 import { EMPTY_LEDGER, upgradeLedger } from "./ledger";
 import { drainedDevices, isExternalPool } from "./model";
 import { type Alloc, bt, type Dev, type Pool, Refusal } from "./planModel";
 import { breakerOf, buildPool, sizePool } from "./planPools";
+import { buildAllocs } from "./planAllocs";
 import { consolidate, evenOut } from "./rebalance";
 import { poolSource, templateSource } from "./sources";
 import type {
-  AllocationSpec,
   ClaimTarget,
   DeviceResult,
   FleetSpec,
@@ -61,21 +61,11 @@ export function plan(spec: FleetSpec, opts: PlanOptions = {}): PlanResult {
   return new Planner(checked.spec, opts, planner.breakersAfter).run();
 }
 
-const NONE: string[] = [];
-const NONE_SETS: string[][] = [];
-
 /** The allocation's demand grew in some class since the previous ledger (a new class counts). */
 function grew(a: Alloc): boolean {
   const before = a.prev?.demand;
   if (before === undefined) return false;
   return a.demand.some(([rc, amount]) => amount > (before[rc] ?? 0));
-}
-
-/** The keys of a record in code-unit order; a spec's keys usually are already (no sort then). */
-function sortedKeys(record: Record<string, unknown>): string[] {
-  const keys = Object.keys(record);
-  for (let i = 1; i < keys.length; i++) if (keys[i - 1] > keys[i]) return keys.sort();
-  return keys;
 }
 
 class Planner {
@@ -120,7 +110,7 @@ class Planner {
     this.buildPools();
     for (const [name, breaker] of this.breakers) this.pools.get(name)!.breaker = breaker;
     this.checkDrain();
-    this.buildAllocs();
+    this.allocs.push(...buildAllocs(this.spec, this.previous, this.pools, this.externals, this.refCap));
     this.board.deferTrees = true;
     const queue = this.keepSticky();
     this.board.deferTrees = false;
@@ -219,86 +209,6 @@ class Planner {
         (x.a.device!.name < y.a.device!.name ? -1 : x.a.device!.name > y.a.device!.name ? 1 : 0) ||
         (x.a.name < y.a.name ? -1 : x.a.name > y.a.name ? 1 : 0),
     );
-  }
-
-  private readonly eligibleCache = new Map<string, { tiers: Pool[][]; pools: Pool[] }>();
-
-  /**
-   * Pools an allocation may use, in preference tiers; allocations with the same lists share one
-   * array. Its own `pools` order is kept; without it, pools whose template lists the service type
-   * come before templates that host any.
-   */
-  private eligibleTiers(spec: AllocationSpec): { tiers: Pool[][]; pools: Pool[] } {
-    const key = `${spec.serviceType ?? ""}|${spec.pools?.join(",") ?? "*"}`;
-    const cached = this.eligibleCache.get(key);
-    if (cached !== undefined) return cached;
-    let tiers: Pool[][];
-    const type = spec.serviceType;
-    const hosts = (p: Pool): boolean =>
-      type === undefined || p.template.serviceTypes === undefined || p.template.serviceTypes.includes(type);
-    if (spec.pools !== undefined) {
-      tiers = [
-        spec.pools.map((n) => this.pools.get(n)).filter((p): p is Pool => p !== undefined && hosts(p)),
-      ];
-    } else {
-      const all = [...this.pools.values()].filter(hosts);
-      const explicit = all.filter((p) => p.template.serviceTypes !== undefined);
-      tiers =
-        type === undefined ? [all] : [explicit, all.filter((p) => p.template.serviceTypes === undefined)];
-    }
-    tiers = tiers.filter((t) => t.length > 0);
-    const entry = { pools: tiers.length === 1 ? tiers[0] : tiers.flat(), tiers };
-    this.eligibleCache.set(key, entry);
-    return entry;
-  }
-
-  /**
-   * The external pool an allocation is claimed from: the first external pool in preference order,
-   * when no pool this fleet owns is eligible (external pools host any service type: Placement decides).
-   */
-  private claimOf(spec: AllocationSpec, owned: Pool[]): ClaimTarget | null {
-    if (owned.length > 0 || this.externals.size === 0) return null;
-    for (const n of spec.pools ?? Object.keys(this.spec.pools).sort()) {
-      const target = this.externals.get(n);
-      if (target !== undefined) return target;
-    }
-    return null;
-  }
-
-  private buildAllocs(): void {
-    const allocations = this.spec.allocations ?? {};
-    for (const name of sortedKeys(allocations)) {
-      const spec = allocations[name];
-      const demand = Object.keys(spec.demand)
-        .sort()
-        .map((rc): [string, number] => [rc, spec.demand[rc]]);
-      const { tiers, pools } = this.eligibleTiers(spec);
-      const prev = this.previous.placements[name];
-      this.allocs.push({
-        name,
-        spec,
-        tenant: spec.tenant,
-        demand,
-        weight: demand.reduce((s, [rc, n]) => s + n / (this.refCap.get(rc) || n || 1), 0),
-        pools,
-        tiers,
-        claim: this.claimOf(spec, pools),
-        require: spec.require ?? NONE,
-        forbid: spec.forbid ?? NONE,
-        requireAny: spec.requireAny ?? NONE_SETS,
-        zone: spec.zone ?? null,
-        group: spec.antiAffinityGroup ?? null,
-        pin: spec.device ?? null,
-        prev,
-        changed:
-          prev !== undefined &&
-          (prev.tenant !== spec.tenant ||
-            (prev.demand !== undefined && !sameDemand(prev.demand, spec.demand))),
-        device: null,
-        context: null,
-        movedFrom: null,
-      });
-    }
   }
 
   // ---- stickiness -----------------------------------------------------------------------
