@@ -104,7 +104,7 @@ export function packingFleet(kind: "uniform" | "mixed", count: number, seed = 7)
         docker: { image: "x" },
       },
     },
-    pools: { pool: { template: "box", max: 100000 } },
+    pools: { pool: { template: "box", max: 10000 } }, // the schema's largest `max`
     allocations,
   };
 }

@@ -49,7 +49,7 @@ function planned(spec: FleetSpec, previous?: PlanResult): PlanResult {
 export function main(): void {
   const load0 = os.loadavg()[0];
   heading("rebalance: a fragmented 10,000-device pack pool (issue 11)");
-  const full = largeFleet({ pools: 1, maxPerPool: 12_000, allocations: ALLOCATIONS, tenants: 5_000 });
+  const full = largeFleet({ pools: 1, maxPerPool: 10_000, allocations: ALLOCATIONS, tenants: 5_000 });
   const fragmented = withoutShare(full, REMOVED_SHARE, 11);
   // The fragmented state: the full plan's placements stay where they are, 40% of them gone.
   const state = planned(fragmented, planned(full));
